@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shm_internal.h - helpers shared by shm_writer.c and shm_reader.c; not
+ * installed, not part of the API.
+ */
+#ifndef SOVEREIGN_SHM_INTERNAL_H
+#define SOVEREIGN_SHM_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shm_abi.h"
+
+/* Not exported from libsovereign.so. */
+#pragma GCC visibility push(hidden)
+
+/* Attempts a reader makes at one consistent copy before -SOV_EBUSY. */
+#define SOV_READ_RETRIES 8
+
+/*
+ * sov_name_check() - is @name a valid shm_open() name ("/x", no other '/',
+ * shorter than NAME_MAX)?  Return: 0 or -EINVAL.
+ */
+int sov_name_check(const char *name);
+
+/*
+ * sov_proc_starttime() - start time of process @pid in clock ticks after
+ * boot (/proc/PID/stat field 22).  Return: 0, -ESRCH if there is no such
+ * process, or -errno.
+ */
+int sov_proc_starttime(pid_t pid, uint64_t *out);
+
+/* sov_boot_id() - this boot's id (binary).  Return: 0 or -errno. */
+int sov_boot_id(uint8_t id[16]);
+
+/* sov_now_ns() - @clock in ns (clock_gettime cannot fail for the clocks used). */
+uint64_t sov_now_ns(int clock);
+
+/*
+ * sov_layout_check() - is the static header @h internally consistent and of
+ * this library's ABI, for an object of @size bytes?
+ * Return: 0, -SOV_EMAGIC, -SOV_EVERSION, -SOV_ELAYOUT or -SOV_ETRUNC.
+ */
+int sov_layout_check(const struct sov_header *h, uint64_t size);
+
+#pragma GCC visibility pop
+
+#endif /* SOVEREIGN_SHM_INTERNAL_H */

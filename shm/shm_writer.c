@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shm_writer.c - the writer side of libsovereign: segment creation (shm_open,
+ * size, lock, NUMA placement, mlock), and the RT-safe publish paths.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <numa.h>
+#include <numaif.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm_internal.h"
+#include "shm_seq.h"
+#include "shm_writer.h"
+
+#define SOV_DEFAULT_SLOTS  256u
+#define SOV_DEFAULT_EVENTS 256u
+
+struct sov_writer {
+	int fd;                     /* the shm object, flock()ed LOCK_EX */
+	uint8_t *base;              /* mapping of the whole layout */
+	size_t map_len;             /* bytes mapped == header.total_size */
+	struct sov_header *hdr;
+	struct sov_sensor *sensors; /* table in the segment */
+	uint8_t *ring;              /* slot 0 */
+	struct sov_event *events;   /* event 0 */
+	struct sov_slot *stage;     /* private staging slot, slot_size bytes */
+	uint32_t sensors_max;
+	uint32_t nsensors;
+	uint32_t words;             /* bitmap words */
+	uint32_t slot_size;
+	uint32_t slot_mask;         /* nslots - 1 */
+	uint32_t event_mask;        /* nevents - 1 */
+	uint64_t head;              /* private copy of header.head */
+	uint64_t event_head;        /* private copy of header.event_head */
+	uint32_t hflags;            /* SOV_HF_* found at create */
+	int mlock_err;              /* errno of a failed mlock, 0 if locked */
+	int numa_err;               /* errno of a failed placement, 0 if placed */
+	int numa_node;
+	int cpu;
+};
+
+static int is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+uint32_t sov_sensor_id(uint16_t source, const char *chip, const char *name)
+{
+	uint32_t h = 2166136261u;          /* FNV-1a offset basis */
+	const char *parts[2] = { chip ? chip : "", name ? name : "" };
+	int i;
+
+	h = (h ^ (uint8_t)(source & 0xff)) * 16777619u;
+	h = (h ^ (uint8_t)(source >> 8)) * 16777619u;
+	for (i = 0; i < 2; i++) {
+		const char *p;
+
+		h = (h ^ '/') * 16777619u;
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	return h;
+}
+
+/* Resolve @group to a gid.  Return: 0, -SOV_ENOGROUP, or -errno. */
+static int group_gid(const char *group, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+	int rc = getgrnam_r(group, &gr, buf, sizeof(buf), &res);
+
+	if (rc)
+		return -rc;
+	if (!res)
+		return -SOV_ENOGROUP;
+	*gid = res->gr_gid;
+	return 0;
+}
+
+/* Copy @src into the fixed field @dst of @len bytes, always NUL-terminated. */
+static void copy_name(char *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	memset(dst + n, 0, len - n);
+}
+
+/*
+ * Place the mapping on the NUMA node of the calling CPU.  mbind() directly,
+ * not numa_tonode_memory(): libnuma's helpers report errors by printing to
+ * stderr, and this library never prints.  MPOL_MF_MOVE migrates pages a
+ * previous writer already faulted in elsewhere.
+ */
+static int place_numa(struct sov_writer *w)
+{
+	unsigned long mask[16] = { 0 };
+	int node;
+
+	if (numa_available() < 0)
+		return -ENOSYS;
+	if (w->cpu < 0)
+		return -ENODEV;
+	node = numa_node_of_cpu(w->cpu);
+	if (node < 0)
+		return -errno;
+	if ((unsigned)node >= sizeof(mask) * 8)
+		return -ERANGE;
+	mask[node / (8 * sizeof(long))] |= 1ul << (node % (8 * sizeof(long)));
+	if (mbind(w->base, w->map_len, MPOL_PREFERRED, mask, sizeof(mask) * 8,
+		  MPOL_MF_MOVE))
+		return -errno;
+	w->numa_node = node;
+	return 0;
+}
+
+/* Publish an event stamped now; for the writer's own news (not RT-path). */
+static void writer_note(struct sov_writer *w, uint16_t type, uint16_t sev,
+			int64_t value, const char *text)
+{
+	struct sov_event ev = {
+		.mono_ns = sov_now_ns(CLOCK_MONOTONIC),
+		.real_ns = sov_now_ns(CLOCK_REALTIME),
+		.value = value,
+		.sensor = SOV_NO_SENSOR,
+		.type = type,
+		.severity = sev,
+	};
+
+	copy_name(ev.text, text, sizeof(ev.text));
+	sov_writer_event(w, &ev);
+}
+
+/*
+ * Start a generation: header, table, empty rings.  The old generation's
+ * readers may still be copying: the generation bump comes first, ordered
+ * before every other store, so each of them fails its generation check.
+ */
+static void writer_init_generation(struct sov_writer *w, const char *writer_name,
+				   uint64_t period_ns, const struct sov_sensor *sensors,
+				   uint32_t nsensors, uint64_t old_gen)
+{
+	struct sov_header *h = w->hdr;
+	uint64_t starttime = 0;
+
+	CMM_STORE_SHARED(h->state, SOV_STATE_INIT);
+	CMM_STORE_SHARED(h->generation, old_gen + 1);
+	/*
+	 * Orders the state and generation stores before all re-initialisation
+	 * stores below.  Pairs with the rmb before the final generation load
+	 * of every reader snapshot (sov_seq_read_retry(), check_gen() in
+	 * shm_reader.c): a reader that copied re-initialised bytes sees the
+	 * new generation and discards its copy.
+	 */
+	cmm_smp_wmb();
+
+	h->magic = SOV_MAGIC;
+	h->abi_version = SOV_ABI_VERSION;
+	h->header_size = sizeof(struct sov_header);
+	h->sensor_size = sizeof(struct sov_sensor);
+	h->slot_hdr_size = sizeof(struct sov_slot);
+	h->reading_size = sizeof(struct sov_reading);
+	h->event_size = sizeof(struct sov_event);
+	h->sensors_max = w->sensors_max;
+	h->nsensors = nsensors;
+	h->bitmap_words = w->words;
+	h->slot_size = w->slot_size;
+	h->nslots = w->slot_mask + 1;
+	h->nevents = w->event_mask + 1;
+	h->sensor_off = (uint64_t)((uint8_t *)w->sensors - w->base);
+	h->ring_off = (uint64_t)(w->ring - w->base);
+	h->event_off = (uint64_t)((uint8_t *)w->events - w->base);
+	h->total_size = w->map_len;
+	h->period_ns = period_ns;
+	h->created_real_ns = sov_now_ns(CLOCK_REALTIME);
+	h->created_mono_ns = sov_now_ns(CLOCK_MONOTONIC);
+	h->writer_pid = (int32_t)getpid();
+	if (sov_proc_starttime(getpid(), &starttime))
+		starttime = 0;
+	h->writer_starttime = starttime;
+	h->writer_cpu = w->cpu;
+	h->numa_node = w->numa_node;
+	h->flags = w->hflags;
+	if (sov_boot_id(h->boot_id))
+		memset(h->boot_id, 0, sizeof(h->boot_id));
+	copy_name(h->writer_name, writer_name ? writer_name : "", sizeof(h->writer_name));
+	memset(h->pad0_, 0, sizeof(h->pad0_));
+
+	memset(w->sensors, 0, (size_t)w->sensors_max * sizeof(*w->sensors));
+	memcpy(w->sensors, sensors, (size_t)nsensors * sizeof(*sensors));
+	/* Sequences restart even: nobody of this generation has seen them. */
+	memset(w->ring, 0, (size_t)w->slot_size * (w->slot_mask + 1));
+	memset(w->events, 0, sizeof(*w->events) * (w->event_mask + 1));
+	memset(w->stage, 0, w->slot_size);
+	w->nsensors = nsensors;
+	w->head = 0;
+	w->event_head = 0;
+	h->table_seq = 0;
+	h->head = 0;
+	h->event_head = 0;
+	h->heartbeat_mono_ns = 0;
+
+	/*
+	 * Orders the whole initialisation before LIVE.  Pairs with the rmb
+	 * after the state load in attach() (shm_reader.c): a reader that sees
+	 * LIVE sees a complete header and table.
+	 */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(h->state, SOV_STATE_LIVE);
+}
+
+int sov_writer_create(const struct sov_writer_opts *opts,
+		      const struct sov_sensor *sensors, uint32_t nsensors,
+		      struct sov_writer **out)
+{
+	struct sov_writer_opts o = opts ? *opts : (struct sov_writer_opts){ 0 };
+	struct sov_writer *w;
+	struct stat st;
+	gid_t gid = (gid_t)-1;
+	uint64_t sensor_off, ring_off, event_off, total, old_gen = 0;
+	int rc;
+
+	*out = NULL;
+	if (!o.name)
+		o.name = SOV_SHM_DEFAULT_NAME;
+	if (!o.sensors_max)
+		o.sensors_max = nsensors ? nsensors : 1;
+	if (!o.nslots)
+		o.nslots = SOV_DEFAULT_SLOTS;
+	if (!o.nevents)
+		o.nevents = SOV_DEFAULT_EVENTS;
+	rc = sov_name_check(o.name);
+	if (rc)
+		return rc;
+	if ((nsensors && !sensors) || nsensors > o.sensors_max ||
+	    o.sensors_max > SOV_SENSORS_MAX_LIMIT ||
+	    !is_pow2(o.nslots) || o.nslots < 4 || o.nslots > SOV_NSLOTS_MAX ||
+	    !is_pow2(o.nevents) || o.nevents < 4 || o.nevents > SOV_NEVENTS_MAX)
+		return -EINVAL;
+	if (o.group) {
+		rc = group_gid(o.group, &gid);
+		if (rc)
+			return rc;
+	}
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = -1;
+	w->numa_node = -1;
+	w->cpu = sched_getcpu();
+	w->sensors_max = o.sensors_max;
+	w->words = sov_bitmap_words(o.sensors_max);
+	w->slot_size = (uint32_t)sov_slot_size(o.sensors_max);
+	w->slot_mask = o.nslots - 1;
+	w->event_mask = o.nevents - 1;
+
+	sensor_off = sov_align_up(sizeof(struct sov_header));
+	ring_off = sov_align_up(sensor_off + (uint64_t)o.sensors_max * sizeof(struct sov_sensor));
+	event_off = sov_align_up(ring_off + (uint64_t)o.nslots * w->slot_size);
+	total = sov_align_up(event_off + (uint64_t)o.nevents * sizeof(struct sov_event));
+	w->map_len = (size_t)total;
+
+	w->stage = aligned_alloc(SOV_ALIGN, w->slot_size);
+	if (!w->stage) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+
+	w->fd = shm_open(o.name, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		rc = -errno;
+		goto err_free;
+	}
+	/* Held for the writer's life; the kernel drops it when we die. */
+	if (flock(w->fd, LOCK_EX | LOCK_NB)) {
+		rc = errno == EWOULDBLOCK ? -SOV_EOWNED : -errno;
+		goto err_close;
+	}
+	if (fstat(w->fd, &st)) {
+		rc = -errno;
+		goto err_close;
+	}
+	/* Someone else's object under our name: a squatter could read or feed us. */
+	if (st.st_uid != geteuid()) {
+		rc = -SOV_EFOREIGN;
+		goto err_close;
+	}
+	/* Never world-readable: fast energy counters are a side channel (PLATYPUS). */
+	if (fchmod(w->fd, 0640) || (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid))) {
+		rc = -errno;
+		goto err_close;
+	}
+	/* Grow only: readers of the previous generation keep their mapping valid. */
+	if ((uint64_t)st.st_size < total && ftruncate(w->fd, (off_t)total)) {
+		rc = -errno;
+		goto err_close;
+	}
+	w->base = mmap(NULL, w->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
+	if (w->base == MAP_FAILED) {
+		rc = -errno;
+		w->base = NULL;
+		goto err_close;
+	}
+	w->hdr = (struct sov_header *)w->base;
+	w->sensors = (struct sov_sensor *)(w->base + sensor_off);
+	w->ring = w->base + ring_off;
+	w->events = (struct sov_event *)(w->base + event_off);
+	/* Continue the generation count of a previous writer of this object. */
+	if ((uint64_t)st.st_size >= sizeof(struct sov_header) && w->hdr->magic == SOV_MAGIC)
+		old_gen = w->hdr->generation;
+
+	rc = place_numa(w);
+	if (rc) {
+		w->numa_err = -rc;
+		w->hflags |= SOV_HF_NO_NUMA;
+	}
+	/* mlock also pre-faults every page, so the first publish takes no fault. */
+	if (mlock(w->base, w->map_len) || mlock(w->stage, w->slot_size)) {
+		w->mlock_err = errno;
+		w->hflags |= SOV_HF_NOT_LOCKED;
+	}
+
+	writer_init_generation(w, o.writer_name, o.period_ns, sensors, nsensors, old_gen);
+	writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)w->hdr->generation,
+		    "writer started");
+	if (w->mlock_err)
+		writer_note(w, SOV_EV_DEGRADED, SOV_SEV_WARNING, w->mlock_err,
+			    "mlock failed: segment pages may be swapped out");
+	if (w->numa_err && w->numa_err != ENOSYS)
+		writer_note(w, SOV_EV_DEGRADED, SOV_SEV_NOTICE, w->numa_err,
+			    "NUMA placement failed: pages on any node");
+	*out = w;
+	return 0;
+
+err_close:
+	close(w->fd);
+err_free:
+	free(w->stage);
+	free(w);
+	return rc;
+}
+
+int sov_writer_reset(struct sov_writer *w, const struct sov_sensor *sensors,
+		     uint32_t nsensors)
+{
+	struct sov_header *h = w->hdr;
+
+	if (nsensors && !sensors)
+		return -EINVAL;
+	if (nsensors > w->sensors_max)
+		return -E2BIG;
+	writer_init_generation(w, h->writer_name, h->period_ns, sensors, nsensors,
+			       h->generation);
+	writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)h->generation,
+		    "sensor set changed: new generation");
+	return 0;
+}
+
+struct sov_slot *sov_writer_stage(struct sov_writer *w)
+{
+	return w->stage;
+}
+
+void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t value, uint64_t mono_ns)
+{
+	struct sov_reading *r;
+
+	assert(idx < w->nsensors); /* sensor index inside the table */
+	if (idx >= w->nsensors)
+		return;
+	r = &sov_slot_readings(w->stage, w->words)[idx];
+	r->value = value;
+	r->mono_ns = mono_ns;
+	sov_slot_valid(w->stage)[idx / 64] |= UINT64_C(1) << (idx % 64);
+}
+
+void sov_writer_set_invalid(struct sov_writer *w, uint32_t idx)
+{
+	struct sov_reading *r;
+
+	assert(idx < w->nsensors); /* sensor index inside the table */
+	if (idx >= w->nsensors)
+		return;
+	sov_slot_valid(w->stage)[idx / 64] &= ~(UINT64_C(1) << (idx % 64));
+	/* Leave no stale number behind for a reader that ignores the bitmap. */
+	r = &sov_slot_readings(w->stage, w->words)[idx];
+	r->value = 0;
+}
+
+void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bool suspect)
+{
+	uint64_t *map;
+
+	assert(idx < w->nsensors); /* sensor index inside the table */
+	if (idx >= w->nsensors)
+		return;
+	map = sov_slot_suspect(w->stage, w->words);
+	if (suspect)
+		map[idx / 64] |= UINT64_C(1) << (idx % 64);
+	else
+		map[idx / 64] &= ~(UINT64_C(1) << (idx % 64));
+}
+
+uint64_t sov_writer_publish(struct sov_writer *w)
+{
+	uint64_t n = w->head + 1;
+	struct sov_slot *slot = (struct sov_slot *)(w->ring + (size_t)(n & w->slot_mask) * w->slot_size);
+	/* Bytes in use: head, both bitmaps, the readings of real sensors. */
+	size_t used = (size_t)((uint8_t *)(sov_slot_readings(w->stage, w->words) + w->nsensors) -
+			       (uint8_t *)w->stage);
+
+	w->stage->number = n;
+	w->stage->nsensors = w->nsensors;
+	sov_seq_write_begin(&slot->seq);
+	/* Everything but seq, which sov_seq_write_*() own. */
+	memcpy((uint8_t *)slot + sizeof(slot->seq), (uint8_t *)w->stage + sizeof(slot->seq),
+	       used - sizeof(slot->seq));
+	sov_seq_write_end(&slot->seq);
+	/*
+	 * Orders the completed slot (its even seq and payload) before the new
+	 * head.  Pairs with the rmb after the head load in sov_reader_latest()
+	 * and sov_reader_walk(): a reader that sees head == n finds slot n
+	 * complete, and never looks at slot n + 1 which the next publish writes.
+	 */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(w->hdr->heartbeat_mono_ns, w->stage->mono_ns);
+	CMM_STORE_SHARED(w->hdr->head, n);
+	w->head = n;
+	return n;
+}
+
+uint64_t sov_writer_event(struct sov_writer *w, const struct sov_event *ev)
+{
+	uint64_t n = w->event_head + 1;
+	struct sov_event *e = &w->events[n & w->event_mask];
+
+	sov_seq_write_begin(&e->seq);
+	memcpy((uint8_t *)e + sizeof(e->seq), (const uint8_t *)ev + sizeof(ev->seq),
+	       sizeof(*e) - sizeof(e->seq));
+	e->number = n;
+	e->text[sizeof(e->text) - 1] = '\0';
+	sov_seq_write_end(&e->seq);
+	/*
+	 * Orders the completed event before the new event_head.  Pairs with
+	 * the rmb after the event_head load in sov_reader_events().
+	 */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(w->hdr->event_head, n);
+	w->event_head = n;
+	return n;
+}
+
+int sov_writer_update_limits(struct sov_writer *w, uint32_t idx, const struct sov_limits *lim)
+{
+	struct sov_sensor *s;
+	const uint16_t lim_bits = SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO |
+				  SOV_SEN_CRIT_LO;
+
+	if (idx >= w->nsensors)
+		return -ERANGE;
+	s = &w->sensors[idx];
+	sov_seq_write_begin(&w->hdr->table_seq);
+	s->flags = (uint16_t)((s->flags & ~lim_bits) | (lim->flags & lim_bits));
+	s->warn_hi = lim->warn_hi;
+	s->crit_hi = lim->crit_hi;
+	s->warn_lo = lim->warn_lo;
+	s->crit_lo = lim->crit_lo;
+	sov_seq_write_end(&w->hdr->table_seq);
+	return 0;
+}
+
+const struct sov_header *sov_writer_header(const struct sov_writer *w)
+{
+	return w->hdr;
+}
+
+void sov_writer_close(struct sov_writer *w)
+{
+	if (!w)
+		return;
+	writer_note(w, SOV_EV_WRITER_STOP, SOV_SEV_INFO, (int64_t)w->hdr->generation,
+		    "writer stopped");
+	/*
+	 * Orders the last publish and event before STOPPED.  Pairs with the
+	 * rmb after the state load in sov_reader_status().
+	 */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(w->hdr->state, SOV_STATE_STOPPED);
+	munlock(w->base, w->map_len);
+	munmap(w->base, w->map_len);
+	close(w->fd); /* releases the flock */
+	free(w->stage);
+	free(w);
+}
+
+int sov_shm_unlink(const char *name)
+{
+	int rc;
+
+	if (!name)
+		name = SOV_SHM_DEFAULT_NAME;
+	rc = sov_name_check(name);
+	if (rc)
+		return rc;
+	return shm_unlink(name) ? -errno : 0;
+}
