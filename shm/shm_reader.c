@@ -223,6 +223,13 @@ int sov_reader_status(struct sov_reader *r)
 	if (fstat(r->fd, &st) == 0 && st.st_nlink == 0)
 		return -SOV_ERESTARTED;
 	state = CMM_LOAD_SHARED(r->shm->state);
+	/*
+	 * Orders the state load before the caller's later loads of samples
+	 * and events.  Pairs with the wmb before the STOPPED store in
+	 * sov_writer_close(): a reader told "stopped" then finds the
+	 * writer's last sample and its WRITER_STOP event.
+	 */
+	cmm_smp_rmb();
 	if (state == SOV_STATE_STOPPED)
 		return -SOV_ESTOPPED;
 	/*
@@ -239,6 +246,11 @@ int sov_reader_status(struct sov_reader *r)
 const struct sov_header *sov_reader_header(const struct sov_reader *r)
 {
 	return &r->h;
+}
+
+uint32_t sov_reader_state(const struct sov_reader *r)
+{
+	return r->base ? CMM_LOAD_SHARED(r->shm->state) : SOV_STATE_STOPPED;
 }
 
 uint32_t sov_reader_nsensors(const struct sov_reader *r)

@@ -53,8 +53,9 @@ int sov_reader_open(const char *name, const struct sov_reader_opts *opts,
  * sov_reader_reattach() - drop the mapping and attach again by name, e.g.
  * after -SOV_ERESTARTED.  Samples allocated before may be too small for
  * the new layout: functions then return -ENOBUFS; allocate them again.
- * Return: as sov_reader_open(); on error the reader stays detached and
- * every call but reattach/close returns -SOV_ERESTARTED.
+ * Return: as sov_reader_open(); on error the reader stays detached: every
+ * snapshot returns -SOV_ERESTARTED, sov_reader_header() still describes the
+ * old attachment, and reattach may be tried again.
  */
 int sov_reader_reattach(struct sov_reader *r);
 
@@ -76,6 +77,13 @@ int sov_reader_status(struct sov_reader *r);
  * Return: a pointer into @r, valid until the next reattach or close.
  */
 const struct sov_header *sov_reader_header(const struct sov_reader *r);
+
+/*
+ * sov_reader_state() - the writer's state now (enum sov_state), as the
+ * segment says; a writer that died without closing still says LIVE, which
+ * sov_reader_status() detects.  SOV_STATE_STOPPED while detached.
+ */
+uint32_t sov_reader_state(const struct sov_reader *r);
 
 /* sov_reader_nsensors() - sensors in the table of the attached generation. */
 uint32_t sov_reader_nsensors(const struct sov_reader *r);
@@ -146,10 +154,13 @@ int sov_reader_walk(struct sov_reader *r, uint32_t n, sov_walk_fn fn, void *arg)
 
 /*
  * sov_reader_events() - copy events published after *@cursor into @out.
- * @cursor: number of the last event the caller has (0: from the oldest
- * still in the ring); advanced past every event returned or lost.
- * @lost: if not NULL, incremented by the events overwritten before they
- * could be read.
+ * @cursor: number of the last event the caller has; advanced past every
+ * event returned or lost.  0 reads from the oldest still in the ring; start
+ * from sov_reader_event_head() to see only new events.
+ * @lost: if not NULL, incremented by the events after *@cursor that were
+ * overwritten before they could be read (with a cursor of 0: every event
+ * of this generation no longer in the ring).  At most nevents - 1 events
+ * are readable at once: the oldest slot is the next one overwritten.
  * Return: events copied (0..@max), or -SOV_ERESTARTED.
  */
 int sov_reader_events(struct sov_reader *r, uint64_t *cursor, struct sov_event *out,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# run-all.sh - the README's test command, and what .ci/run calls: install the
+# dependencies, build twice (plain, and with AddressSanitizer +
+# UndefinedBehaviorSanitizer), and run every test of both builds with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/setup/install-deps.sh
+
+jobs=$(nproc)
+run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
+	local dir=$1; shift
+	echo "=== build $dir ($*)"
+	cmake -S . -B "$dir" "$@"
+	cmake --build "$dir" -j"$jobs"
+	echo "=== test $dir"
+	# Serial: the stress tests measure the writer's progress and need the cores.
+	ctest --test-dir "$dir" --output-on-failure --timeout 900
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# abort_on_error: a sanitizer report fails the test instead of only printing.
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSOV_SANITIZE=ON
+echo "=== all tests passed (plain and ASan+UBSan)"
