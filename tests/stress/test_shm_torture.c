@@ -219,7 +219,12 @@ static uint64_t verified_total(void)
 	return t;
 }
 
-Test(torture, writer_flat_out_readers_verify, .timeout = 600)
+static void teardown(void)
+{
+	sov_shm_unlink(name);
+}
+
+Test(torture, writer_flat_out_readers_verify, .fini = teardown, .timeout = 600)
 {
 	const char *env = getenv("SOV_TORTURE_READS");
 	uint64_t total = env ? strtoull(env, NULL, 10) : 10000000u;

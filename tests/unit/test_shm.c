@@ -726,6 +726,7 @@ Test(shm, reader_mapping_is_read_only, .signal = SIGSEGV)
 	r = mk_reader();
 	magic = find_mapping(perms);
 	kill(pid, SIGKILL);
+	sov_shm_unlink(name); /* this test dies by SIGSEGV, before teardown */
 	waitpid(pid, &status, 0);
 	cr_assert_not_null(magic, "reader mapping not found");
 	cr_assert_str_eq(perms, "r--s", "mapping permissions %s", perms);
