@@ -17,14 +17,16 @@
 #include "shm_error.h"
 #include "shm_internal.h"
 
-int sov_name_check(const char *name)
+int sov_name_resolve(const char **name)
 {
 	size_t len;
 
-	if (!name || name[0] != '/')
+	if (!*name)
+		*name = SOV_SHM_DEFAULT_NAME;
+	if ((*name)[0] != '/')
 		return -EINVAL;
-	len = strlen(name);
-	if (len < 2 || len >= NAME_MAX || strchr(name + 1, '/'))
+	len = strlen(*name);
+	if (len < 2 || len >= NAME_MAX || strchr(*name + 1, '/'))
 		return -EINVAL;
 	return 0;
 }

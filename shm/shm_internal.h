@@ -18,10 +18,11 @@
 #define SOV_READ_RETRIES 8
 
 /*
- * sov_name_check() - is @name a valid shm_open() name ("/x", no other '/',
- * shorter than NAME_MAX)?  Return: 0 or -EINVAL.
+ * sov_name_resolve() - replace a NULL *@name by SOV_SHM_DEFAULT_NAME, then
+ * check it is a valid shm_open() name ("/x", no other '/', shorter than
+ * NAME_MAX).  Return: 0 or -EINVAL.
  */
-int sov_name_check(const char *name);
+int sov_name_resolve(const char **name);
 
 /*
  * sov_proc_starttime() - start time of process @pid in clock ticks after

@@ -175,15 +175,13 @@ int sov_reader_open(const char *name, const struct sov_reader_opts *opts,
 	int rc;
 
 	*out = NULL;
-	if (!name)
-		name = SOV_SHM_DEFAULT_NAME;
-	rc = sov_name_check(name);
+	rc = sov_name_resolve(&name);
 	if (rc)
 		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	strcpy(r->name, name); /* length checked by sov_name_check() */
+	strcpy(r->name, name); /* length checked by sov_name_resolve() */
 	r->opts = opts ? *opts : (struct sov_reader_opts){ .owner_uid = -1 };
 	r->fd = -1;
 	rc = attach(r);
@@ -360,20 +358,25 @@ static uint64_t load_head(const struct sov_reader *r)
 	return head;
 }
 
-static int sample_fits(const struct sov_reader *r, const struct sov_sample *s)
+/* Common checks of the sample readers: same generation, @s big enough. */
+static int sample_prologue(const struct sov_reader *r, const struct sov_sample *s)
 {
-	return s->size >= r->h.slot_size && s->words == r->h.bitmap_words;
+	int rc = check_gen(r);
+
+	if (rc)
+		return rc;
+	if (s->size < r->h.slot_size || s->words != r->h.bitmap_words)
+		return -ENOBUFS;
+	return 0;
 }
 
 int sov_reader_latest(struct sov_reader *r, struct sov_sample *out)
 {
 	int i, rc;
 
-	rc = check_gen(r);
+	rc = sample_prologue(r, out);
 	if (rc)
 		return rc;
-	if (!sample_fits(r, out))
-		return -ENOBUFS;
 	for (i = 0; i < SOV_READ_RETRIES; i++) {
 		uint64_t head = load_head(r);
 
@@ -392,11 +395,9 @@ int sov_reader_sample(struct sov_reader *r, uint64_t number, struct sov_sample *
 	uint64_t head;
 	int i, rc;
 
-	rc = check_gen(r);
+	rc = sample_prologue(r, out);
 	if (rc)
 		return rc;
-	if (!sample_fits(r, out))
-		return -ENOBUFS;
 	head = load_head(r);
 	/* Slot head + 1 - nslots is the one the next publish overwrites. */
 	if (number == 0 || number > head || number + r->h.nslots <= head + 1)

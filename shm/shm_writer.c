@@ -232,15 +232,13 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	int rc;
 
 	*out = NULL;
-	if (!o.name)
-		o.name = SOV_SHM_DEFAULT_NAME;
 	if (!o.sensors_max)
 		o.sensors_max = nsensors ? nsensors : 1;
 	if (!o.nslots)
 		o.nslots = SOV_DEFAULT_SLOTS;
 	if (!o.nevents)
 		o.nevents = SOV_DEFAULT_EVENTS;
-	rc = sov_name_check(o.name);
+	rc = sov_name_resolve(&o.name);
 	if (rc)
 		return rc;
 	if ((nsensors && !sensors) || nsensors > o.sensors_max ||
@@ -509,9 +507,7 @@ int sov_shm_unlink(const char *name)
 {
 	int rc;
 
-	if (!name)
-		name = SOV_SHM_DEFAULT_NAME;
-	rc = sov_name_check(name);
+	rc = sov_name_resolve(&name);
 	if (rc)
 		return rc;
 	return shm_unlink(name) ? -errno : 0;
