@@ -291,7 +291,7 @@ static const struct rt_conf_kv *find_kv(const struct rt_conf_section *s, const c
 {
 	size_t i;
 
-	if (!s)
+	if (!s || !key)
 		return NULL;
 	for (i = s->nkv; i-- > 0;)
 		if (!strcmp(s->kv[i].key, key))

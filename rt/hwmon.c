@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hwmon.c - sensor backend for the hwmon sysfs class (/sys/class/hwmon):
+ * names every chip by its driver and stable device path at probe, holds one
+ * descriptor per channel and reads it with pread at offset 0 in the loop.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "sensor.h"
+
+/* Paths, relative to the probe root (Documentation/ABI/testing/sysfs-class-hwmon). */
+#define HWMON_CLASS_DIR    "/sys/class/hwmon"
+#define HWMON_DEVICES_DIR  "/sys/devices/"
+#define HWMON_DIR_PREFIX   "hwmon"
+
+/* Attribute values: "%ld\n" or, for 64-bit energy counters, "%llu\n" (drivers/hwmon/hwmon.c). */
+#define HWMON_VALUE_LEN    32     /* bytes read per value; 20 digits + sign + '\n' fit */
+#define HWMON_TEXT_LEN     64     /* bytes of a name or label file read at probe */
+#define HWMON_INDEX_MAX    9999   /* largest channel number accepted in a file name */
+
+/* pwmN is 0..255 for 0..100 % duty (hardware.md §8); published in per-mille. */
+#define HWMON_PWM_MAX      255
+#define HWMON_PERMILLE     1000
+
+/* Config section [hwmon]. */
+#define HWMON_PATTERNS_MAX 32     /* items of "chips" and of "exclude" */
+#define HWMON_PERIOD_MAX   3600000
+
+enum hwmon_type {
+	HWMON_TEMP,
+	HWMON_IN,
+	HWMON_CURR,
+	HWMON_POWER,
+	HWMON_ENERGY,
+	HWMON_FAN,
+	HWMON_PWM,
+	HWMON_NTYPES
+};
+
+/* Channel types in publishing order, with the kind and unit the ABI gives them. */
+static const struct hwmon_type_info {
+	const char *prefix;
+	uint16_t kind;
+	uint16_t unit;
+	bool limits;     /* has _max/_crit/_min/_lcrit */
+} hwmon_types[HWMON_NTYPES] = {
+	[HWMON_TEMP]   = { "temp",   SOV_KIND_TEMP,     SOV_UNIT_MILLICELSIUS, true },
+	[HWMON_IN]     = { "in",     SOV_KIND_VOLTAGE,  SOV_UNIT_MILLIVOLT,    true },
+	[HWMON_CURR]   = { "curr",   SOV_KIND_CURRENT,  SOV_UNIT_MILLIAMPERE,  true },
+	[HWMON_POWER]  = { "power",  SOV_KIND_POWER,    SOV_UNIT_MICROWATT,    true },
+	[HWMON_ENERGY] = { "energy", SOV_KIND_ENERGY,   SOV_UNIT_MICROJOULE,   false },
+	[HWMON_FAN]    = { "fan",    SOV_KIND_FAN_RPM,  SOV_UNIT_RPM,          true },
+	[HWMON_PWM]    = { "pwm",    SOV_KIND_FAN_DUTY, SOV_UNIT_PERMILLE,     false },
+};
+
+/* Limit attributes and where they go in struct sov_sensor. */
+static const struct hwmon_limit_info {
+	const char *suffix;
+	uint16_t flag;
+	size_t off;
+} hwmon_limits[] = {
+	{ "_max",   SOV_SEN_WARN_HI, offsetof(struct sov_sensor, warn_hi) },
+	{ "_crit",  SOV_SEN_CRIT_HI, offsetof(struct sov_sensor, crit_hi) },
+	{ "_min",   SOV_SEN_WARN_LO, offsetof(struct sov_sensor, warn_lo) },
+	{ "_lcrit", SOV_SEN_CRIT_LO, offsetof(struct sov_sensor, crit_lo) },
+};
+
+/* struct hwmon_chan - one channel's state (rt_chan.priv). */
+struct hwmon_chan {
+	int fd;             /* the value file, opened at probe */
+	uint8_t type;       /* enum hwmon_type */
+	bool primed;        /* energy: @prev holds a reading */
+	int64_t prev;       /* energy: last raw counter, µJ */
+	int64_t acc;        /* energy: published accumulator, µJ */
+};
+
+/* struct hwmon_chip - one hwmon device found at probe. */
+struct hwmon_chip {
+	char dir[PATH_MAX];          /* <root>/sys/class/hwmon/hwmonN */
+	char devpath[PATH_MAX];      /* below /sys/devices/, "" for a virtual chip */
+	char name[SOV_NAME_LEN];     /* the `name` attribute */
+	char chip[SOV_NAME_LEN];     /* published: "name/device" */
+	char labels[SOV_LABELS_LEN]; /* published extra labels */
+	unsigned long nr;            /* N of hwmonN: unstable, last tie-break only */
+};
+
+/* struct hwmon_attr - one value file of a chip. */
+struct hwmon_attr {
+	uint8_t type;
+	bool average;                /* powerN_average (no powerN_input) */
+	unsigned idx;
+};
+
+struct hwmon_conf {
+	char chips[HWMON_PATTERNS_MAX][64];
+	int nchips;
+	char exclude[HWMON_PATTERNS_MAX][64];
+	int nexclude;
+	bool limits;
+	long long period_ms;
+};
+
+/* ---- conversion helpers (pure) ---- */
+
+/*
+ * hwmon_text_to_milli() - parse a sysfs value: an optional '-', decimal
+ * digits, an optional '\n', nothing else.  The attribute is already in
+ * milli-units (or RPM, µW, µJ).  Return: 0, or -EIO for anything else
+ * (also for an empty file: a value that is not a number is never 0).
+ */
+static int hwmon_text_to_milli(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s != '-' && !isdigit((unsigned char)*s))
+		return -EIO;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || (*end && strcmp(end, "\n")))
+		return -EIO;
+	*out = v;
+	return 0;
+}
+
+/* hwmon_pwm_to_permille() - pwmN 0..255 to 0..1000, rounded; -EIO out of range. */
+static int hwmon_pwm_to_permille(int64_t pwm, int64_t *out)
+{
+	if (pwm < 0 || pwm > HWMON_PWM_MAX)
+		return -EIO;
+	*out = (pwm * HWMON_PERMILLE + HWMON_PWM_MAX / 2) / HWMON_PWM_MAX;
+	return 0;
+}
+
+/*
+ * hwmon_energy_acc_uj() - fold a raw energyN_input reading into the
+ * channel's accumulator.  The ABI counter is a 64-bit µJ total that only
+ * grows; it can go backwards only when the driver or device restarts (e.g.
+ * a PMBus device reset), and then it counts again from 0, so the new value
+ * is the energy since the restart and is added whole.  The accumulator
+ * starts at the first raw value, so normally it equals the counter.
+ */
+static int64_t hwmon_energy_acc_uj(struct hwmon_chan *hc, int64_t raw)
+{
+	if (!hc->primed)
+		hc->acc = raw;
+	else
+		hc->acc += raw >= hc->prev ? raw - hc->prev : raw;
+	hc->prev = raw;
+	hc->primed = true;
+	return hc->acc;
+}
+
+/* ---- read path ---- */
+
+static int hwmon_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
+{
+	struct hwmon_chan *hc = ch->priv;
+	char buf[HWMON_VALUE_LEN];
+	int64_t raw;
+	ssize_t n;
+	int rc;
+
+	(void)now_ns;
+	/*
+	 * One plain pread at offset 0: sysfs regenerates the text on every
+	 * read from offset 0.  Errors pass up unchanged: disabled sensors give
+	 * ENODATA (sysfs-class-hwmon), some broken drivers EAGAIN
+	 * (node_exporter sysReadFile), a removed device ENODEV.
+	 */
+	n = pread(hc->fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	rc = hwmon_text_to_milli(buf, &raw);
+	if (rc)
+		return rc;
+	switch (hc->type) {
+	case HWMON_PWM:
+		return hwmon_pwm_to_permille(raw, value);
+	case HWMON_ENERGY:
+		if (raw < 0)
+			return -EIO;
+		*value = hwmon_energy_acc_uj(hc, raw);
+		return 0;
+	default:
+		/* fanN_input 0 is a stalled fan, a valid reading. */
+		*value = raw;
+		return 0;
+	}
+}
+
+static void hwmon_remove(struct rt_chan *ch)
+{
+	struct hwmon_chan *hc = ch->priv;
+
+	if (!hc)
+		return;
+	close(hc->fd);
+	free(hc);
+	ch->priv = NULL;
+}
+
+/* ---- probe helpers ---- */
+
+/* Read a small text file, trimmed of surrounding white space.  Return: 0 or -errno. */
+static int hwmon_read_text(const char *path, char *buf, size_t len)
+{
+	char *s, *e;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len - 1, 0);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	for (s = buf; isspace((unsigned char)*s); s++)
+		;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	memmove(buf, s, (size_t)(e - s) + 1);
+	return 0;
+}
+
+/* Read a limit attribute at probe.  Return: 0 or -errno / -EIO. */
+static int hwmon_read_value(const char *path, int64_t *out)
+{
+	char buf[HWMON_VALUE_LEN];
+	int rc = hwmon_read_text(path, buf, sizeof(buf));
+
+	return rc ? rc : hwmon_text_to_milli(buf, out);
+}
+
+/* Glob patterns are '*' and '?' only: reject other syntax instead of matching it literally. */
+static int hwmon_check_patterns(const struct rt_conf_section *s, const char *key,
+				char (*pat)[64], int n, bool need_slash, struct rt_err *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *p;
+
+		for (p = pat[i]; *p; p++)
+			if (!isgraph((unsigned char)*p) || strchr("[]{}\\", *p))
+				return rt_conf_errorf(err, s, key,
+						      "'%s': only '*' and '?' are glob characters", pat[i]);
+		if (need_slash && !strchr(pat[i], '/'))
+			return rt_conf_errorf(err, s, key, "'%s' is not CHIP/SENSOR", pat[i]);
+	}
+	return 0;
+}
+
+static int hwmon_parse_conf(const struct rt_conf_section *s, struct hwmon_conf *c,
+			    struct rt_err *err)
+{
+	int rc;
+
+	rc = rt_conf_list(s, "chips", c->chips, HWMON_PATTERNS_MAX, err);
+	if (rc < 0)
+		return rc;
+	c->nchips = rc;
+	rc = hwmon_check_patterns(s, "chips", c->chips, c->nchips, false, err);
+	if (rc)
+		return rc;
+	rc = rt_conf_list(s, "exclude", c->exclude, HWMON_PATTERNS_MAX, err);
+	if (rc < 0)
+		return rc;
+	c->nexclude = rc;
+	rc = hwmon_check_patterns(s, "exclude", c->exclude, c->nexclude, true, err);
+	if (rc)
+		return rc;
+	rc = rt_conf_bool(s, "limits", true, &c->limits, err);
+	if (rc)
+		return rc;
+	return rt_conf_int(s, "period_ms", 0, HWMON_PERIOD_MAX, 0, &c->period_ms, err);
+}
+
+/* "chips": a pattern matches the driver name or the whole chip string. */
+static bool hwmon_chip_wanted(const struct hwmon_conf *c, const struct hwmon_chip *chip)
+{
+	int i;
+
+	if (!c->nchips)
+		return true;
+	for (i = 0; i < c->nchips; i++)
+		if (rt_glob_match(c->chips[i], chip->name) || rt_glob_match(c->chips[i], chip->chip))
+			return true;
+	return false;
+}
+
+/* "exclude": a pattern matches "name/sensor" or "chip-string/sensor". */
+static bool hwmon_sensor_excluded(const struct hwmon_conf *c, const struct hwmon_chip *chip,
+				  const char *sensor)
+{
+	char a[SOV_NAME_LEN * 2 + 2], b[SOV_NAME_LEN * 2 + 2];
+	int i;
+
+	snprintf(a, sizeof(a), "%s/%s", chip->name, sensor);
+	snprintf(b, sizeof(b), "%s/%s", chip->chip, sensor);
+	for (i = 0; i < c->nexclude; i++)
+		if (rt_glob_match(c->exclude[i], a) || rt_glob_match(c->exclude[i], b))
+			return true;
+	return false;
+}
+
+/*
+ * Name the chip's device.  The device link is resolved and made relative to
+ * /sys/devices/ ("pci0000:00/0000:00:18.3"); its last component is the
+ * short stable name ("0000:00:18.3", "coretemp.0", i2c "3-0018").  hwmonN
+ * is never used: it is registration order and changes between boots
+ * (node_exporter hwmonName()).  No device link: a virtual chip, named by
+ * its driver alone.
+ */
+static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
+{
+	char link[PATH_MAX], res[PATH_MAX];
+	const char *dev, *last, *dash;
+	size_t rl = strlen(rroot);
+
+	chip->devpath[0] = '\0';
+	chip->labels[0] = '\0';
+	if (snprintf(link, sizeof(link), "%s/device", chip->dir) >= (int)sizeof(link))
+		return -ENAMETOOLONG;
+	if (!realpath(link, res)) {
+		if (errno != ENOENT)
+			return -errno;
+		snprintf(chip->chip, sizeof(chip->chip), "%s", chip->name);
+		return 0;
+	}
+	dev = res;
+	if (!strncmp(dev, rroot, rl) && (dev[rl] == '/' || !dev[rl]))
+		dev += rl;
+	if (!strncmp(dev, HWMON_DEVICES_DIR, strlen(HWMON_DEVICES_DIR)))
+		dev += strlen(HWMON_DEVICES_DIR);
+	snprintf(chip->devpath, sizeof(chip->devpath), "%s", dev);
+	last = strrchr(chip->devpath, '/');
+	last = last ? last + 1 : chip->devpath;
+	snprintf(chip->chip, sizeof(chip->chip), "%s/%s", chip->name, last);
+	/*
+	 * I2C clients are "<bus>-<4 hex digit address>" (i2c-core-base.c
+	 * i2c_dev_set_name()): publish bus and address, which locate the
+	 * part on the board (jc42 DIMM sensors sit at 0x18-0x1f, hardware.md §5.1).
+	 */
+	dash = strchr(last, '-');
+	if (dash && dash > last && strspn(last, "0123456789") == (size_t)(dash - last) &&
+	    strlen(dash + 1) == 4 && strspn(dash + 1, "0123456789abcdef") == 4)
+		snprintf(chip->labels, sizeof(chip->labels), "bus=%lu,addr=0x%02lx",
+			 strtoul(last, NULL, 10), strtoul(dash + 1, NULL, 16));
+	return 0;
+}
+
+/* Chips sort by chip string, then full device path, then (last resort) hwmonN. */
+static int hwmon_chip_cmp(const void *a, const void *b)
+{
+	const struct hwmon_chip *x = a, *y = b;
+	int c = strcmp(x->chip, y->chip);
+
+	if (!c)
+		c = strcmp(x->devpath, y->devpath);
+	if (!c)
+		c = (x->nr > y->nr) - (x->nr < y->nr);
+	return c;
+}
+
+/*
+ * Two chips with the same chip string (same driver and same last device
+ * path component, or two virtual chips of one driver): in the sorted order
+ * (full device path, which is stable across boots) the first keeps the
+ * string and the k-th gets "#k" appended.  Only chips with identical device
+ * paths (or none) fall back to hwmonN order, which nothing better exists for.
+ */
+static void hwmon_disambiguate(struct hwmon_chip *chips, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i = j) {
+		unsigned k = 1;
+
+		for (j = i + 1; j < n && !strcmp(chips[j].chip, chips[i].chip); j++) {
+			char tmp[SOV_NAME_LEN];
+			size_t room;
+
+			k++;
+			snprintf(tmp, sizeof(tmp), "#%u", k);
+			room = sizeof(chips[j].chip) - strlen(tmp) - 1;
+			if (strlen(chips[j].chip) > room)
+				chips[j].chip[room] = '\0';
+			strcat(chips[j].chip, tmp);
+		}
+	}
+}
+
+/* Parse "<prefix>N<suffix>" for a value file.  Return: true if it is one. */
+static bool hwmon_parse_attr(const char *fname, struct hwmon_attr *a)
+{
+	unsigned t;
+
+	for (t = 0; t < HWMON_NTYPES; t++) {
+		const char *p = hwmon_types[t].prefix;
+		size_t pl = strlen(p);
+		unsigned long idx;
+		char *end;
+
+		if (strncmp(fname, p, pl) || !isdigit((unsigned char)fname[pl]))
+			continue;
+		errno = 0;
+		idx = strtoul(fname + pl, &end, 10);
+		if (errno || idx > HWMON_INDEX_MAX)
+			continue;
+		a->type = (uint8_t)t;
+		a->idx = (unsigned)idx;
+		a->average = false;
+		if (t == HWMON_PWM)
+			return !*end; /* pwmN itself is the value; pwmN_enable etc. are not */
+		if (!strcmp(end, "_input"))
+			return true;
+		if (t == HWMON_POWER && !strcmp(end, "_average")) {
+			a->average = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Type order, then number; powerN_input before powerN_average. */
+static int hwmon_attr_cmp(const void *a, const void *b)
+{
+	const struct hwmon_attr *x = a, *y = b;
+
+	if (x->type != y->type)
+		return x->type - y->type;
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->average - y->average;
+}
+
+/* Collect the value files of @chip, sorted, one per channel.  Return: count or -errno. */
+static int hwmon_list_attrs(const struct hwmon_chip *chip, struct hwmon_attr **out, size_t *n)
+{
+	struct hwmon_attr *v = NULL;
+	size_t cnt = 0, cap = 0, i, w;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(chip->dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct hwmon_attr a;
+
+		if (!hwmon_parse_attr(de->d_name, &a))
+			continue;
+		if (cnt == cap) {
+			struct hwmon_attr *nv;
+
+			cap = cap ? cap * 2 : 32;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt++] = a;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), hwmon_attr_cmp);
+	/* powerN_average only where there is no powerN_input. */
+	for (i = 0, w = 0; i < cnt; i++)
+		if (!w || v[w - 1].type != v[i].type || v[w - 1].idx != v[i].idx)
+			v[w++] = v[i];
+	*out = v;
+	*n = w;
+	return 0;
+}
+
+/* Fill limits from the chip's _max/_crit/_min/_lcrit files (read once, here). */
+static void hwmon_read_limits(const struct hwmon_chip *chip, const char *sensor,
+			      struct sov_sensor *desc)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(hwmon_limits) / sizeof(hwmon_limits[0]); i++) {
+		int64_t v;
+
+		if (snprintf(path, sizeof(path), "%s/%s%s", chip->dir, sensor,
+			     hwmon_limits[i].suffix) >= (int)sizeof(path))
+			continue;
+		/* Absent, unreadable or disabled (ENODATA) limits are simply not set. */
+		if (hwmon_read_value(path, &v))
+			continue;
+		memcpy((char *)desc + hwmon_limits[i].off, &v, sizeof(v));
+		desc->flags |= hwmon_limits[i].flag;
+	}
+}
+
+/* Open and add one channel.  Return: 0 or -errno with ctx->err set. */
+static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
+			  const struct hwmon_chip *chip, const struct hwmon_attr *a)
+{
+	const struct hwmon_type_info *ti = &hwmon_types[a->type];
+	char path[PATH_MAX], text[HWMON_TEXT_LEN];
+	struct sov_sensor desc;
+	struct hwmon_chan *hc;
+	const char *suffix;
+
+	memset(&desc, 0, sizeof(desc));
+	snprintf(desc.name, sizeof(desc.name), "%s%u", ti->prefix, a->idx);
+	if (hwmon_sensor_excluded(c, chip, desc.name))
+		return 0;
+	desc.kind = ti->kind;
+	desc.unit = ti->unit;
+	desc.period_ms = (uint32_t)c->period_ms;
+	snprintf(desc.chip, sizeof(desc.chip), "%s", chip->chip);
+	snprintf(desc.labels, sizeof(desc.labels), "%s", chip->labels);
+	if (a->type == HWMON_ENERGY)
+		desc.flags |= SOV_SEN_COUNTER;
+
+	/* Label: the driver's *_label, else the hwmon name ("temp1"). */
+	snprintf(desc.label, sizeof(desc.label), "%s", desc.name);
+	if (snprintf(path, sizeof(path), "%s/%s_label", chip->dir, desc.name) < (int)sizeof(path) &&
+	    !hwmon_read_text(path, text, sizeof(text)) && text[0])
+		snprintf(desc.label, sizeof(desc.label), "%s", text);
+	if (ti->limits && c->limits)
+		hwmon_read_limits(chip, desc.name, &desc);
+
+	suffix = a->type == HWMON_PWM ? "" : a->average ? "_average" : "_input";
+	if (snprintf(path, sizeof(path), "%s/%s%s", chip->dir, desc.name, suffix) >= (int)sizeof(path)) {
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s/%s: path too long",
+			 chip->dir, desc.name);
+		return -ENAMETOOLONG;
+	}
+	hc = calloc(1, sizeof(*hc));
+	if (!hc)
+		return -ENOMEM;
+	hc->type = a->type;
+	/* Value files are 0444 (pwmN 0644) by the ABI: a failure here is not expected, so say it. */
+	hc->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (hc->fd < 0) {
+		int rc = -errno;
+
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s (%s): cannot open: %s",
+			 path, chip->chip, strerror(-rc));
+		free(hc);
+		return rc;
+	}
+	/* rt_chan_add() owns @hc from here, also on failure. */
+	return rt_chan_add(ctx, &desc, hc);
+}
+
+/* Collect the chips under <root>/sys/class/hwmon.  Return: 0 or -errno with ctx->err set. */
+static int hwmon_find_chips(struct rt_probe_ctx *ctx, struct hwmon_chip **out, size_t *n)
+{
+	char cls[PATH_MAX], rroot[PATH_MAX] = "";
+	struct hwmon_chip *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	DIR *d;
+
+	if (ctx->root[0] && !realpath(ctx->root, rroot)) {
+		rc = -errno;
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: root %s: %s", ctx->root,
+			 strerror(-rc));
+		return rc;
+	}
+	rc = rt_path(cls, sizeof(cls), ctx->root, HWMON_CLASS_DIR);
+	if (rc)
+		return rc;
+	d = opendir(cls);
+	if (!d) {
+		rc = -errno;
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s: %s", cls, strerror(-rc));
+		return rc == -ENOENT ? -ENODEV : rc;
+	}
+	while ((de = readdir(d))) {
+		const char *num = de->d_name + strlen(HWMON_DIR_PREFIX);
+		struct hwmon_chip *chip;
+		char path[PATH_MAX];
+		char *end;
+
+		if (strncmp(de->d_name, HWMON_DIR_PREFIX, strlen(HWMON_DIR_PREFIX)) ||
+		    !isdigit((unsigned char)*num))
+			continue;
+		if (cnt == cap) {
+			struct hwmon_chip *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				rc = -ENOMEM;
+				goto err_free;
+			}
+			v = nv;
+		}
+		chip = &v[cnt];
+		memset(chip, 0, sizeof(*chip));
+		errno = 0;
+		chip->nr = strtoul(num, &end, 10);
+		if (errno || *end)
+			continue;
+		if (snprintf(chip->dir, sizeof(chip->dir), "%s/%s", cls, de->d_name) >=
+		    (int)sizeof(chip->dir))
+			continue;
+		snprintf(path, sizeof(path), "%s/name", chip->dir);
+		/* `name` is mandatory (sysfs-class-hwmon); without it the chip cannot be named. */
+		if (hwmon_read_text(path, chip->name, sizeof(chip->name)) || !chip->name[0])
+			continue;
+		rc = hwmon_identify(chip, rroot);
+		if (rc) {
+			snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s/device: %s",
+				 chip->dir, strerror(-rc));
+			goto err_free;
+		}
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), hwmon_chip_cmp);
+	hwmon_disambiguate(v, cnt);
+	*out = v;
+	*n = cnt;
+	return 0;
+
+err_free:
+	closedir(d);
+	free(v);
+	return rc;
+}
+
+static int hwmon_probe(struct rt_probe_ctx *ctx)
+{
+	struct hwmon_chip *chips = NULL;
+	struct hwmon_conf conf;
+	size_t nchips = 0, i;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = hwmon_parse_conf(ctx->conf, &conf, ctx->err);
+	if (rc)
+		return rc;
+	rc = hwmon_find_chips(ctx, &chips, &nchips);
+	if (rc)
+		return rc;
+	for (i = 0; i < nchips && !rc; i++) {
+		struct hwmon_attr *attrs = NULL;
+		size_t nattrs = 0, j;
+
+		if (!hwmon_chip_wanted(&conf, &chips[i]))
+			continue;
+		rc = hwmon_list_attrs(&chips[i], &attrs, &nattrs);
+		if (rc) {
+			snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s: %s", chips[i].dir,
+				 strerror(-rc));
+			break;
+		}
+		for (j = 0; j < nattrs && !rc; j++)
+			rc = hwmon_add_chan(ctx, &conf, &chips[i], &attrs[j]);
+		free(attrs);
+	}
+	/* On failure the channels already added stay in ctx->chans; rt_chan_list_free() closes them. */
+	free(chips);
+	return rc;
+}
+
+static const struct sensor_ops hwmon_ops = {
+	.name = "hwmon",
+	.source = SOV_SRC_HWMON,
+	/* jc42 and coretemp refresh their registers once a second, most chips at 1-2 Hz or faster. */
+	.min_period_ms = 100,
+	/*
+	 * Not slow, although a pread on an I2C chip's attribute (jc42, pmbus)
+	 * runs an SMBus transfer in the kernel once the driver's cache expires:
+	 * the ops flag is per backend; see the report on a per-channel flag.
+	 */
+	.slow = false,
+	.default_enabled = true,
+	.probe = hwmon_probe,
+	.read = hwmon_read,
+	.remove = hwmon_remove,
+};
+
+SENSOR_REGISTER(hwmon_ops);

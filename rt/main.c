@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * main.c - sovereign-sampler: options, configuration, real-time set-up
+ * (affinity, mlockall, pre-faulted stack, SCHED_FIFO), systemd integration
+ * (READY=1, WATCHDOG=1 from a non-RT thread while the loop advances),
+ * signals (SIGHUP reloads, SIGTERM stops) and --discover.
+ */
+#define _GNU_SOURCE
+#define _LGPL_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "registry.h"
+#include "sampler.h"
+#include "timespec.h"
+
+#define DEFAULT_CONFIG "/etc/sovereign/sampler.conf"
+#define PREFAULT_STACK (256 * 1024)
+
+struct cli {
+	const char *config;
+	const char *root;          /* overrides [sampler] root */
+	const char *segment;       /* overrides [sampler] segment */
+	uint64_t cycles;           /* stop after this many (tests); 0: run */
+	bool discover;
+	bool no_rt;                /* skip SCHED_FIFO and mlockall on purpose */
+};
+
+struct control {
+	struct sampler *s;
+	const struct cli *cli;
+	sigset_t sigs;
+	bool restart;              /* the sensor set changed: re-exec */
+	int stop;                  /* uatomic: the control thread should end */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sovereign-sampler [-c FILE] [--root DIR] [--segment NAME] [--no-rt]\n"
+		"                         [--cycles N] [--discover]\n"
+		"  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+		"      --root DIR      read sensors under DIR (a fixture or simulated tree)\n"
+		"      --segment NAME  shared-memory segment (default " SOV_SHM_DEFAULT_NAME ")\n"
+		"      --no-rt         do not ask for SCHED_FIFO and mlockall\n"
+		"      --cycles N      stop after N cycles (tests)\n"
+		"      --discover      print what this machine has and a config reading it\n");
+}
+
+static int parse_cli(int argc, char **argv, struct cli *c)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "segment", required_argument, NULL, 's' },
+		{ "cycles", required_argument, NULL, 'n' },
+		{ "discover", no_argument, NULL, 'd' },
+		{ "no-rt", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	memset(c, 0, sizeof(*c));
+	c->config = DEFAULT_CONFIG;
+	while ((o = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		char *end;
+
+		switch (o) {
+		case 'c': c->config = optarg; break;
+		case 'r': c->root = optarg; break;
+		case 's': c->segment = optarg; break;
+		case 'd': c->discover = true; break;
+		case 'R': c->no_rt = true; break;
+		case 'n':
+			errno = 0;
+			c->cycles = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || !c->cycles) {
+				fprintf(stderr, "sovereign-sampler: --cycles: '%s' is not a positive number\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sovereign-sampler: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the config; with none at the default path, run on defaults. */
+static int load_config(const struct cli *cli, struct rt_config *cfg, struct rt_err *err)
+{
+	int rc = rt_config_load(cli->config, cfg, err);
+
+	if (rc == -ENOENT && !strcmp(cli->config, DEFAULT_CONFIG))
+		return rt_config_parse_string("", "(defaults)", cfg, err);
+	return rc;
+}
+
+static int opts_from(const struct cli *cli, const struct rt_config *cfg, struct sampler_opts *o,
+		     struct rt_err *err)
+{
+	int rc = sampler_parse_opts(cfg, o, err);
+
+	if (rc)
+		return rc;
+	if (cli->root)
+		o->root = cli->root;
+	if (cli->segment)
+		o->segment = cli->segment;
+	return 0;
+}
+
+/* --discover: probe every backend (also those off by default) and print. */
+static int discover(const struct cli *cli, const struct rt_config *cfg)
+{
+	struct sampler_opts o;
+	struct rt_err err;
+	size_t i, j;
+
+	if (opts_from(cli, cfg, &o, &err)) {
+		fprintf(stderr, "sovereign-sampler: %s\n", err.msg);
+		return 1;
+	}
+	printf("# sovereign-sampler --discover: what this machine (root \"%s\") offers\n", o.root);
+	for (i = 0; i < rt_backend_count(); i++) {
+		const struct sensor_ops *ops = rt_backend_at(i);
+		struct rt_chan_list l = { 0 };
+		int rc = rt_backend_probe(ops, o.root, o.cpu,
+					  rt_config_section(cfg, ops->name, NULL), &l, &err);
+
+		printf("\n[%s]\n", ops->name);
+		if (rc) {
+			printf("enable = no\n# %s\n", err.msg);
+		} else if (!l.n) {
+			printf("enable = no\n# found nothing%s\n",
+			       ops->slow ? " (I2C: set bus and addresses for this board)" : "");
+		} else {
+			printf("enable = yes\n");
+			for (j = 0; j < l.n; j++) {
+				const struct sov_sensor *d = &l.chan[j].desc;
+
+				printf("# %-28s %-16s %s\n", d->chip, d->name, d->label);
+			}
+		}
+		rt_chan_list_free(&l);
+	}
+	return 0;
+}
+
+/* Real-time set-up; each failure degrades, is said once, and is published. */
+static uint32_t rt_setup(const struct sampler_opts *o, bool no_rt, int *fifo_err, int *lock_err)
+{
+	struct sched_param sp = { .sched_priority = o->priority };
+	uint32_t flags = 0;
+	cpu_set_t set;
+
+	*fifo_err = *lock_err = 0;
+	CPU_ZERO(&set);
+	CPU_SET(o->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "sovereign-sampler: cannot pin to CPU %d: %s (running unpinned)\n",
+			o->cpu, strerror(errno));
+	if (no_rt)
+		return SOV_SF_NO_RT | SOV_SF_NO_MLOCK;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		*lock_err = errno;
+		flags |= SOV_SF_NO_MLOCK;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		/* Like cyclictest: a soft RLIMIT_RTPRIO may be raised to the hard one. */
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_RTPRIO, &rl) && rl.rlim_max >= (rlim_t)o->priority) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_RTPRIO, &rl);
+		}
+		if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+			*fifo_err = errno;
+			flags |= SOV_SF_NO_RT;
+		}
+	}
+	return flags;
+}
+
+/* Touch the stack the loop will use, so no page fault lands in a cycle. */
+static void prefault_stack(void)
+{
+	volatile char buf[PREFAULT_STACK];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i += 4096)
+		buf[i] = 0;
+}
+
+static void degraded_event(struct sampler *s, int err, const char *text)
+{
+	struct sov_event ev;
+	struct timespec m, r;
+
+	memset(&ev, 0, sizeof(ev));
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	ev.mono_ns = ts_to_ns(&m);
+	ev.real_ns = ts_to_ns(&r);
+	ev.type = SOV_EV_DEGRADED;
+	ev.severity = SOV_SEV_WARNING;
+	ev.sensor = SOV_NO_SENSOR;
+	ev.value = err;
+	snprintf(ev.text, sizeof(ev.text), "%s", text);
+	sov_writer_event(sampler_writer(s), &ev);
+}
+
+/*
+ * The control thread: signals, READY=1 once the first sample is out, and
+ * WATCHDOG=1 only while the loop's cycle counter moves -- a stuck loop stops
+ * the pings and systemd restarts the service, without the loop itself
+ * making any extra system call.
+ */
+static void *control_main(void *arg)
+{
+	struct control *c = arg;
+	uint64_t wd_usec = 0, last_cycles = 0, last_ping = 0;
+	bool ready = false;
+	int wd = sd_watchdog_enabled(0, &wd_usec) > 0;
+
+	while (!uatomic_read(&c->stop)) {
+		struct timespec to = { .tv_nsec = 100000000 }, now;
+		struct sampler_stats st;
+		siginfo_t si;
+		int sig = sigtimedwait(&c->sigs, &si, &to);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			sd_notify(0, "STOPPING=1");
+			sampler_stop(c->s);
+		} else if (sig == SIGHUP) {
+			struct rt_config cfg;
+			struct rt_err err;
+			bool restart = false;
+			int rc;
+
+			sd_notify(0, "RELOADING=1");
+			rc = load_config(c->cli, &cfg, &err);
+			if (!rc) {
+				rc = sampler_reload(c->s, &cfg, &restart, &err);
+				rt_config_free(&cfg);
+			}
+			if (rc)
+				fprintf(stderr, "sovereign-sampler: reload refused, keeping the old configuration: %s\n",
+					err.msg);
+			else if (restart) {
+				fprintf(stderr, "sovereign-sampler: the sensor set changed: restarting with a new generation\n");
+				c->restart = true;
+				sampler_stop(c->s);
+			}
+			sd_notify(0, "READY=1");
+		}
+		st = sampler_stats(c->s);
+		if (!ready && st.cycles >= 1) {
+			sd_notify(0, "READY=1\nSTATUS=publishing");
+			ready = true;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (wd && ts_to_ns(&now) / 1000 - last_ping >= wd_usec / 2 && st.cycles != last_cycles) {
+			sd_notify(0, "WATCHDOG=1");
+			last_ping = ts_to_ns(&now) / 1000;
+			last_cycles = st.cycles;
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct control ctl = { 0 };
+	struct sampler_opts o;
+	struct rt_config cfg;
+	struct rt_err err;
+	struct sampler *s;
+	struct cli cli;
+	pthread_t control;
+	int fifo_err, lock_err, rc;
+	uint32_t flags;
+
+	if (parse_cli(argc, argv, &cli))
+		return 2;
+	if (load_config(&cli, &cfg, &err)) {
+		fprintf(stderr, "sovereign-sampler: %s\n", err.msg);
+		return 1;
+	}
+	if (cli.discover) {
+		rc = discover(&cli, &cfg);
+		rt_config_free(&cfg);
+		return rc;
+	}
+	if (opts_from(&cli, &cfg, &o, &err)) {
+		fprintf(stderr, "sovereign-sampler: %s\n", err.msg);
+		rt_config_free(&cfg);
+		return 1;
+	}
+
+	/* Signals go to the control thread only: block them everywhere first. */
+	sigemptyset(&ctl.sigs);
+	sigaddset(&ctl.sigs, SIGHUP);
+	sigaddset(&ctl.sigs, SIGTERM);
+	sigaddset(&ctl.sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
+
+	/* mlockall(MCL_FUTURE) first, so everything opened and allocated below is locked. */
+	flags = rt_setup(&o, cli.no_rt, &fifo_err, &lock_err);
+	if (!(flags & SOV_SF_NO_RT)) {
+		/* Back to normal while the helper threads are created: they inherit it. */
+		struct sched_param sp = { .sched_priority = 0 };
+
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+	rc = sampler_create(&cfg, &o, &s, &err);
+	rt_config_free(&cfg);
+	if (rc) {
+		fprintf(stderr, "sovereign-sampler: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		return 1;
+	}
+	sampler_flag(s, flags);
+	if (lock_err) {
+		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
+			strerror(lock_err));
+		degraded_event(s, lock_err, "no mlockall: page faults possible");
+	}
+	if (fifo_err) {
+		fprintf(stderr, "sovereign-sampler: SCHED_FIFO: %s: running as a normal process\n",
+			strerror(fifo_err));
+		degraded_event(s, fifo_err, "no SCHED_FIFO: deadlines not guaranteed");
+	}
+	fprintf(stderr, "sovereign-sampler: %zu sensors into %s every %" PRIu64 " ms on CPU %d%s\n",
+		sampler_channels(s)->n, o.segment, o.period_ns / 1000000u, o.cpu,
+		flags & SOV_SF_NO_RT ? " (not real-time)" : "");
+
+	rc = sampler_start_threads(s, !(flags & SOV_SF_NO_RT));
+	if (!rc) {
+		ctl.s = s;
+		ctl.cli = &cli;
+		rc = -pthread_create(&control, NULL, control_main, &ctl);
+	}
+	if (rc) {
+		fprintf(stderr, "sovereign-sampler: threads: %s\n", strerror(-rc));
+		sampler_destroy(s);
+		return 1;
+	}
+	if (!(flags & SOV_SF_NO_RT)) {
+		struct sched_param sp = { .sched_priority = o.priority };
+
+		sched_setscheduler(0, SCHED_FIFO, &sp);
+	}
+	urcu_qsbr_register_thread();
+	prefault_stack();
+	rc = sampler_run(s, cli.cycles);
+	urcu_qsbr_unregister_thread();
+	if (rc)
+		fprintf(stderr, "sovereign-sampler: loop: %s\n", strerror(-rc));
+	uatomic_set(&ctl.stop, 1);
+	pthread_join(control, NULL);
+	sampler_destroy(s);
+	if (ctl.restart) {
+		pthread_sigmask(SIG_UNBLOCK, &ctl.sigs, NULL);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "sovereign-sampler: re-exec: %s\n", strerror(errno));
+		return 1;
+	}
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sampler.h - the sampler core: builds the channel set from the backends
+ * and the configuration, runs one cycle (read what is due, judge it,
+ * publish), feeds slow (I2C) channels from a worker thread through
+ * lock-free mailboxes, and hands events to a journald thread through a
+ * wait-free queue.  main.c owns the process (RT setup, signals, systemd).
+ */
+#ifndef SOVEREIGN_RT_SAMPLER_H
+#define SOVEREIGN_RT_SAMPLER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "registry.h"
+#include "shm_writer.h"
+
+/* struct sampler_opts - from [sampler] and the command line. */
+struct sampler_opts {
+	const char *root;          /* fixture prefix, "" in production */
+	const char *segment;       /* shm name */
+	const char *group;         /* segment group, NULL: the process's */
+	int cpu;                   /* housekeeping CPU */
+	int priority;              /* SCHED_FIFO priority of the loop */
+	uint64_t period_ns;        /* loop period */
+	uint32_t nslots;           /* ring slots */
+	uint64_t stuck_ns;         /* default frozen-value limit, 0: off */
+	uint64_t backoff_cap_ns;   /* longest back-off after read errors */
+	bool journal;              /* send events to journald */
+};
+
+/* Limits and rates that SIGHUP may change without a new generation. */
+struct chan_params {
+	struct sov_limits lim;
+	int64_t hyst;              /* hysteresis, sensor unit */
+	uint64_t period_ns;
+	uint64_t stuck_ns;
+};
+
+struct sampler_params {
+	uint64_t gen;              /* 1, 2, ... one per load */
+	size_t n;
+	struct chan_params p[];
+};
+
+struct sampler_stats {
+	uint64_t cycles;           /* completed cycles (watchdog reads it) */
+	uint64_t overruns;         /* missed deadlines */
+	uint64_t journal_dropped;  /* events the journal queue had no room for */
+};
+
+struct sampler;
+
+/*
+ * sampler_create() - probe the enabled backends, apply [sensor X]
+ * overrides, add derived power and the sampler's own channels, create the
+ * segment.  Context: process context (allocates, opens).
+ * Return: 0, or -errno with @err saying what (config file and line when
+ * the config is at fault).  Ownership: free with sampler_destroy().
+ */
+int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
+		   struct sampler **out, struct rt_err *err);
+
+/*
+ * sampler_start_threads() - start the slow-bus worker (SCHED_FIFO one
+ * below the loop when the loop is real-time) and the journal thread.
+ * Context: process context, before the loop.  Return: 0 or -errno.
+ */
+int sampler_start_threads(struct sampler *s, bool rt);
+
+/*
+ * sampler_cycle() - one cycle at deadline @now_ns: read due channels,
+ * consume slow mailboxes, judge, publish.
+ * Context: the loop thread (registered with liburcu-qsbr); RT-safe: only
+ * the sensor reads are system calls.
+ */
+void sampler_cycle(struct sampler *s, uint64_t now_ns);
+
+/*
+ * sampler_run() - the loop: absolute deadlines on the grid start + k *
+ * period, catch-up after an oversleep (missed deadlines counted and
+ * published), until sampler_stop() or @max_cycles (0: forever).
+ * Context: the loop thread.  Return: 0, or -errno of clock_nanosleep.
+ */
+int sampler_run(struct sampler *s, uint64_t max_cycles);
+
+/* sampler_stop() - ask the loop and threads to end.  Context: any (signal-safe). */
+void sampler_stop(struct sampler *s);
+
+/*
+ * sampler_reload() - apply a new configuration's limits and rates (RCU:
+ * the loop picks them up at its next cycle, no lock).  *@restart is set
+ * when the new configuration changes the sensor set: only a new
+ * generation (process restart) can apply it.
+ * Context: a non-RT thread registered with liburcu-qsbr (waits a grace
+ * period).  Return: 0 or -errno with @err.
+ */
+int sampler_reload(struct sampler *s, const struct rt_config *cfg, bool *restart,
+		   struct rt_err *err);
+
+/* sampler_stats() - a snapshot of the counters.  Context: any thread. */
+struct sampler_stats sampler_stats(const struct sampler *s);
+
+/* sampler_flag() - set sample flags (SOV_SF_NO_RT, SOV_SF_NO_MLOCK) for every publish. */
+void sampler_flag(struct sampler *s, uint32_t flags);
+
+/* sampler_channels() - the channel list (for --discover and tests). */
+const struct rt_chan_list *sampler_channels(const struct sampler *s);
+
+/* sampler_writer() - the segment writer (for events from main.c before the loop). */
+struct sov_writer *sampler_writer(struct sampler *s);
+
+/* sampler_destroy() - stop threads, close the segment, remove channels.  @s may be NULL. */
+void sampler_destroy(struct sampler *s);
+
+/*
+ * sampler_parse_opts() - [sampler] section into @o (defaults for absent
+ * keys).  Return: 0 or -EINVAL with @err naming file:line.
+ */
+int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, struct rt_err *err);
+
+/*
+ * sampler_parse_value() - "85", "85C", "1.2V", "300W", "40%", ... into an
+ * integer in @unit (SOV_UNIT_*).  Return: 0 or -EINVAL.
+ */
+int sampler_parse_value(uint16_t unit, const char *text, int64_t *out);
+
+#endif /* SOVEREIGN_RT_SAMPLER_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * timespec.h - pure helpers on struct timespec and nanosecond times, for
+ * the sampler's absolute-deadline loop (unit-tested in tests/rt/core).
+ */
+#ifndef SOVEREIGN_RT_TIMESPEC_H
+#define SOVEREIGN_RT_TIMESPEC_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define NSEC_PER_SEC 1000000000ull
+
+/* ts_to_ns() - @ts in ns (times here are CLOCK_MONOTONIC, never negative). */
+static inline uint64_t ts_to_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+/* ts_from_ns() - @ns as a normalised timespec. */
+static inline struct timespec ts_from_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / NSEC_PER_SEC),
+			       .tv_nsec = (long)(ns % NSEC_PER_SEC) };
+	return ts;
+}
+
+/* ts_add_ns() - advance @ts by @ns, keeping tv_nsec in [0, 1e9). */
+static inline void ts_add_ns(struct timespec *ts, uint64_t ns)
+{
+	*ts = ts_from_ns(ts_to_ns(ts) + ns);
+}
+
+/* ts_cmp() - <0, 0, >0 as @a is before, equal to or after @b. */
+static inline int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* ts_diff_ns() - @a - @b in ns, signed. */
+static inline int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * (int64_t)NSEC_PER_SEC +
+	       (int64_t)(a->tv_nsec - b->tv_nsec);
+}
+
+/*
+ * ts_next_deadline() - the first deadline after @now on the grid
+ * @start + k * @period, counting the deadlines skipped into *@missed (the
+ * catch-up after an oversleep, as cyclictest does).  @next is the deadline
+ * just served.  Return: the next deadline in ns.
+ */
+static inline uint64_t ts_next_deadline(uint64_t next, uint64_t period, uint64_t now,
+					uint64_t *missed)
+{
+	next += period;
+	if (now >= next) {
+		uint64_t k = (now - next) / period + 1;
+
+		*missed += k;
+		next += k * period;
+	}
+	return next;
+}
+
+#endif /* SOVEREIGN_RT_TIMESPEC_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fake_backend.c - deterministic test backends: "fake" (read in the loop)
+ * and "fake_slow" (read by the worker thread, as I2C is).  Each regular
+ * file in <root><dir> is a channel whose value is the integer in it, read
+ * with pread on a descriptor held from probe, like hwmon.  The file name's
+ * prefix gives the kind: temp_, fan_, energy_, smi_, volt_.
+ *   [fake]       dir = /fake            (default), enable = yes
+ *   [fake_slow]  dir = /fake_slow       (default), enable = yes
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sensor.h"
+
+struct fake_chan {
+	int fd;
+};
+
+static int fake_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
+{
+	struct fake_chan *f = ch->priv;
+	char buf[32], *end;
+	ssize_t n;
+	long long v;
+
+	(void)now_ns;
+	n = pread(f->fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* "error N" in the file makes the read fail with -N. */
+	if (!strncmp(buf, "error ", 6))
+		return -atoi(buf + 6);
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EIO;
+	*value = v;
+	return 0;
+}
+
+static void fake_remove(struct rt_chan *ch)
+{
+	struct fake_chan *f = ch->priv;
+
+	if (f && f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int fake_probe_dir(struct rt_probe_ctx *ctx, const char *defdir)
+{
+	const char *dir = rt_conf_get(ctx->conf, "dir");
+	struct dirent **ents;
+	char path[512];
+	int i, n, rc = 0;
+
+	if (rt_path(path, sizeof(path), ctx->root, dir ? dir : defdir))
+		return -ENAMETOOLONG;
+	n = scandir(path, &ents, NULL, name_cmp);
+	if (n < 0)
+		return -ENODEV;
+	for (i = 0; i < n; i++) {
+		struct sov_sensor d;
+		struct fake_chan *f;
+		char fp[1024];
+		const char *nm = ents[i]->d_name;
+
+		if (nm[0] == '.' || rc)
+			goto next;
+		memset(&d, 0, sizeof(d));
+		if (!strncmp(nm, "temp_", 5)) {
+			d.kind = SOV_KIND_TEMP;
+			d.unit = SOV_UNIT_MILLICELSIUS;
+		} else if (!strncmp(nm, "fan_", 4)) {
+			d.kind = SOV_KIND_FAN_RPM;
+			d.unit = SOV_UNIT_RPM;
+		} else if (!strncmp(nm, "energy_", 7)) {
+			d.kind = SOV_KIND_ENERGY;
+			d.unit = SOV_UNIT_MICROJOULE;
+			d.flags = SOV_SEN_COUNTER;
+		} else if (!strncmp(nm, "smi_", 4)) {
+			d.kind = SOV_KIND_SMI_COUNT;
+			d.unit = SOV_UNIT_COUNT;
+			d.flags = SOV_SEN_COUNTER;
+		} else {
+			d.kind = SOV_KIND_VOLTAGE;
+			d.unit = SOV_UNIT_MILLIVOLT;
+		}
+		snprintf(d.chip, sizeof(d.chip), "%s/test", rt_probe_current_ops->name);
+		snprintf(d.name, sizeof(d.name), "%s", nm);
+		snprintf(d.label, sizeof(d.label), "%s", nm);
+		snprintf(fp, sizeof(fp), "%s/%s", path, nm);
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			rc = -ENOMEM;
+			goto next;
+		}
+		f->fd = open(fp, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0) {
+			rc = -errno;
+			free(f);
+			goto next;
+		}
+		rc = rt_chan_add(ctx, &d, f);
+next:
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
+}
+
+static int fake_probe(struct rt_probe_ctx *ctx)
+{
+	return fake_probe_dir(ctx, "/fake");
+}
+
+static int fake_slow_probe(struct rt_probe_ctx *ctx)
+{
+	return fake_probe_dir(ctx, "/fake_slow");
+}
+
+static const struct sensor_ops fake_ops = {
+	.name = "fake",
+	.source = SOV_SRC_SIM,
+	.min_period_ms = 1,
+	.probe = fake_probe,
+	.read = fake_read,
+	.remove = fake_remove,
+};
+SENSOR_REGISTER(fake_ops);
+
+static const struct sensor_ops fake_slow_ops = {
+	.name = "fake_slow",
+	.source = SOV_SRC_SIM,
+	.min_period_ms = 1,
+	.slow = true,
+	.probe = fake_slow_probe,
+	.read = fake_read,
+	.remove = fake_remove,
+};
+SENSOR_REGISTER(fake_slow_ops);

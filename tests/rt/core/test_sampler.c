@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_sampler.c - Criterion tests of the sampler core through the fake
+ * backends (fake_backend.c): what a reader of the segment sees after
+ * cycles at chosen times -- values, invalid reads, thresholds, own rates,
+ * derived power, frozen sensors, the slow worker, and SIGHUP-style reload.
+ */
+#define _GNU_SOURCE
+#define _LGPL_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "sampler.h"
+#include "shm_reader.h"
+
+#define SEC 1000000000ull
+
+static char root[64], seg[64];
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	static int n;
+	char d[128];
+
+	snprintf(root, sizeof(root), "/tmp/sov-core-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(d, sizeof(d), "%s/fake", root);
+	mkdir(d, 0755);
+	snprintf(d, sizeof(d), "%s/fake_slow", root);
+	mkdir(d, 0755);
+	snprintf(seg, sizeof(seg), "/sov-core-%d-%d", (int)getpid(), n++);
+	urcu_qsbr_register_thread();
+}
+
+static void teardown(void)
+{
+	urcu_qsbr_unregister_thread();
+	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sov_shm_unlink(seg);
+}
+
+TestSuite(sampler, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Write @text into fixture file @dir/@name in place (held fds keep working). */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", root, dir, name);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+	cr_assert_eq(ftruncate(fd, (off_t)strlen(text)), 0);
+	close(fd);
+}
+
+static struct sampler *mk(const char *extra, struct rt_err *err, int *rc)
+{
+	char text[2048];
+	struct rt_config cfg;
+	struct sampler_opts o;
+	struct sampler *s = NULL;
+
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 10\nslots = 64\njournal = no\nroot = %s\nsegment = %s\n"
+		 "[fake]\nenable = yes\n[fake_slow]\nenable = yes\n%s",
+		 root, seg, extra);
+	cr_assert_eq(rt_config_parse_string(text, "test.conf", &cfg, err), 0, "%s", err->msg);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, err), 0, "%s", err->msg);
+	*rc = sampler_create(&cfg, &o, &s, err);
+	rt_config_free(&cfg);
+	return s;
+}
+
+static struct sampler *mk_ok(const char *extra)
+{
+	struct rt_err err;
+	int rc;
+	struct sampler *s = mk(extra, &err, &rc);
+
+	cr_assert_eq(rc, 0, "create: %s", err.msg);
+	return s;
+}
+
+struct view {
+	struct sov_reader *r;
+	struct sov_sample *smp;
+	uint64_t cursor;
+};
+
+static void view_open(struct view *v)
+{
+	cr_assert_eq(sov_reader_open(seg, NULL, &v->r), 0);
+	v->smp = sov_sample_alloc(v->r);
+	v->cursor = 0;
+}
+
+static void view_close(struct view *v)
+{
+	sov_sample_free(v->smp);
+	sov_reader_close(v->r);
+}
+
+static int idx_of(struct view *v, const char *name)
+{
+	int i = sov_reader_find(v->r, NULL, name);
+
+	cr_assert_geq(i, 0, "no sensor %s", name);
+	return i;
+}
+
+/* Value of sensor @name in the newest sample; -ENODATA if invalid. */
+static int value(struct view *v, const char *name, int64_t *out)
+{
+	cr_assert_eq(sov_reader_latest(v->r, v->smp), 0);
+	return sov_sample_get(v->smp, (uint32_t)idx_of(v, name), out, NULL);
+}
+
+/* Count new events of @type since the last call (any type: 0). */
+static int events(struct view *v, uint16_t type, int64_t *last_value)
+{
+	struct sov_event ev[64];
+	int n = sov_reader_events(v->r, &v->cursor, ev, 64, NULL), i, c = 0;
+
+	for (i = 0; i < n; i++) {
+		if (type && ev[i].type != type)
+			continue;
+		c++;
+		if (last_value)
+			*last_value = ev[i].value;
+	}
+	return c;
+}
+
+Test(sampler, publishes_values_and_changes)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+
+	put("fake", "temp_a", "45000\n");
+	put("fake", "fan_b", "1200\n");
+	s = mk_ok("");
+	view_open(&v);
+	cr_assert_eq(sov_reader_nsensors(v.r), 2 + 2, "2 fake + read-ns/errors of the fake backend (fake_slow found nothing)");
+	sampler_cycle(s, 1 * SEC);
+	cr_assert_eq(value(&v, "temp_a", &x), 0);
+	cr_assert_eq(x, 45000);
+	cr_assert_eq(value(&v, "fan_b", &x), 0);
+	cr_assert_eq(x, 1200);
+	cr_assert_eq(sov_sample_slot(v.smp)->mono_ns, 1 * SEC);
+	put("fake", "temp_a", "-5250\n");
+	sampler_cycle(s, 1 * SEC + 10000000);
+	cr_assert_eq(value(&v, "temp_a", &x), 0);
+	cr_assert_eq(x, -5250);
+	cr_assert_eq(sov_sample_slot(v.smp)->number, 2);
+	cr_assert_eq(value(&v, "fake-errors", &x), 0);
+	cr_assert_eq(x, 0);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, failed_read_is_invalid_never_zero)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+	uint64_t t = SEC;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk_ok("");
+	view_open(&v);
+	sampler_cycle(s, t);
+	events(&v, 0, NULL);
+	put("fake", "temp_a", "error 5\n"); /* EIO: transient */
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(value(&v, "temp_a", &x), -ENODATA);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, &x), 1);
+	cr_assert_eq(x, -EIO);
+	cr_assert_eq(value(&v, "fake-errors", &x), 0);
+	cr_assert_eq(x, 1);
+	/* Backed off: the next cycle does not read it again. */
+	put("fake", "temp_a", "46000\n");
+	sampler_cycle(s, t += 5000000);
+	cr_assert_eq(value(&v, "temp_a", &x), -ENODATA, "still backing off");
+	sampler_cycle(s, t += 20000000);
+	cr_assert_eq(value(&v, "temp_a", &x), 0);
+	cr_assert_eq(x, 46000);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1);
+	/* A permanent error disables the channel and says so once. */
+	put("fake", "temp_a", "error 19\n"); /* ENODEV */
+	sampler_cycle(s, t += 20000000);
+	sampler_cycle(s, t += 20000000);
+	put("fake", "temp_a", "47000\n");
+	sampler_cycle(s, t += 20000000);
+	cr_assert_eq(value(&v, "temp_a", &x), -ENODATA, "disabled for good");
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 1);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, thresholds_with_hysteresis_make_events)
+{
+	struct sampler *s;
+	struct view v;
+	struct sov_sensor d;
+	int64_t x;
+	uint64_t t = SEC;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk_ok("[sensor fake/temp_a]\nlabel = Tctl\nwarn_hi = 80C\ncrit_hi = 90C\nhysteresis = 3C\n");
+	view_open(&v);
+	cr_assert_eq(sov_reader_sensor(v.r, (uint32_t)idx_of(&v, "Tctl"), &d), 0, "label applied");
+	cr_assert_eq(d.crit_hi, 90000);
+	cr_assert(d.flags & SOV_SEN_CRIT_HI);
+	sampler_cycle(s, t);
+	events(&v, 0, NULL);
+	put("fake", "temp_a", "85000\n");
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(events(&v, SOV_EV_THRESH_WARN, &x), 1);
+	cr_assert_eq(x, 85000);
+	put("fake", "temp_a", "95000\n");
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(events(&v, SOV_EV_THRESH_CRIT, NULL), 1);
+	put("fake", "temp_a", "88000\n"); /* within 3 °C of critical */
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(events(&v, 0, NULL), 0, "hysteresis: no event");
+	put("fake", "temp_a", "70000\n");
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(events(&v, SOV_EV_THRESH_CLEAR, NULL), 1);
+	cr_assert_eq(value(&v, "Tctl", &x), 0);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, sensors_keep_their_own_rate_and_time)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+	uint64_t at;
+	uint32_t i;
+
+	put("fake", "temp_dimm", "30000\n");
+	put("fake", "temp_cpu", "50000\n");
+	s = mk_ok("[sensor fake/temp_dimm]\nperiod_ms = 30\n");
+	view_open(&v);
+	i = (uint32_t)idx_of(&v, "temp_dimm");
+	sampler_cycle(s, SEC);
+	put("fake", "temp_dimm", "31000\n");
+	put("fake", "temp_cpu", "51000\n");
+	sampler_cycle(s, SEC + 10000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_eq(sov_sample_get(v.smp, i, &x, &at), 0);
+	cr_assert_eq(x, 30000, "not due: last value kept");
+	cr_assert_eq(at, SEC, "with its own timestamp");
+	cr_assert_eq(value(&v, "temp_cpu", &x), 0);
+	cr_assert_eq(x, 51000, "the 10 ms sensor was read");
+	sampler_cycle(s, SEC + 20000000);
+	sampler_cycle(s, SEC + 30000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_eq(sov_sample_get(v.smp, i, &x, &at), 0);
+	cr_assert_eq(x, 31000);
+	cr_assert_eq(at, SEC + 30000000);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, power_derived_from_energy)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+
+	put("fake", "energy_pkg", "5000000\n");
+	s = mk_ok("");
+	view_open(&v);
+	sampler_cycle(s, SEC);
+	cr_assert_eq(value(&v, "energy_pkg-power", &x), -ENODATA, "one reading: no power yet");
+	put("fake", "energy_pkg", "5250000\n"); /* +0.25 J */
+	sampler_cycle(s, SEC + 500000000);   /* in 0.5 s */
+	cr_assert_eq(value(&v, "energy_pkg-power", &x), 0);
+	cr_assert_eq(x, 500000, "0.25 J / 0.5 s = 0.5 W = 500000 µW");
+	cr_assert_eq(value(&v, "energy_pkg", &x), 0);
+	cr_assert_eq(x, 5250000);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, frozen_sensor_flagged_suspect)
+{
+	struct sampler *s;
+	struct view v;
+	uint64_t t = SEC;
+	int k;
+
+	put("fake", "temp_a", "40000\n");
+	s = mk_ok("[sensor fake/temp_a]\nstuck_s = 1\n");
+	view_open(&v);
+	for (k = 0; k < 5; k++)
+		sampler_cycle(s, t += 300000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert(sov_sample_suspect(v.smp, (uint32_t)idx_of(&v, "temp_a")));
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_SUSPECT, NULL), 1);
+	put("fake", "temp_a", "40125\n");
+	sampler_cycle(s, t += 300000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_not(sov_sample_suspect(v.smp, (uint32_t)idx_of(&v, "temp_a")));
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, smi_count_in_the_sample_head)
+{
+	struct sampler *s;
+	struct view v;
+
+	put("fake", "smi_count", "17\n");
+	s = mk_ok("");
+	view_open(&v);
+	sampler_cycle(s, SEC);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert(sov_sample_slot(v.smp)->flags & SOV_SF_SMI_VALID);
+	cr_assert_eq(sov_sample_slot(v.smp)->smi_count, 17);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, slow_channels_come_from_the_worker)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x = 0;
+	int k;
+
+	put("fake_slow", "temp_dimm", "33250\n");
+	s = mk_ok("");
+	view_open(&v);
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	/* The loop never reads it itself: it appears once the worker posts it. */
+	for (k = 0; k < 200; k++) {
+		sampler_run(s, sampler_stats(s).cycles + 1);
+		if (value(&v, "temp_dimm", &x) == 0)
+			break;
+		usleep(5000);
+	}
+	cr_assert_eq(x, 33250, "worker's reading published");
+	cr_assert_eq(value(&v, "fake_slow-read-ns", &x), 0);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+struct loop_arg {
+	struct sampler *s;
+};
+
+static void *loop_thread(void *arg)
+{
+	struct loop_arg *a = arg;
+
+	urcu_qsbr_register_thread();
+	sampler_run(a->s, 0);
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+Test(sampler, reload_changes_limits_without_stopping)
+{
+	struct rt_config cfg;
+	struct rt_err err;
+	struct sampler *s;
+	struct loop_arg a;
+	struct sov_sensor d;
+	struct view v;
+	pthread_t th;
+	bool restart;
+	char text[1024];
+	uint64_t before;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk_ok("[sensor fake/temp_a]\ncrit_hi = 90C\n");
+	view_open(&v);
+	urcu_qsbr_unregister_thread(); /* this thread now plays the control thread */
+	a.s = s;
+	cr_assert_eq(pthread_create(&th, NULL, loop_thread, &a), 0);
+	while (sampler_stats(s).cycles < 3)
+		usleep(1000);
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 10\nslots = 64\njournal = no\nroot = %s\nsegment = %s\n"
+		 "[fake]\nenable = yes\n[fake_slow]\nenable = yes\n[sensor fake/temp_a]\ncrit_hi = 85C\n",
+		 root, seg);
+	cr_assert_eq(rt_config_parse_string(text, "new.conf", &cfg, &err), 0);
+	before = sampler_stats(s).cycles;
+	cr_assert_eq(sampler_reload(s, &cfg, &restart, &err), 0, "%s", err.msg);
+	cr_assert_not(restart);
+	rt_config_free(&cfg);
+	while (sampler_stats(s).cycles < before + 3)
+		usleep(1000);
+	cr_assert_eq(sov_reader_sensor(v.r, (uint32_t)idx_of(&v, "temp_a"), &d), 0);
+	cr_assert_eq(d.crit_hi, 85000, "new limit in the table, same generation");
+	cr_assert_eq(sov_reader_status(v.r), 0);
+	cr_assert_geq(events(&v, SOV_EV_CONFIG, NULL), 1);
+
+	/* A new period needs a new generation: the caller is told to restart. */
+	cr_assert_eq(rt_config_parse_string("[sampler]\nperiod_ms = 20\n", "new.conf", &cfg, &err), 0);
+	cr_assert_eq(sampler_reload(s, &cfg, &restart, &err), 0);
+	cr_assert(restart);
+	rt_config_free(&cfg);
+	sampler_stop(s);
+	pthread_join(th, NULL);
+	urcu_qsbr_register_thread();
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, config_mistakes_are_refused_with_their_line)
+{
+	struct rt_err err;
+	int rc;
+	struct sampler *s;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk("[sensor fake/temp_a]\ncrit_hi = 90V\n", &err, &rc);
+	cr_assert_null(s);
+	cr_assert_eq(rc, -EINVAL);
+	cr_assert(strstr(err.msg, "test.conf:12: [sensor fake/temp_a] crit_hi: '90V'"), "%s", err.msg);
+	s = mk("[fnord]\nx = 1\n", &err, &rc);
+	cr_assert_null(s);
+	cr_assert(strstr(err.msg, "no backend called 'fnord'"), "%s", err.msg);
+}
