@@ -91,6 +91,7 @@ struct hwmon_chip {
 	char name[SOV_NAME_LEN];     /* the `name` attribute */
 	char chip[SOV_NAME_LEN];     /* published: "name/device" */
 	char labels[SOV_LABELS_LEN]; /* published extra labels */
+	bool on_i2c;                 /* behind an I2C adapter: reads may block */
 	unsigned long nr;            /* N of hwmonN: unstable, last tie-break only */
 };
 
@@ -354,6 +355,9 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 	last = strrchr(chip->devpath, '/');
 	last = last ? last + 1 : chip->devpath;
 	snprintf(chip->chip, sizeof(chip->chip), "%s/%s", chip->name, last);
+	/* A client of an I2C adapter (.../i2c-N/N-00AA): an expired driver cache
+	 * makes pread do an SMBus transfer (~0.5 ms a word at 100 kHz). */
+	chip->on_i2c = strstr(chip->devpath, "i2c-") != NULL;
 	/*
 	 * I2C clients are "<bus>-<4 hex digit address>" (i2c-core-base.c
 	 * i2c_dev_set_name()): publish bus and address, which locate the
@@ -566,7 +570,7 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 		return rc;
 	}
 	/* rt_chan_add() owns @hc from here, also on failure. */
-	return rt_chan_add(ctx, &desc, hc);
+	return rt_chan_add_flags(ctx, &desc, hc, chip->on_i2c ? RT_CHAN_SLOW : 0);
 }
 
 /* Collect the chips under <root>/sys/class/hwmon.  Return: 0 or -errno with ctx->err set. */
@@ -690,9 +694,8 @@ static const struct sensor_ops hwmon_ops = {
 	/* jc42 and coretemp refresh their registers once a second, most chips at 1-2 Hz or faster. */
 	.min_period_ms = 100,
 	/*
-	 * Not slow, although a pread on an I2C chip's attribute (jc42, pmbus)
-	 * runs an SMBus transfer in the kernel once the driver's cache expires:
-	 * the ops flag is per backend; see the report on a per-channel flag.
+	 * Not slow as a whole: only chips behind an I2C adapter (jc42, pmbus),
+	 * whose pread may run an SMBus transfer, are added with RT_CHAN_SLOW.
 	 */
 	.slow = false,
 	.default_enabled = true,

@@ -49,6 +49,12 @@ int rt_path(char *buf, unsigned long len, const char *root, const char *path)
 
 int rt_chan_add(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *priv)
 {
+	return rt_chan_add_flags(ctx, desc, priv, 0);
+}
+
+int rt_chan_add_flags(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *priv,
+		      unsigned flags)
+{
 	struct rt_chan_list *l = ctx->chans;
 	const struct sensor_ops *ops = rt_probe_current_ops;
 	struct rt_chan *c;
@@ -77,6 +83,7 @@ int rt_chan_add(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *p
 	c->priv = priv;
 	c->idx = (uint32_t)l->n;
 	c->power_idx = UINT32_MAX;
+	c->slow = (ops && ops->slow) || (flags & RT_CHAN_SLOW);
 	if (ops)
 		c->desc.source = ops->source;
 	c->desc.name[sizeof(c->desc.name) - 1] = '\0';

@@ -527,7 +527,7 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 		c->period_ns = p->period_ns;
 		c->stuck_ns = p->stuck_ns;
 		c->hyst = p->hyst;
-		if (c->ops && c->ops->slow)
+		if (c->slow)
 			s->has_slow = true;
 		if (c->desc.kind == SOV_KIND_SMI_COUNT && s->smi_idx == UINT32_MAX)
 			s->smi_idx = (uint32_t)i;
@@ -839,7 +839,7 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 
 		if (!c->ops)
 			continue; /* derived or internal */
-		if (c->ops->slow) {
+		if (c->slow) {
 			consume_mailbox(s, c);
 			continue;
 		}
@@ -942,7 +942,7 @@ static void *worker_main(void *arg)
 			int64_t v = 0;
 			int rc;
 
-			if (!c->ops || !c->ops->slow || sc->disabled)
+			if (!c->ops || !c->slow || sc->disabled)
 				continue;
 			if (now >= sc->next_due_ns) {
 				clock_gettime(CLOCK_MONOTONIC, &a);

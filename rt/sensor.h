@@ -105,6 +105,7 @@ struct rt_chan {
 	bool valid;                   /* last read succeeded */
 	bool suspect;                 /* stuck */
 	uint32_t power_idx;           /* derived power channel, or UINT32_MAX */
+	bool slow;                    /* read by the worker: ops->slow or RT_CHAN_SLOW */
 };
 
 /*
@@ -116,6 +117,18 @@ struct rt_chan {
  * Context: probe only.  Return: 0, -ENOMEM, -E2BIG (too many channels).
  */
 int rt_chan_add(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *priv);
+
+/* rt_chan_add_flags() flags */
+#define RT_CHAN_SLOW 1u /* this channel blocks on a slow bus (an hwmon chip behind
+			 * I2C reads the bus inside pread when its cache expires):
+			 * read it from the worker, never from the loop */
+
+/*
+ * rt_chan_add_flags() - rt_chan_add() with RT_CHAN_* @flags for this channel.
+ * Context and return: as rt_chan_add().
+ */
+int rt_chan_add_flags(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *priv,
+		      unsigned flags);
 
 /* Pointer to the current ops, set by the core while it calls probe(). */
 extern const struct sensor_ops *rt_probe_current_ops;

@@ -191,6 +191,9 @@ Test(hwmon, channel_set)
 		if (e->flags & SOV_SEN_WARN_LO)
 			cr_expect_eq(d->warn_lo, e->warn_lo, "%s/%s", e->chip, e->name);
 		cr_expect_neq(d->id, 0u);
+		/* Only chips behind the I2C adapter (i2c-3/3-00AA) may block: the worker reads them. */
+		cr_expect_eq(l.chan[i].slow, strstr(e->chip, "/3-00") != NULL, "[%zu] %s slow", i,
+			     e->chip);
 	}
 	/* pwm1_enable, pwm1_mode, intrusion0_alarm, *_alarm, *_crit_hyst are not channels. */
 	cr_expect_null(fx_find(&l, "nct6775/nct6775.656", "intrusion0"));
