@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpuinfo.h"
 #include "sensor.h"
 #include "wrap.h"
 
@@ -91,15 +92,6 @@ static const unsigned char msr_dram_quirk_models[] = {
  * rather than wrong ones. */
 static const unsigned char msr_atom_unit_models[] = { 0x37, 0x4A, 0x4C, 0x5A };
 
-enum msr_vendor { MSR_VENDOR_OTHER, MSR_VENDOR_INTEL, MSR_VENDOR_AMD };
-
-/* One processor entry of /proc/cpuinfo. */
-struct msr_cpuinfo {
-	char vendor[32];        /* vendor_id */
-	int family;             /* cpu family, decimal in cpuinfo */
-	int model;
-	int pkg;                /* physical id; 0 when absent (some VMs) */
-};
 
 /* An open /dev/cpu/N/msr, shared by its channels. */
 struct msr_dev {
@@ -230,103 +222,6 @@ static int msr_dev_open(struct rt_probe_ctx *ctx, int cpu, struct msr_dev **out)
 	return 0;
 }
 
-/* --- /proc/cpuinfo --- */
-
-static int msr_parse_int(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n')
-		end++;
-	if (errno || end == s || *end || v < 0 || v > 0xFFFF)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
-/*
- * msr_cpuinfo_read() - the processor entry for @cpu in <root>/proc/cpuinfo.
- * Return: 0, -ENOENT (no such entry) or -errno, with ctx->err set.
- */
-static int msr_cpuinfo_read(struct rt_probe_ctx *ctx, int cpu, struct msr_cpuinfo *ci)
-{
-	char path[4096], *line = NULL;
-	size_t cap = 0;
-	bool in = false, found = false;
-	int rc = 0, lineno = 0;
-	FILE *f;
-
-	rc = rt_path(path, sizeof(path), ctx->root, "/proc/cpuinfo");
-	if (rc)
-		return snprintf(ctx->err->msg, sizeof(ctx->err->msg), "msr: cpuinfo path too long"), rc;
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "msr: %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	memset(ci, 0, sizeof(*ci));
-	while (getline(&line, &cap, f) > 0) {
-		char *colon = strchr(line, ':'), *key_end, *val;
-		int v, *dst;
-
-		lineno++;
-		if (!colon)
-			continue;
-		for (key_end = colon; key_end > line && (key_end[-1] == ' ' || key_end[-1] == '\t');)
-			key_end--;
-		*key_end = '\0';
-		val = colon + 1;
-		while (*val == ' ' || *val == '\t')
-			val++;
-		if (!strcmp(line, "processor")) {
-			if (in)
-				break; /* the entry for @cpu ended */
-			in = msr_parse_int(val, &v) == 0 && v == cpu;
-			found |= in;
-			continue;
-		}
-		if (!in)
-			continue;
-		if (!strcmp(line, "vendor_id")) {
-			snprintf(ci->vendor, sizeof(ci->vendor), "%.*s", (int)strcspn(val, "\n"), val);
-			continue;
-		}
-		dst = !strcmp(line, "cpu family")  ? &ci->family :
-		      !strcmp(line, "model")       ? &ci->model :
-		      !strcmp(line, "physical id") ? &ci->pkg : NULL;
-		if (dst && msr_parse_int(val, dst)) {
-			snprintf(ctx->err->msg, sizeof(ctx->err->msg), "msr: %s:%d: %s: not a number",
-				 path, lineno, line);
-			rc = -EINVAL;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (!rc && !found) {
-		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "msr: %s: no processor %d", path, cpu);
-		rc = -ENOENT;
-	}
-	return rc;
-}
-
-static enum msr_vendor msr_vendor_of(const struct msr_cpuinfo *ci)
-{
-	if (!strcmp(ci->vendor, "GenuineIntel"))
-		return MSR_VENDOR_INTEL;
-	/* RAPLCOM: AMD families 17h/19h/1Ah, Hygon 18h share the AMD MSRs */
-	if (!strcmp(ci->vendor, "AuthenticAMD") &&
-	    (ci->family == 0x17 || ci->family == 0x19 || ci->family == 0x1A))
-		return MSR_VENDOR_AMD;
-	if (!strcmp(ci->vendor, "HygonGenuine") && ci->family == 0x18)
-		return MSR_VENDOR_AMD;
-	return MSR_VENDOR_OTHER;
-}
-
 /* --- channels --- */
 
 static int msr_add(struct rt_probe_ctx *ctx, struct msr_dev *dev, const struct msr_chan *tmpl,
@@ -380,7 +275,7 @@ static int msr_add_energy(struct rt_probe_ctx *ctx, struct msr_dev *dev, uint32_
 }
 
 static int msr_probe_intel_pkg(struct rt_probe_ctx *ctx, struct msr_dev *dev,
-			       const struct msr_cpuinfo *ci, int tjmax_conf)
+			       const struct cpuinfo *ci, int tjmax_conf)
 {
 	struct msr_chan t = { 0 };
 	char name[SOV_NAME_LEN];
@@ -430,7 +325,7 @@ static int msr_probe_intel_pkg(struct rt_probe_ctx *ctx, struct msr_dev *dev,
 }
 
 static int msr_probe_cpu(struct rt_probe_ctx *ctx, struct msr_dev *dev,
-			 const struct msr_cpuinfo *ci, bool pkg_scope, int tjmax_conf)
+			 const struct cpuinfo *ci, bool pkg_scope, int tjmax_conf)
 {
 	struct msr_chan smi = { .reg = MSR_SMI_COUNT, .type = MSR_CH_SMI };
 	char name[SOV_NAME_LEN];
@@ -438,8 +333,8 @@ static int msr_probe_cpu(struct rt_probe_ctx *ctx, struct msr_dev *dev,
 	unsigned esu;
 	int rc = 0;
 
-	switch (msr_vendor_of(ci)) {
-	case MSR_VENDOR_INTEL:
+	switch (cpuinfo_vendor(ci)) {
+	case CPU_VENDOR_INTEL:
 		if (pkg_scope) {
 			rc = msr_probe_intel_pkg(ctx, dev, ci, tjmax_conf);
 			if (rc)
@@ -449,7 +344,7 @@ static int msr_probe_cpu(struct rt_probe_ctx *ctx, struct msr_dev *dev,
 		if (!msr_pread(dev->fd, MSR_SMI_COUNT, &raw))
 			rc = msr_add(ctx, dev, &smi, SOV_KIND_SMI_COUNT, "SMIs", "smi");
 		return rc;
-	case MSR_VENDOR_AMD:
+	case CPU_VENDOR_AMD:
 		if (msr_pread(dev->fd, MSR_AMD_RAPL_POWER_UNIT, &raw))
 			return 0;
 		esu = msr_unit_raw_to_esu(raw);
@@ -497,7 +392,7 @@ static int msr_conf_cpus(struct rt_probe_ctx *ctx, int hk, int *cpus)
 
 static int msr_probe(struct rt_probe_ctx *ctx)
 {
-	struct msr_cpuinfo ci[MSR_CPUS_MAX + 1];
+	struct cpuinfo ci[MSR_CPUS_MAX + 1];
 	struct msr_dev *dev[MSR_CPUS_MAX + 1] = { 0 };
 	int cpus[MSR_CPUS_MAX + 1];
 	long long hk, tjmax;
@@ -516,11 +411,11 @@ static int msr_probe(struct rt_probe_ctx *ctx)
 		return ncpus;
 
 	for (i = 0; i < ncpus; i++) {
-		rc = msr_cpuinfo_read(ctx, cpus[i], &ci[i]);
+		rc = cpuinfo_read(ctx->root, cpus[i], &ci[i], ctx->err);
 		if (rc)
 			return rc;
 	}
-	if (msr_vendor_of(&ci[0]) == MSR_VENDOR_OTHER) {
+	if (cpuinfo_vendor(&ci[0]) == CPU_VENDOR_OTHER) {
 		snprintf(ctx->err->msg, sizeof(ctx->err->msg),
 			 "msr: no MSR sensors known for %s family 0x%x", ci[0].vendor, ci[0].family);
 		return -ENODEV;

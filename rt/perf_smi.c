@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cpuinfo.h"
 #include "perf_smi.h"
 #include "sensor.h"
 
@@ -45,78 +46,19 @@ static int perf_smi_sys_event_open(struct perf_event_attr *attr, pid_t pid, int 
 int (*perf_smi_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
 			   unsigned long flags) = perf_smi_sys_event_open;
 
-static int perf_smi_parse_int(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n')
-		end++;
-	if (errno || end == s || *end || v < 0 || v > 0xFFFF)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
 /*
- * perf_smi_is_zen() - whether processor @cpu of <root>/proc/cpuinfo is an
- * AMD Zen (families 17h, 19h, 1Ah) or Hygon 18h, where PMCx02B counts SMIs.
+ * perf_smi_is_zen() - whether processor @cpu is an AMD Zen (families 17h,
+ * 19h, 1Ah) or Hygon 18h, where PMCx02B counts SMIs.
  * Return: 1 yes, 0 no, -errno with ctx->err set.
  */
 static int perf_smi_is_zen(struct rt_probe_ctx *ctx, int cpu)
 {
-	char path[4096], vendor[32] = "", *line = NULL;
-	int family = -1, v, rc;
-	bool in = false, found = false;
-	size_t cap = 0;
-	FILE *f;
+	struct cpuinfo ci;
+	int rc = cpuinfo_read(ctx->root, cpu, &ci, ctx->err);
 
-	rc = rt_path(path, sizeof(path), ctx->root, "/proc/cpuinfo");
 	if (rc)
-		return snprintf(ctx->err->msg, sizeof(ctx->err->msg),
-				"smi_perf: cpuinfo path too long"), rc;
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "smi_perf: %s: %s", path,
-			 strerror(-rc));
 		return rc;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		char *colon = strchr(line, ':'), *key_end, *val;
-
-		if (!colon)
-			continue;
-		for (key_end = colon; key_end > line && (key_end[-1] == ' ' || key_end[-1] == '\t');)
-			key_end--;
-		*key_end = '\0';
-		val = colon + 1;
-		while (*val == ' ' || *val == '\t')
-			val++;
-		if (!strcmp(line, "processor")) {
-			if (in)
-				break;
-			in = !perf_smi_parse_int(val, &v) && v == cpu;
-			found |= in;
-		} else if (in && !strcmp(line, "vendor_id")) {
-			snprintf(vendor, sizeof(vendor), "%.*s", (int)strcspn(val, "\n"), val);
-		} else if (in && !strcmp(line, "cpu family")) {
-			if (perf_smi_parse_int(val, &family))
-				family = -1;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (!found) {
-		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "smi_perf: %s: no processor %d",
-			 path, cpu);
-		return -ENOENT;
-	}
-	if (!strcmp(vendor, "AuthenticAMD"))
-		return family == 0x17 || family == 0x19 || family == 0x1A;
-	return !strcmp(vendor, "HygonGenuine") && family == 0x18;
+	return cpuinfo_vendor(&ci) == CPU_VENDOR_AMD;
 }
 
 static int perf_smi_probe(struct rt_probe_ctx *ctx)
