@@ -99,9 +99,9 @@ static struct rt_conf_section *section_for(struct parse_state *ps, const char *s
 			arg++;
 		}
 	}
-	/* Keys of one section may be spread over several [same] headers. */
-	if (cfg->nsec) {
-		s = &cfg->sec[cfg->nsec - 1];
+	/* A repeated [same] header continues the section: later keys win. */
+	for (size_t i = 0; i < cfg->nsec; i++) {
+		s = &cfg->sec[i];
 		if (!strcmp(s->name, name) && ((!arg && !s->arg) || (arg && s->arg && !strcmp(arg, s->arg))))
 			return s;
 	}

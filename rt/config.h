@@ -5,7 +5,8 @@
  * error can name where it comes from.  Used by main.c, the sampler core and
  * every backend's probe (each backend reads its own section).
  *
- * Format:
+ * Format (a [section] repeated later continues the first; a key given
+ * twice takes its last value):
  *   [sampler]              period_ms, cpu, priority, segment, group, root, ...
  *   [hwmon] [msr] ...      one section per backend; "enable = no" turns it off
  *   [sensor CHIP/NAME]     per-sensor overrides: label, warn_hi, crit_hi,

@@ -260,13 +260,19 @@ static void *control_main(void *arg)
 			sd_notify(0, "RELOADING=1");
 			rc = load_config(c->cli, &cfg, &err);
 			if (!rc) {
-				rc = sampler_reload(c->s, &cfg, &restart, &err);
+				struct sampler_opts o;
+
+				rc = opts_from(c->cli, &cfg, &o, &err);
+				if (!rc)
+					rc = sampler_reload(c->s, &cfg, &o, &restart, &err);
 				rt_config_free(&cfg);
 			}
 			if (rc)
 				fprintf(stderr, "sovereign-sampler: reload refused, keeping the old configuration: %s\n",
 					err.msg);
-			else if (restart) {
+			else if (!restart)
+				fprintf(stderr, "sovereign-sampler: configuration reloaded (limits and rates)\n");
+			else {
 				fprintf(stderr, "sovereign-sampler: the sensor set changed: restarting with a new generation\n");
 				c->restart = true;
 				sampler_stop(c->s);

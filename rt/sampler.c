@@ -83,6 +83,7 @@ struct sampler {
 	uint64_t *mbox_seen;                  /* loop: posted count consumed */
 	struct backend_stats *bstats;
 	size_t nbstats;
+	size_t nprobed;                       /* channels from backends (before derived ones) */
 	uint32_t smi_idx;                     /* channel of the SMI count, or UINT32_MAX */
 	uint32_t extra_flags;                 /* SOV_SF_NO_RT, SOV_SF_NO_MLOCK */
 	uint64_t last_cost_ns;
@@ -394,7 +395,8 @@ static struct backend_stats *stats_of(struct sampler *s, const struct sensor_ops
 	return NULL;
 }
 
-static int probe_backends(struct sampler *s, const struct rt_config *cfg, struct rt_err *err)
+static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
+			  const struct rt_config *cfg, struct rt_err *err)
 {
 	size_t i;
 
@@ -408,7 +410,7 @@ static int probe_backends(struct sampler *s, const struct rt_config *cfg, struct
 			return rc;
 		if (!enabled)
 			continue;
-		rc = rt_backend_probe(ops, s->o.root, s->o.cpu, sec, &s->chans, err);
+		rc = rt_backend_probe(ops, o->root, o->cpu, sec, l, err);
 		/* An absent interface is normal unless the config asked for it. */
 		if (rc == -ENODEV && !explicit_on) {
 			err->msg[0] = '\0';
@@ -428,13 +430,13 @@ static int probe_backends(struct sampler *s, const struct rt_config *cfg, struct
 }
 
 /* Apply [sensor X] labels and "ignore" before the table is published. */
-static int apply_sensor_overrides(struct sampler *s, const struct rt_config *cfg,
+static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config *cfg,
 				  struct rt_err *err)
 {
 	size_t i, j = 0;
 
-	for (i = 0; i < s->chans.n; i++) {
-		struct rt_chan *c = &s->chans.chan[i];
+	for (i = 0; i < l->n; i++) {
+		struct rt_chan *c = &l->chan[i];
 		const struct rt_conf_section *sec = sensor_section(cfg, c);
 		const char *label = rt_conf_get(sec, "label");
 		bool ignore;
@@ -452,12 +454,43 @@ static int apply_sensor_overrides(struct sampler *s, const struct rt_config *cfg
 		if (rt_conf_get(sec, "labels"))
 			snprintf(c->desc.labels, sizeof(c->desc.labels), "%s", rt_conf_get(sec, "labels"));
 		if (j != i)
-			s->chans.chan[j] = *c;
-		s->chans.chan[j].idx = (uint32_t)j;
+			l->chan[j] = *c;
+		l->chan[j].idx = (uint32_t)j;
 		j++;
 	}
-	s->chans.n = j;
+	l->n = j;
 	return 0;
+}
+
+/*
+ * The channels the configuration gives: probe the enabled backends, then
+ * [sensor X] labels and "ignore".  Used at create and, to tell whether a
+ * reload changes the sensor set, at reload.
+ */
+static int build_channels(const struct sampler_opts *o, const struct rt_config *cfg,
+			  struct rt_chan_list *l, struct rt_err *err)
+{
+	int rc = probe_backends(o, l, cfg, err);
+
+	return rc ? rc : apply_sensor_overrides(l, cfg, err);
+}
+
+/* Does @l publish a different table than the first @n channels of @cur? */
+static bool channels_differ(const struct rt_chan_list *cur, size_t n, const struct rt_chan_list *l)
+{
+	size_t i;
+
+	if (l->n != n)
+		return true;
+	for (i = 0; i < n; i++) {
+		const struct sov_sensor *a = &cur->chan[i].desc, *b = &l->chan[i].desc;
+
+		if (cur->chan[i].ops != l->chan[i].ops || a->id != b->id ||
+		    strcmp(a->label, b->label) || strcmp(a->labels, b->labels) ||
+		    a->kind != b->kind || a->unit != b->unit)
+			return true;
+	}
+	return false;
 }
 
 int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
@@ -489,12 +522,10 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	if (!s->o.backoff_cap_ns)
 		s->o.backoff_cap_ns = DEFAULT_BACKOFF_CAP;
 
-	rc = probe_backends(s, cfg, err);
+	rc = build_channels(&s->o, cfg, &s->chans, err);
 	if (rc)
 		goto err_destroy;
-	rc = apply_sensor_overrides(s, cfg, err);
-	if (rc)
-		goto err_destroy;
+	s->nprobed = s->chans.n;
 	if ((rc = add_derived_power(s)) || (rc = add_backend_stats(s)))
 		goto err_destroy;
 
@@ -1021,23 +1052,27 @@ void sampler_stop(struct sampler *s)
 	uatomic_set(&s->stop, 1);
 }
 
-int sampler_reload(struct sampler *s, const struct rt_config *cfg, bool *restart,
-		   struct rt_err *err)
+int sampler_reload(struct sampler *s, const struct rt_config *cfg,
+		   const struct sampler_opts *o, bool *restart, struct rt_err *err)
 {
-	struct sampler_opts o;
 	struct sampler_params *np, *old;
+	struct rt_chan_list l = { 0 };
 	int rc;
 
 	*restart = false;
-	rc = sampler_parse_opts(cfg, &o, err);
-	if (rc)
-		return rc;
 	/* What only a new generation can change: the segment, the loop, the root. */
-	if (strcmp(o.root, s->o.root) || strcmp(o.segment, s->o.segment) || o.cpu != s->o.cpu ||
-	    o.period_ns != s->o.period_ns || o.nslots != s->o.nslots) {
+	if (strcmp(o->root, s->o.root) || strcmp(o->segment, s->o.segment) || o->cpu != s->o.cpu ||
+	    o->period_ns != s->o.period_ns || o->nslots != s->o.nslots) {
 		*restart = true;
 		return 0;
 	}
+	/* ... and the sensor set: probe again (off the RT path) and compare. */
+	rc = build_channels(o, cfg, &l, err);
+	if (!rc)
+		*restart = channels_differ(&s->chans, s->nprobed, &l);
+	rt_chan_list_free(&l);
+	if (rc || *restart)
+		return rc;
 	np = params_build(cfg, s, s->params->gen + 1, err);
 	if (!np)
 		return -EINVAL;

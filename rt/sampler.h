@@ -91,14 +91,15 @@ void sampler_stop(struct sampler *s);
 
 /*
  * sampler_reload() - apply a new configuration's limits and rates (RCU:
- * the loop picks them up at its next cycle, no lock).  *@restart is set
- * when the new configuration changes the sensor set: only a new
- * generation (process restart) can apply it.
+ * the loop picks them up at its next cycle, no lock).  @o: the options
+ * of the new configuration as the caller resolved them (command-line
+ * overrides applied).  *@restart is set when they change what only a new
+ * generation (process restart) can apply: root, segment, CPU, period.
  * Context: a non-RT thread registered with liburcu-qsbr (waits a grace
  * period).  Return: 0 or -errno with @err.
  */
-int sampler_reload(struct sampler *s, const struct rt_config *cfg, bool *restart,
-		   struct rt_err *err);
+int sampler_reload(struct sampler *s, const struct rt_config *cfg,
+		   const struct sampler_opts *o, bool *restart, struct rt_err *err);
 
 /* sampler_stats() - a snapshot of the counters.  Context: any thread. */
 struct sampler_stats sampler_stats(const struct sampler *s);

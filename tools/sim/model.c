@@ -444,6 +444,15 @@ int sim_model_init(struct sim_model *m, enum sim_vendor vendor, int nsockets, in
 
 		m->sock[s].power_w = m->p.p_idle_w;
 		m->sock[s].temp_c = t_idle;
+		/*
+		 * A running server's counters are not 0: it has been up a while
+		 * (here one hour at idle).  A RAPL status register reading 0 means
+		 * "domain absent" to the kernel and to the msr backend.
+		 */
+		m->sock[s].pkg_units = (uint64_t)ldexp(m->p.p_idle_w * 3600.0, (int)m->esu);
+		m->sock[s].core_units = (uint64_t)ldexp(m->p.p_idle_w * m->p.core_frac /
+							m->p.phys_cores * 3600.0, (int)m->esu);
+		m->sock[s].dram_units = (uint64_t)ldexp(10.0 * 3600.0, (int)m->esu);
 		vrm_point(&m->p, m->p.p_idle_w, &vout, &iout, &loss);
 		m->sock[s].vrm_temp_c = m->p.ambient_c + loss / vrm_conductance(&m->p, airflow);
 	}

@@ -229,6 +229,21 @@ Test(config, errors_name_file_and_line)
 	}
 }
 
+Test(config, repeated_section_continues_the_first)
+{
+	struct rt_config cfg;
+	struct rt_err err;
+
+	cr_assert_eq(rt_config_parse_string("[hwmon]\nenable = yes\n[msr]\nx = 1\n[hwmon]\nexclude = a/*\nenable = no\n",
+					    "t.conf", &cfg, &err), 0);
+	cr_assert_eq(cfg.nsec, 2);
+	cr_assert_str_eq(rt_conf_get(rt_config_section(&cfg, "hwmon", NULL), "exclude"), "a/*");
+	cr_assert_str_eq(rt_conf_get(rt_config_section(&cfg, "hwmon", NULL), "enable"), "no",
+			 "the last value wins");
+	cr_assert_eq(rt_conf_line(rt_config_section(&cfg, "hwmon", NULL), "enable"), 7);
+	rt_config_free(&cfg);
+}
+
 Test(config, value_errors_name_key_line_and_range)
 {
 	struct rt_config cfg;

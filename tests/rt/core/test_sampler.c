@@ -383,6 +383,7 @@ static void *loop_thread(void *arg)
 Test(sampler, reload_changes_limits_without_stopping)
 {
 	struct rt_config cfg;
+	struct sampler_opts o;
 	struct rt_err err;
 	struct sampler *s;
 	struct loop_arg a;
@@ -407,7 +408,8 @@ Test(sampler, reload_changes_limits_without_stopping)
 		 root, seg);
 	cr_assert_eq(rt_config_parse_string(text, "new.conf", &cfg, &err), 0);
 	before = sampler_stats(s).cycles;
-	cr_assert_eq(sampler_reload(s, &cfg, &restart, &err), 0, "%s", err.msg);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, &err), 0);
+	cr_assert_eq(sampler_reload(s, &cfg, &o, &restart, &err), 0, "%s", err.msg);
 	cr_assert_not(restart);
 	rt_config_free(&cfg);
 	while (sampler_stats(s).cycles < before + 3)
@@ -419,7 +421,8 @@ Test(sampler, reload_changes_limits_without_stopping)
 
 	/* A new period needs a new generation: the caller is told to restart. */
 	cr_assert_eq(rt_config_parse_string("[sampler]\nperiod_ms = 20\n", "new.conf", &cfg, &err), 0);
-	cr_assert_eq(sampler_reload(s, &cfg, &restart, &err), 0);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, &err), 0);
+	cr_assert_eq(sampler_reload(s, &cfg, &o, &restart, &err), 0);
 	cr_assert(restart);
 	rt_config_free(&cfg);
 	sampler_stop(s);

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_e2e.c - end-to-end tests of the real binaries: sovereign-sim keeps a
+ * simulated server's tree alive, sovereign-sampler reads it with its
+ * production backends, and a libsovereign reader watches the segment.
+ * Also: the loop's system calls counted under ptrace.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sovereign.h"
+
+static char dir[64], tree[128], conf[128], seg[64];
+static pid_t sim_pid = -1, sampler_pid = -1;
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+static void stop_child(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
+}
+
+static void setup(void)
+{
+	static int n;
+
+	snprintf(dir, sizeof(dir), "/tmp/sov-e2e-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	snprintf(conf, sizeof(conf), "%s/sampler.conf", dir);
+	snprintf(seg, sizeof(seg), "/sov-e2e-%d-%d", (int)getpid(), n++);
+}
+
+static void teardown(void)
+{
+	stop_child(&sampler_pid);
+	stop_child(&sim_pid);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sov_shm_unlink(seg);
+}
+
+TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
+
+static pid_t spawn(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int run(char *const argv[])
+{
+	int st;
+	pid_t pid = spawn(argv, NULL);
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+}
+
+/* The sim's own config for its tree, with the loop period and @extra. */
+static void write_conf(const char *period_ms, const char *extra)
+{
+	char cmd[512], *text = NULL;
+	size_t len = 0;
+	FILE *p, *f;
+	char line[512];
+
+	snprintf(cmd, sizeof(cmd), "%s --root %s --print-config", SOV_SIM_BIN, tree);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	f = open_memstream(&text, &len);
+	while (fgets(line, sizeof(line), p)) {
+		if (!strncmp(line, "period_ms", 9))
+			fprintf(f, "period_ms = %s\n", period_ms);
+		else
+			fputs(line, f);
+	}
+	cr_assert_eq(pclose(p), 0);
+	fprintf(f, "%s", extra);
+	fclose(f);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+}
+
+static int run(char *const argv[]);
+
+static void start_sim(const char *profile, const char *speed)
+{
+	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
+	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--period-ms", "20", "--profile",
+			 (char *)profile, "--speed", (char *)speed, "--quiet", NULL };
+
+	/* Build the whole tree first: a sampler probing a half-made tree would
+	 * see a smaller sensor set (and rightly restart when it grows). */
+	cr_assert_eq(run(once), 0, "sovereign-sim --once");
+	sim_pid = spawn(argv, NULL);
+}
+
+/* The sampler's log, for failure messages. */
+static const char *sampler_log(void)
+{
+	static char buf[4096];
+	char p[160];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/sampler.log", dir);
+	f = fopen(p, "r");
+	if (!f)
+		return "(no log)";
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void start_sampler(void)
+{
+	char log[160];
+	char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, NULL };
+
+	snprintf(log, sizeof(log), "%s/sampler.log", dir);
+	sampler_pid = spawn(argv, log);
+}
+
+/* Attach once the sampler has published. */
+static struct sov_reader *attach(void)
+{
+	struct sov_reader *r = NULL;
+
+	for (int i = 0; i < 500; i++) {
+		if (sov_reader_open(seg, NULL, &r) == 0) {
+			if (sov_reader_head(r) > 0)
+				return r;
+			sov_reader_close(r);
+		}
+		sleep_ms(10);
+	}
+	cr_assert_fail("no segment from the sampler");
+	return NULL;
+}
+
+static int64_t latest(struct sov_reader *r, const char *chip, const char *key, struct sov_sample *s)
+{
+	int idx = sov_reader_find(r, chip, key);
+	int64_t v = 0;
+
+	cr_assert_geq(idx, 0, "no sensor %s", key);
+	cr_assert_eq(sov_reader_latest(r, s), 0);
+	cr_assert_eq(sov_sample_get(s, (uint32_t)idx, &v, NULL), 0, "%s invalid", key);
+	return v;
+}
+
+static void put(const char *rel, const char *text)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s%s", tree, rel);
+	fd = open(p, O_WRONLY);
+	cr_assert_geq(fd, 0, "%s", p);
+	cr_assert_eq(pwrite(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+	cr_assert_eq(ftruncate(fd, (off_t)strlen(text)), 0);
+	close(fd);
+}
+
+/* The hwmon directory of chip @name in the tree. */
+static void hwmon_dir(const char *name, char *out, size_t len)
+{
+	for (int i = 0; i < 64; i++) {
+		char p[256], buf[64] = "";
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name))) {
+			fclose(f);
+			snprintf(out, len, "/sys/class/hwmon/hwmon%d", i);
+			return;
+		}
+		fclose(f);
+	}
+	cr_assert_fail("no hwmon chip %s", name);
+}
+
+Test(e2e, reader_sees_the_simulated_server_change)
+{
+	struct sov_reader *r;
+	struct sov_sample *s;
+	char nct[64], p[128];
+	int64_t e0, e1, t0, t1, rpm0, rpm1;
+
+	start_sim("step", "10"); /* load steps up at 30 s simulated = 3 s here */
+	write_conf("50", "");
+	start_sampler();
+	r = attach();
+	s = sov_sample_alloc(r);
+	cr_assert_eq(sov_reader_header(r)->period_ns, 50000000);
+	t0 = latest(r, NULL, "Tctl", s);
+	e0 = latest(r, "powercap/intel-rapl", "package-0", s);
+	cr_assert(t0 > 20000 && t0 < 60000, "idle Tctl %lld", (long long)t0);
+
+	/* Drive the fans by hand, as the actuator will: the sampler sees them respond. */
+	hwmon_dir("nct6779", nct, sizeof(nct));
+	rpm0 = latest(r, NULL, "fan1", s);
+	snprintf(p, sizeof(p), "%s/pwm1_enable", nct);
+	put(p, "1\n");
+	snprintf(p, sizeof(p), "%s/pwm1", nct);
+	put(p, "255\n");
+	sleep_ms(4000);
+	rpm1 = latest(r, NULL, "fan1", s);
+	cr_assert_gt(rpm1, rpm0 + 1000, "fan1 %lld -> %lld RPM", (long long)rpm0, (long long)rpm1);
+	cr_assert_gt(rpm1, 11000);
+
+	t1 = latest(r, NULL, "Tctl", s);
+	e1 = latest(r, "powercap/intel-rapl", "package-0", s);
+	cr_assert_gt(t1, t0, "Tctl rose after the load step: %lld -> %lld", (long long)t0,
+		     (long long)t1);
+	cr_assert_gt(e1, e0, "energy accumulates");
+	/* Derived power: full load is 360 W, 10x simulated speed -> ~3.6 kW seen in real time. */
+	{
+		int64_t w = latest(r, "powercap/intel-rapl", "package-0-power", s);
+
+		cr_assert(w > 1000000000 && w < 5000000000LL, "package power %lld µW", (long long)w);
+	}
+	cr_assert_eq(sov_sample_slot(s)->overruns, 0);
+	cr_assert_eq(sov_reader_status(r), 0);
+	sov_sample_free(s);
+	sov_reader_close(r);
+}
+
+Test(e2e, sighup_reload_restart_and_sigterm)
+{
+	struct sov_reader *r;
+	struct sov_sensor d;
+	uint64_t gen;
+	uint32_t n0;
+	int st, idx;
+
+	start_sim("steady", "1");
+	write_conf("50", "[sensor k10temp/temp1]\ncrit_hi = 95C\n");
+	start_sampler();
+	r = attach();
+	gen = sov_reader_header(r)->generation;
+	n0 = sov_reader_nsensors(r);
+	idx = sov_reader_find(r, NULL, "Tctl");
+	cr_assert_geq(idx, 0);
+	cr_assert_eq(sov_reader_sensor(r, (uint32_t)idx, &d), 0);
+	cr_assert_eq(d.crit_hi, 95000);
+
+	/* New limit: applied in place, same generation, the loop never stopped. */
+	write_conf("50", "[sensor k10temp/temp1]\ncrit_hi = 90C\n");
+	kill(sampler_pid, SIGHUP);
+	for (int i = 0; i < 300 && d.crit_hi != 90000; i++) {
+		int rc;
+
+		sleep_ms(10);
+		rc = sov_reader_sensor(r, (uint32_t)idx, &d);
+		cr_assert_eq(rc, 0, "%s: %s", sov_strerror(rc), sampler_log());
+	}
+	cr_assert_eq(d.crit_hi, 90000, "reloaded limit");
+	cr_assert_eq(sov_reader_status(r), 0, "same generation, writer alive");
+
+	/* A bad config is refused; the sampler keeps running on the old one. */
+	{
+		FILE *f = fopen(conf, "a");
+
+		fputs("[sensor k10temp/temp1]\ncrit_hi = hot\n", f);
+		fclose(f);
+	}
+	kill(sampler_pid, SIGHUP);
+	sleep_ms(300);
+	cr_assert_eq(sov_reader_status(r), 0, "still publishing: %s", sampler_log());
+
+	/* A smaller sensor set needs a new generation: the sampler restarts itself. */
+	write_conf("50", "[hwmon]\nexclude = jc42/*\n");
+	kill(sampler_pid, SIGHUP);
+	/* Between the old writer's close and the new one's start it reads STOPPED. */
+	for (int i = 0; i < 500 && sov_reader_status(r) != -SOV_ERESTARTED; i++)
+		sleep_ms(10);
+	cr_assert_eq(sov_reader_status(r), -SOV_ERESTARTED, "%s", sampler_log());
+	for (int i = 0; i < 500; i++) {
+		if (sov_reader_reattach(r) == 0 && sov_reader_head(r) > 0)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_eq(sov_reader_header(r)->generation, gen + 1);
+	cr_assert_lt(sov_reader_nsensors(r), n0, "jc42 DIMMs excluded");
+	cr_assert_eq(sov_reader_find(r, NULL, "Tctl") >= 0, 1);
+
+	kill(sampler_pid, SIGTERM);
+	cr_assert_eq(waitpid(sampler_pid, &st, 0), sampler_pid);
+	sampler_pid = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	cr_assert_eq(sov_reader_status(r), -SOV_ESTOPPED);
+	sov_reader_close(r);
+}
+
+Test(e2e, bad_config_names_file_and_line)
+{
+	char log[160], buf[512] = "";
+	FILE *f;
+
+	start_sim("steady", "1");
+	write_conf("50", "[sensor k10temp/temp1]\nwarn_hi = warm\n");
+	{
+		char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--no-rt", NULL };
+
+		snprintf(log, sizeof(log), "%s/sampler.log", dir);
+		sampler_pid = spawn(argv, log);
+		cr_assert_eq(waitpid(sampler_pid, NULL, 0), sampler_pid);
+		sampler_pid = -1;
+	}
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert(strstr(buf, "sampler.conf:") && strstr(buf, "warn_hi: 'warm'"), "%s", buf);
+}
+
+/* ---- system calls of the loop, counted under ptrace ---- */
+
+#define CYCLES 60
+
+Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
+{
+	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
+	static long sc[200000];
+	size_t nsc = 0, i, first = 0, last = 0, sleeps = 0, reads = 0, other = 0;
+	int st, in_call = 0;
+	pid_t pid;
+
+	cr_assert_eq(run(argv), 0);
+	write_conf("5", "");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char cyc[16];
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 2);
+		snprintf(cyc, sizeof(cyc), "%d", CYCLES);
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		execl(SOV_SAMPLER_BIN, SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--cycles", cyc,
+		      "--no-rt", (char *)NULL);
+		_exit(127);
+	}
+	sampler_pid = pid;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFSTOPPED(st));
+	cr_assert_eq(ptrace(PTRACE_SETOPTIONS, pid, NULL,
+			    (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)), 0);
+	cr_assert_eq(ptrace(PTRACE_SYSCALL, pid, NULL, NULL), 0);
+	for (;;) {
+		pid_t t = waitpid(-1, &st, __WALL);
+		int sig = 0;
+
+		if (t < 0)
+			break;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (t == pid)
+				break;
+			continue;
+		}
+		if (t != pid) {
+			/* Helper threads (worker, journal, control) are not the loop: let them run. */
+			if (WIFSTOPPED(st) && WSTOPSIG(st) != SIGSTOP && WSTOPSIG(st) != SIGTRAP &&
+			    WSTOPSIG(st) != (SIGTRAP | 0x80))
+				sig = WSTOPSIG(st);
+			ptrace(PTRACE_CONT, t, NULL, (void *)(long)sig);
+			continue;
+		}
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			if (!in_call) {
+				struct user_regs_struct regs;
+
+				ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+				if (nsc < sizeof(sc) / sizeof(sc[0]))
+					sc[nsc++] = (long)regs.orig_rax;
+			}
+			in_call = !in_call;
+		} else if (WSTOPSIG(st) != SIGTRAP) {
+			sig = WSTOPSIG(st);
+		}
+		ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig);
+	}
+	sampler_pid = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sampler status %#x", st);
+
+	/* The steady state: from the first sleep to the last one. */
+	for (i = 0; i < nsc; i++) {
+		if (sc[i] == SYS_clock_nanosleep) {
+			if (!first)
+				first = i;
+			last = i;
+		}
+	}
+	cr_assert_gt(first, 0, "the loop never slept");
+	for (i = first; i <= last; i++) {
+		if (sc[i] == SYS_clock_nanosleep)
+			sleeps++;
+		else if (sc[i] == SYS_pread64 || sc[i] == SYS_read || sc[i] == SYS_ioctl)
+			reads++;
+		else {
+			other++;
+			cr_log_error("system call %ld in the loop", sc[i]);
+		}
+	}
+	printf("loop: %zu cycles traced, %zu sleeps, %zu sensor reads (%.1f per cycle), %zu other\n",
+	       sleeps, sleeps, reads, (double)reads / (double)sleeps, other);
+	cr_assert_eq(other, 0, "%zu system calls other than sensor reads and the sleep", other);
+	cr_assert_eq(sleeps, CYCLES - 1, "one sleep per cycle");
+	/* msr and powercap (1 ms minimum) every cycle; hwmon (100 ms) every 20th. */
+	cr_assert_geq(reads, 3 * sleeps, "the sensors are read through their held descriptors");
+}
