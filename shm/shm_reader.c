@@ -441,7 +441,7 @@ int sov_reader_events(struct sov_reader *r, uint64_t *cursor, struct sov_event *
 		      uint32_t max, uint64_t *lost)
 {
 	const struct sov_event *ring;
-	uint64_t head, k, oldest;
+	uint64_t head, k, n, oldest;
 	uint32_t got = 0;
 	int rc;
 
@@ -455,17 +455,25 @@ int sov_reader_events(struct sov_reader *r, uint64_t *cursor, struct sov_event *
 	 * wmb before the event_head store in sov_writer_event().
 	 */
 	cmm_smp_rmb();
-	/* Event head + 1 - nevents is the one the next event overwrites. */
-	oldest = head + 2 > r->h.nevents ? head + 2 - r->h.nevents : 1;
-	if (*cursor > head)
-		*cursor = head; /* a cursor from another generation */
+	/*
+	 * Event head + 1 - nevents is the one the next event overwrites, so
+	 * the oldest readable is head + 2 - nevents: written without head + 2,
+	 * which a corrupt head of UINT64_MAX would wrap (found by fuzzing), so
+	 * the loop below never visits more than nevents - 1 events.
+	 */
+	oldest = head > r->h.nevents - 2 ? head - (r->h.nevents - 2) : 1;
+	if (*cursor >= head) {
+		*cursor = head; /* nothing new, or a cursor from another generation */
+		return 0;
+	}
 	k = *cursor + 1;
 	if (k < oldest) {
 		if (lost)
 			*lost += oldest - k;
 		k = oldest;
 	}
-	for (; k <= head && got < max; k++) {
+	/* Count, don't compare with head: k <= UINT64_MAX always holds. */
+	for (n = head - k + 1; n > 0 && got < max; n--, k++) {
 		const struct sov_event *e = &ring[k & r->event_mask];
 		uint64_t s = sov_seq_read_begin(&e->seq);
 		int ok = !sov_seq_odd(s);

@@ -559,6 +559,27 @@ static int open_err(void)
 	return rc;
 }
 
+Test(shm, corrupt_heads_stay_bounded)
+{
+	struct sov_writer *w = mk_writer(8, 4);
+	struct sov_reader *r = mk_reader();
+	struct sov_sample *smp = sov_sample_alloc(r);
+	struct sov_event out[8];
+	uint64_t cursor = 0, lost = 0, huge = UINT64_MAX;
+
+	publish_k(w, 1);
+	/* A hostile or broken writer's heads: the reader stays bounded and refuses. */
+	poke(offsetof(struct sov_header, event_head), &huge, sizeof(huge));
+	poke(offsetof(struct sov_header, head), &huge, sizeof(huge));
+	cr_assert_eq(sov_reader_events(r, &cursor, out, 8, &lost), 0, "no event matches its number");
+	cr_assert_eq(cursor, UINT64_MAX, "cursor advanced to the head, in at most nevents - 1 steps");
+	cr_assert_eq(sov_reader_latest(r, smp), -SOV_EBUSY, "slot number never matches");
+	cr_assert_eq(sov_reader_sample(r, 1, smp), -SOV_EGONE);
+	sov_sample_free(smp);
+	sov_reader_close(r);
+	sov_writer_close(w);
+}
+
 Test(shm, wrong_magic_refused)
 {
 	uint64_t bad = UINT64_C(0x0123456789abcdef);
