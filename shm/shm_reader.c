@@ -400,7 +400,7 @@ int sov_reader_sample(struct sov_reader *r, uint64_t number, struct sov_sample *
 		return rc;
 	head = load_head(r);
 	/* Slot head + 1 - nslots is the one the next publish overwrites. */
-	if (number == 0 || number > head || number + r->h.nslots <= head + 1)
+	if (number == 0 || number > head || head - number > r->h.nslots - 2)
 		return -SOV_EGONE;
 	for (i = 0; i < SOV_READ_RETRIES; i++) {
 		rc = copy_slot(r, number, out);
@@ -424,7 +424,7 @@ int sov_reader_walk(struct sov_reader *r, uint32_t n, sov_walk_fn fn, void *arg)
 		return -ENODATA;
 	if (n > r->h.nslots - 1)
 		n = r->h.nslots - 1;
-	for (k = head; k >= 1 && k + n > head; k--) {
+	for (k = head; k >= 1 && head - k < n; k--) {
 		rc = copy_slot(r, k, r->scratch);
 		if (rc == -SOV_ERESTARTED)
 			return rc;
