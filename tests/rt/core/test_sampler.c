@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdarg.h>
+#include <systemd/sd-journal.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "sampler.h"
@@ -25,6 +27,29 @@
 #define SEC 1000000000ull
 
 static char root[64], seg[64];
+
+/*
+ * The journal, as the journal thread sees it: this definition interposes
+ * libsystemd's (sd_journal_send() expands to it, adding CODE_FILE and the
+ * like), so the test reads the MESSAGE field the thread formats.
+ */
+static char journal_msg[8][256];
+static int journal_n;
+
+int sd_journal_send_with_location(const char *file, const char *line, const char *func,
+				  const char *format, ...)
+{
+	(void)file; (void)line; (void)func;
+	int n = __atomic_load_n(&journal_n, __ATOMIC_ACQUIRE);
+	va_list ap;
+
+	va_start(ap, format);
+	if (n < 8)
+		vsnprintf(journal_msg[n], sizeof(journal_msg[n]), format, ap);
+	va_end(ap);
+	__atomic_store_n(&journal_n, n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -446,4 +471,25 @@ Test(sampler, config_mistakes_are_refused_with_their_line)
 	s = mk("[fnord]\nx = 1\n", &err, &rc);
 	cr_assert_null(s);
 	cr_assert(strstr(err.msg, "no backend called 'fnord'"), "%s", err.msg);
+}
+
+Test(sampler, events_reach_the_journal_thread)
+{
+	struct rt_err err;
+	struct sampler *s;
+	int rc, i;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk("[sampler]\njournal = yes\n[sensor fake/temp_a]\nlabel = Tctl\ncrit_hi = 95C\n", &err, &rc);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	sampler_cycle(s, SEC);
+	put("fake", "temp_a", "96500\n");
+	sampler_cycle(s, SEC + 10000000);
+	for (i = 0; i < 200 && __atomic_load_n(&journal_n, __ATOMIC_ACQUIRE) < 1; i++)
+		usleep(10000);
+	cr_assert_eq(__atomic_load_n(&journal_n, __ATOMIC_ACQUIRE), 1, "one event, one journal entry");
+	cr_assert_str_eq(journal_msg[0],
+			 "MESSAGE=Tctl fake/test: critical limit crossed (value 96.500 °C, limit 95.000 °C)");
+	sampler_destroy(s);
 }

@@ -465,3 +465,45 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 	/* msr and powercap (1 ms minimum) every cycle; hwmon (100 ms) every 20th. */
 	cr_assert_geq(reads, 3 * sleeps, "the sensors are read through their held descriptors");
 }
+
+/* Without privileges the sampler degrades, says so once, publishes the fact. */
+Test(e2e, unprivileged_sampler_degrades_and_says_so)
+{
+	struct sov_reader *r;
+	struct sov_sample *s;
+	struct sov_event ev[32];
+	uint64_t cursor = 0;
+	char log[160];
+	int n, i, degraded = 0, st;
+	pid_t pid;
+
+	cr_assert_eq(chmod(dir, 0755), 0);
+	start_sim("steady", "1");
+	write_conf("50", "");
+	cr_assert_eq(chmod(conf, 0644), 0);
+	snprintf(log, sizeof(log), "%s/sampler.log", dir);
+	{
+		/* nobody: no CAP_SYS_NICE, no CAP_IPC_LOCK (a memlock limit of 0 for certain). */
+		char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				 "--inh-caps=-all", "--bounding-set=-all", "/usr/bin/prlimit", "--memlock=0",
+				 SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--cycles", "40", NULL };
+
+		pid = spawn(argv, log);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x: %s", st, sampler_log());
+	cr_assert(strstr(sampler_log(), "SCHED_FIFO") && strstr(sampler_log(), "not real-time"),
+		  "said once: %s", sampler_log());
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	s = sov_sample_alloc(r);
+	cr_assert_eq(sov_reader_latest(r, s), 0);
+	cr_assert(sov_sample_slot(s)->flags & SOV_SF_NO_RT, "published in every sample");
+	cr_assert(sov_sample_slot(s)->flags & SOV_SF_NO_MLOCK);
+	cr_assert_eq(sov_sample_slot(s)->number, 40, "it ran all its cycles");
+	n = sov_reader_events(r, &cursor, ev, 32, NULL);
+	for (i = 0; i < n; i++)
+		degraded += ev[i].type == SOV_EV_DEGRADED;
+	cr_assert_geq(degraded, 2, "mlock and SCHED_FIFO each published as an event");
+	sov_sample_free(s);
+	sov_reader_close(r);
+}
