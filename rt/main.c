@@ -345,6 +345,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sampler_flag(s, flags);
+	for (size_t i = 0; sampler_note(s, i); i++)
+		fprintf(stderr, "sovereign-sampler: note: %s\n", sampler_note(s, i));
 	if (lock_err) {
 		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
 			strerror(lock_err));

@@ -62,6 +62,12 @@ struct journal_node {
 	uint16_t unit;
 };
 
+/* Why backends found nothing or were skipped: said once at start. */
+struct probe_notes {
+	char (*msg)[RT_ERR_LEN];
+	size_t n;
+};
+
 /* Per-backend accounting, published as the sampler's own channels. */
 struct backend_stats {
 	const struct sensor_ops *ops;
@@ -84,6 +90,7 @@ struct sampler {
 	struct backend_stats *bstats;
 	size_t nbstats;
 	size_t nprobed;                       /* channels from backends (before derived ones) */
+	struct probe_notes notes;             /* skipped backends and devices, and why */
 	uint32_t smi_idx;                     /* channel of the SMI count, or UINT32_MAX */
 	uint32_t extra_flags;                 /* SOV_SF_NO_RT, SOV_SF_NO_MLOCK */
 	uint64_t last_cost_ns;
@@ -395,8 +402,21 @@ static struct backend_stats *stats_of(struct sampler *s, const struct sensor_ops
 	return NULL;
 }
 
+static void note_add(struct probe_notes *notes, const char *msg)
+{
+	char (*nm)[RT_ERR_LEN];
+
+	if (!notes || !msg[0])
+		return;
+	nm = realloc(notes->msg, (notes->n + 1) * sizeof(*nm));
+	if (!nm)
+		return; /* a lost note, not a lost sensor */
+	notes->msg = nm;
+	snprintf(nm[notes->n++], RT_ERR_LEN, "%s", msg);
+}
+
 static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
-			  const struct rt_config *cfg, struct rt_err *err)
+			  const struct rt_config *cfg, struct rt_err *err, struct probe_notes *notes)
 {
 	size_t i;
 
@@ -413,9 +433,13 @@ static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
 		rc = rt_backend_probe(ops, o->root, o->cpu, sec, l, err);
 		/* An absent interface is normal unless the config asked for it. */
 		if (rc == -ENODEV && !explicit_on) {
+			note_add(notes, err->msg);
 			err->msg[0] = '\0';
 			continue;
 		}
+		/* A probe that found devices but skipped some may say why. */
+		if (!rc)
+			note_add(notes, err->msg);
 		if (rc)
 			return rc;
 	}
@@ -468,9 +492,9 @@ static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config
  * reload changes the sensor set, at reload.
  */
 static int build_channels(const struct sampler_opts *o, const struct rt_config *cfg,
-			  struct rt_chan_list *l, struct rt_err *err)
+			  struct rt_chan_list *l, struct rt_err *err, struct probe_notes *notes)
 {
-	int rc = probe_backends(o, l, cfg, err);
+	int rc = probe_backends(o, l, cfg, err, notes);
 
 	return rc ? rc : apply_sensor_overrides(l, cfg, err);
 }
@@ -522,7 +546,7 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	if (!s->o.backoff_cap_ns)
 		s->o.backoff_cap_ns = DEFAULT_BACKOFF_CAP;
 
-	rc = build_channels(&s->o, cfg, &s->chans, err);
+	rc = build_channels(&s->o, cfg, &s->chans, err, &s->notes);
 	if (rc)
 		goto err_destroy;
 	s->nprobed = s->chans.n;
@@ -584,6 +608,22 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	if (!s->jpool) {
 		rc = -ENOMEM;
 		goto err_destroy;
+	}
+	/* What was skipped, and why, is in the segment too (the SEL's successor). */
+	for (i = 0; i < s->notes.n; i++) {
+		struct timespec m, r;
+		struct sov_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		clock_gettime(CLOCK_REALTIME, &r);
+		ev.mono_ns = ts_to_ns(&m);
+		ev.real_ns = ts_to_ns(&r);
+		ev.type = SOV_EV_DEGRADED;
+		ev.severity = SOV_SEV_NOTICE;
+		ev.sensor = SOV_NO_SENSOR;
+		snprintf(ev.text, sizeof(ev.text), "%s", s->notes.msg[i]);
+		sov_writer_event(s->w, &ev);
 	}
 	cds_wfcq_init(&s->jq_head, &s->jq_tail);
 	cds_lfs_init(&s->jfree);
@@ -1067,7 +1107,7 @@ int sampler_reload(struct sampler *s, const struct rt_config *cfg,
 		return 0;
 	}
 	/* ... and the sensor set: probe again (off the RT path) and compare. */
-	rc = build_channels(o, cfg, &l, err);
+	rc = build_channels(o, cfg, &l, err, NULL);
 	if (!rc)
 		*restart = channels_differ(&s->chans, s->nprobed, &l);
 	rt_chan_list_free(&l);
@@ -1103,6 +1143,11 @@ void sampler_flag(struct sampler *s, uint32_t flags)
 	s->extra_flags |= flags;
 }
 
+const char *sampler_note(const struct sampler *s, size_t i)
+{
+	return i < s->notes.n ? s->notes.msg[i] : NULL;
+}
+
 const struct rt_chan_list *sampler_channels(const struct sampler *s)
 {
 	return &s->chans;
@@ -1130,6 +1175,7 @@ void sampler_destroy(struct sampler *s)
 	free(s->mbox_seen);
 	free(s->bstats);
 	free(s->jpool);
+	free(s->notes.msg);
 	free(s->root);
 	free(s->segment);
 	free(s->group);

@@ -107,6 +107,13 @@ struct sampler_stats sampler_stats(const struct sampler *s);
 /* sampler_flag() - set sample flags (SOV_SF_NO_RT, SOV_SF_NO_MLOCK) for every publish. */
 void sampler_flag(struct sampler *s, uint32_t flags);
 
+/*
+ * sampler_note() - note @i (0, 1, ...) on what the probes skipped and why
+ * (an absent interface, a device left alone), or NULL past the last.
+ * Return: a string owned by @s.
+ */
+const char *sampler_note(const struct sampler *s, size_t i);
+
 /* sampler_channels() - the channel list (for --discover and tests). */
 const struct rt_chan_list *sampler_channels(const struct sampler *s);
 

@@ -17,6 +17,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=(sudo)
 fi
 
+# The segment's group (mode 0640): readers of the segment join it.
+if ! getent group sovereign >/dev/null; then
+	"${SUDO[@]}" groupadd --system sovereign
+	echo "install-deps: created group sovereign"
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

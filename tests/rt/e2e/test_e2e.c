@@ -507,3 +507,24 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 	sov_sample_free(s);
 	sov_reader_close(r);
 }
+
+/* The configuration shipped in tools/deploy runs as it is on the simulated server. */
+Test(e2e, shipped_config_runs)
+{
+	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
+	char *argv[] = { SOV_SAMPLER_BIN, "-c", SOV_SHIPPED_CONF, "--root", tree, "--segment", seg,
+			 "--cycles", "2", "--no-rt", NULL };
+	struct sov_reader *r;
+	struct sov_sensor d;
+	int idx;
+
+	cr_assert_eq(run(once), 0);
+	cr_assert_eq(run(argv), 0);
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	idx = sov_reader_find(r, NULL, "Tctl");
+	cr_assert_geq(idx, 0);
+	cr_assert_eq(sov_reader_sensor(r, (uint32_t)idx, &d), 0);
+	cr_assert_eq(d.crit_hi, 95000);
+	cr_assert_eq(sov_reader_head(r), 2);
+	sov_reader_close(r);
+}
