@@ -8,7 +8,8 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	liburcu-dev libnuma-dev libi2c-dev i2c-tools
 	libcriterion-dev libmicrohttpd-dev libsystemd-dev libcjson-dev libinih-dev
-	curl procps
+	curl procps util-linux systemd
+	clang libclang-rt-14-dev
 )
 
 SUDO=()
