@@ -4,7 +4,8 @@
  * and "fake_slow" (read by the worker thread, as I2C is).  Each regular
  * file in <root><dir> is a channel whose value is the integer in it, read
  * with pread on a descriptor held from probe, like hwmon.  The file name's
- * prefix gives the kind: temp_, fan_, energy_, smi_, volt_.
+ * prefix gives the kind: temp_, fan_, energy_, smi_, volt_.  "error N"
+ * fails the read with -N; "sleep MS V" stalls it MS ms, then gives V.
  *   [fake]       dir = /fake            (default), enable = yes
  *   [fake_slow]  dir = /fake_slow       (default), enable = yes
  */
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sensor.h"
@@ -38,6 +40,14 @@ static int fake_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 	/* "error N" in the file makes the read fail with -N. */
 	if (!strncmp(buf, "error ", 6))
 		return -atoi(buf + 6);
+	/* "sleep MS V": a read stuck for MS ms (a hung bus), then V. */
+	if (!strncmp(buf, "sleep ", 6)) {
+		long ms = strtol(buf + 6, &end, 10);
+
+		nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L },
+			  NULL);
+		memmove(buf, end, strlen(end) + 1);
+	}
 	errno = 0;
 	v = strtoll(buf, &end, 10);
 	if (errno || end == buf || (*end && *end != '\n'))

@@ -493,3 +493,47 @@ Test(sampler, events_reach_the_journal_thread)
 			 "MESSAGE=Tctl fake/test: critical limit crossed (value 96.500 °C, limit 95.000 °C)");
 	sampler_destroy(s);
 }
+
+Test(sampler, fan_stall_is_an_event)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+
+	put("fake", "fan_cpu", "2400\n");
+	s = mk_ok("");
+	view_open(&v);
+	sampler_cycle(s, SEC);
+	events(&v, 0, NULL);
+	put("fake", "fan_cpu", "0\n");
+	sampler_cycle(s, SEC + 10000000);
+	cr_assert_eq(events(&v, SOV_EV_FAN_STALL, &x), 1);
+	cr_assert_eq(x, 0);
+	cr_assert_eq(value(&v, "fan_cpu", &x), 0, "0 RPM is a valid reading");
+	cr_assert_eq(x, 0);
+	put("fake", "fan_cpu", "1800\n");
+	sampler_cycle(s, SEC + 20000000);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1, "turning again");
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, overruns_are_counted_and_caught_up)
+{
+	struct sampler *s;
+	struct view v;
+
+	/* A 35 ms read in a 10 ms loop: deadlines are missed, counted, skipped. */
+	put("fake", "temp_a", "sleep 35 45000\n");
+	s = mk_ok("");
+	view_open(&v);
+	cr_assert_eq(sampler_run(s, 4), 0);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_eq(sov_sample_slot(v.smp)->number, 4);
+	cr_assert_geq(sov_sample_slot(v.smp)->overruns, 6, "3 sleeps, about 3 missed deadlines each");
+	cr_assert_geq(sampler_stats(s).overruns, 9);
+	cr_assert_geq(events(&v, SOV_EV_OVERRUN, NULL), 3);
+	cr_assert_geq(sov_sample_slot(v.smp)->cycle_cost_ns, 35000000, "the cost is published");
+	view_close(&v);
+	sampler_destroy(s);
+}

@@ -498,12 +498,20 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 	s = sov_sample_alloc(r);
 	cr_assert_eq(sov_reader_latest(r, s), 0);
 	cr_assert(sov_sample_slot(s)->flags & SOV_SF_NO_RT, "published in every sample");
+#ifndef SOV_SANITIZED
 	cr_assert(sov_sample_slot(s)->flags & SOV_SF_NO_MLOCK);
+#else
+	/* ASan's runtime turns mlock/mlockall into no-ops that succeed. */
+#endif
 	cr_assert_eq(sov_sample_slot(s)->number, 40, "it ran all its cycles");
 	n = sov_reader_events(r, &cursor, ev, 32, NULL);
 	for (i = 0; i < n; i++)
 		degraded += ev[i].type == SOV_EV_DEGRADED;
+#ifndef SOV_SANITIZED
 	cr_assert_geq(degraded, 2, "mlock and SCHED_FIFO each published as an event");
+#else
+	cr_assert_geq(degraded, 1, "SCHED_FIFO published as an event");
+#endif
 	sov_sample_free(s);
 	sov_reader_close(r);
 }
