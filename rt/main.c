@@ -211,24 +211,6 @@ static void prefault_stack(void)
 		buf[i] = 0;
 }
 
-static void degraded_event(struct sampler *s, int err, const char *text)
-{
-	struct sov_event ev;
-	struct timespec m, r;
-
-	memset(&ev, 0, sizeof(ev));
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	ev.mono_ns = ts_to_ns(&m);
-	ev.real_ns = ts_to_ns(&r);
-	ev.type = SOV_EV_DEGRADED;
-	ev.severity = SOV_SEV_WARNING;
-	ev.sensor = SOV_NO_SENSOR;
-	ev.value = err;
-	snprintf(ev.text, sizeof(ev.text), "%s", text);
-	sov_writer_event(sampler_writer(s), &ev);
-}
-
 /*
  * The control thread: signals, READY=1 once the first sample is out, and
  * WATCHDOG=1 only while the loop's cycle counter moves -- a stuck loop stops
@@ -338,10 +320,11 @@ int main(int argc, char **argv)
 
 		sched_setscheduler(0, SCHED_OTHER, &sp);
 	}
+	/* @o's strings point into @cfg: it lives until the process ends. */
 	rc = sampler_create(&cfg, &o, &s, &err);
-	rt_config_free(&cfg);
 	if (rc) {
 		fprintf(stderr, "sovereign-sampler: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		rt_config_free(&cfg);
 		return 1;
 	}
 	sampler_flag(s, flags);
@@ -350,12 +333,14 @@ int main(int argc, char **argv)
 	if (lock_err) {
 		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
 			strerror(lock_err));
-		degraded_event(s, lock_err, "no mlockall: page faults possible");
+		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, lock_err,
+				"no mlockall: page faults possible");
 	}
 	if (fifo_err) {
 		fprintf(stderr, "sovereign-sampler: SCHED_FIFO: %s: running as a normal process\n",
 			strerror(fifo_err));
-		degraded_event(s, fifo_err, "no SCHED_FIFO: deadlines not guaranteed");
+		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, fifo_err,
+				"no SCHED_FIFO: deadlines not guaranteed");
 	}
 	fprintf(stderr, "sovereign-sampler: %zu sensors into %s every %" PRIu64 " ms on CPU %d%s\n",
 		sampler_channels(s)->n, o.segment, o.period_ns / 1000000u, o.cpu,
@@ -370,6 +355,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "sovereign-sampler: threads: %s\n", strerror(-rc));
 		sampler_destroy(s);
+		rt_config_free(&cfg);
 		return 1;
 	}
 	if (!(flags & SOV_SF_NO_RT)) {
@@ -386,6 +372,7 @@ int main(int argc, char **argv)
 	uatomic_set(&ctl.stop, 1);
 	pthread_join(control, NULL);
 	sampler_destroy(s);
+	rt_config_free(&cfg);
 	if (ctl.restart) {
 		pthread_sigmask(SIG_UNBLOCK, &ctl.sigs, NULL);
 		execv("/proc/self/exe", argv);

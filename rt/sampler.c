@@ -610,21 +610,8 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 		goto err_destroy;
 	}
 	/* What was skipped, and why, is in the segment too (the SEL's successor). */
-	for (i = 0; i < s->notes.n; i++) {
-		struct timespec m, r;
-		struct sov_event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		clock_gettime(CLOCK_MONOTONIC, &m);
-		clock_gettime(CLOCK_REALTIME, &r);
-		ev.mono_ns = ts_to_ns(&m);
-		ev.real_ns = ts_to_ns(&r);
-		ev.type = SOV_EV_DEGRADED;
-		ev.severity = SOV_SEV_NOTICE;
-		ev.sensor = SOV_NO_SENSOR;
-		snprintf(ev.text, sizeof(ev.text), "%s", s->notes.msg[i]);
-		sov_writer_event(s->w, &ev);
-	}
+	for (i = 0; i < s->notes.n; i++)
+		sov_writer_note(s->w, SOV_EV_DEGRADED, SOV_SEV_NOTICE, 0, s->notes.msg[i]);
 	cds_wfcq_init(&s->jq_head, &s->jq_tail);
 	cds_lfs_init(&s->jfree);
 	for (i = 0; i < JOURNAL_POOL; i++) {

@@ -125,9 +125,8 @@ static int place_numa(struct sov_writer *w)
 	return 0;
 }
 
-/* Publish an event stamped now; for the writer's own news (not RT-path). */
-static void writer_note(struct sov_writer *w, uint16_t type, uint16_t sev,
-			int64_t value, const char *text)
+uint64_t sov_writer_note(struct sov_writer *w, uint16_t type, uint16_t sev, int64_t value,
+			 const char *text)
 {
 	struct sov_event ev = {
 		.mono_ns = sov_now_ns(CLOCK_MONOTONIC),
@@ -139,7 +138,7 @@ static void writer_note(struct sov_writer *w, uint16_t type, uint16_t sev,
 	};
 
 	copy_name(ev.text, text, sizeof(ev.text));
-	sov_writer_event(w, &ev);
+	return sov_writer_event(w, &ev);
 }
 
 /*
@@ -331,13 +330,13 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	}
 
 	writer_init_generation(w, o.writer_name, o.period_ns, sensors, nsensors, old_gen);
-	writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)w->hdr->generation,
+	sov_writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)w->hdr->generation,
 		    "writer started");
 	if (w->mlock_err)
-		writer_note(w, SOV_EV_DEGRADED, SOV_SEV_WARNING, w->mlock_err,
+		sov_writer_note(w, SOV_EV_DEGRADED, SOV_SEV_WARNING, w->mlock_err,
 			    "mlock failed: segment pages may be swapped out");
 	if (w->numa_err && w->numa_err != ENOSYS)
-		writer_note(w, SOV_EV_DEGRADED, SOV_SEV_NOTICE, w->numa_err,
+		sov_writer_note(w, SOV_EV_DEGRADED, SOV_SEV_NOTICE, w->numa_err,
 			    "NUMA placement failed: pages on any node");
 	*out = w;
 	return 0;
@@ -361,7 +360,7 @@ int sov_writer_reset(struct sov_writer *w, const struct sov_sensor *sensors,
 		return -E2BIG;
 	writer_init_generation(w, h->writer_name, h->period_ns, sensors, nsensors,
 			       h->generation);
-	writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)h->generation,
+	sov_writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)h->generation,
 		    "sensor set changed: new generation");
 	return 0;
 }
@@ -488,7 +487,7 @@ void sov_writer_close(struct sov_writer *w)
 {
 	if (!w)
 		return;
-	writer_note(w, SOV_EV_WRITER_STOP, SOV_SEV_INFO, (int64_t)w->hdr->generation,
+	sov_writer_note(w, SOV_EV_WRITER_STOP, SOV_SEV_INFO, (int64_t)w->hdr->generation,
 		    "writer stopped");
 	/*
 	 * Orders the last publish and event before STOPPED.  Pairs with the

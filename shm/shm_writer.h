@@ -129,6 +129,16 @@ uint64_t sov_writer_publish(struct sov_writer *w);
 uint64_t sov_writer_event(struct sov_writer *w, const struct sov_event *ev);
 
 /*
+ * sov_writer_note() - publish an event about the writer itself (no sensor,
+ * no limit), stamped now: @type, @sev, @value and @text (truncated to
+ * SOV_EVENT_TEXT_LEN - 1).
+ * Context: the writer's thread, outside the real-time loop (it reads the
+ * clocks).  Return: the event's number.
+ */
+uint64_t sov_writer_note(struct sov_writer *w, uint16_t type, uint16_t sev, int64_t value,
+			 const char *text);
+
+/*
  * sov_writer_update_limits() - change one sensor's limits in place.
  * Context: the writer's thread; RT-safe (seqcount on header.table_seq).
  * Return: 0, or -ERANGE if @idx >= nsensors.
