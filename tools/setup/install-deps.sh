@@ -10,6 +10,7 @@ PACKAGES=(
 	libcriterion-dev libmicrohttpd-dev libsystemd-dev libcjson-dev libinih-dev
 	curl procps util-linux systemd
 	clang libclang-rt-14-dev
+	prometheus python3 wrk
 )
 
 SUDO=()
