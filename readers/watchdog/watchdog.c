@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watchdog.c - sovereign-watchdog: watches the inference process (alive by
+ * pidfd, progressing by heartbeat, health URL or file mtime), publishes its
+ * state into its own segment, and feeds the hardware watchdog only while the
+ * inference process is active and the sampler's data is fresh.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "heartbeat.h"
+#include "sovereign.h"
+#include "wd.h"
+
+/* Indices of the sensors this watchdog publishes in its own segment. */
+enum {
+	WD_S_ACTIVE,      /* sovereign_inference_active: 1 active, 0 otherwise */
+	WD_S_STATE,       /* enum wd_state */
+	WD_S_PID,         /* pid watched, 0 none */
+	WD_S_PROGRESS_MS, /* ms since the last progress seen */
+	WD_S_SAMPLER_OK,  /* 1: sampler segment live and fresh */
+	WD_S_FEEDS,       /* watchdog device feeds (counter) */
+	WD_S_COUNT_
+};
+
+enum wd_progress_kind { WD_PROG_NONE, WD_PROG_HEARTBEAT, WD_PROG_URL, WD_PROG_MTIME };
+
+struct wd_conf {
+	char segment[128], group[64], sampler[128];
+	long long period_ms, sampler_max_age_ms, hang_ms, health_timeout_ms;
+	enum wd_target_kind tkind;
+	char tspec[256];
+	enum wd_progress_kind pkind;
+	char pspec[256];
+	struct wd_url url;
+	bool device, reboot_on_hang, magic_close;
+	char dev_path[256];
+	long long dev_timeout_s;
+};
+
+struct wd {
+	struct wd_conf c;
+	struct sov_writer *w;
+	struct sov_reader *sr;
+	struct sov_sample *ss;
+	struct wd_target t;
+	struct wd_dev dev;
+	enum wd_state state;
+	pid_t pid_seen;         /* pid the progress baseline belongs to */
+	uint64_t progress_ms;   /* last progress, CLOCK_MONOTONIC ms */
+	uint64_t last_counter;  /* heartbeat counter or mtime last seen */
+	bool have_counter;
+	bool was_found;
+	bool feeding;           /* the previous period fed the device */
+	bool sampler_ok;
+	char why[SOV_EVENT_TEXT_LEN]; /* why the device is not fed */
+};
+
+static volatile sig_atomic_t wd_stop;
+
+static void wd_on_signal(int sig)
+{
+	(void)sig;
+	wd_stop = 1;
+}
+
+static uint64_t wd_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wd_now_ms(void)
+{
+	return wd_now_ns(CLOCK_MONOTONIC) / 1000000u;
+}
+
+/* --- configuration --- */
+
+static int wd_conf_str(const struct rt_conf_section *s, const char *key, const char *def,
+		       char *out, size_t len, struct rt_err *err)
+{
+	const char *v = s ? rt_conf_get(s, key) : NULL;
+
+	if (!v)
+		v = def;
+	if (strlen(v) >= len)
+		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
+	strcpy(out, v);
+	return 0;
+}
+
+static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
+{
+	const struct rt_conf_section *sw, *st, *sp, *sd;
+	struct rt_config cfg = { 0 };
+	static const char *const tkeys[] = { "pid_file", "command", "unit" };
+	static const char *const pkeys[] = { "heartbeat", "health_url", "mtime_file" };
+	int rc, n;
+
+	rc = rt_config_load(path, &cfg, err);
+	if (rc < 0)
+		return rc;
+	sw = rt_config_section(&cfg, "watchdog", NULL);
+	st = rt_config_section(&cfg, "target", NULL);
+	sp = rt_config_section(&cfg, "progress", NULL);
+	sd = rt_config_section(&cfg, "device", NULL);
+	memset(c, 0, sizeof(*c));
+	if ((rc = wd_conf_str(sw, "segment", "/sovereign-watchdog", c->segment,
+			      sizeof(c->segment), err)) < 0 ||
+	    (rc = wd_conf_str(sw, "group", "", c->group, sizeof(c->group), err)) < 0 ||
+	    (rc = wd_conf_str(sw, "sampler_segment", SOV_SHM_DEFAULT_NAME, c->sampler,
+			      sizeof(c->sampler), err)) < 0 ||
+	    (rc = rt_conf_int(sw, "period_ms", 10, 60000, 1000, &c->period_ms, err)) < 0 ||
+	    (rc = rt_conf_int(sw, "sampler_max_age_ms", 10, 3600000, 5000,
+			      &c->sampler_max_age_ms, err)) < 0 ||
+	    (rc = rt_conf_int(sw, "hang_ms", 10, 86400000, 30000, &c->hang_ms, err)) < 0)
+		goto out_free;
+
+	/* Exactly one way to find the process. */
+	n = 0;
+	for (int i = 0; i < 3; i++) {
+		const char *v = st ? rt_conf_get(st, tkeys[i]) : NULL;
+
+		if (!v)
+			continue;
+		n++;
+		c->tkind = i == 0 ? WD_TGT_PIDFILE : i == 1 ? WD_TGT_COMMAND : WD_TGT_UNIT;
+		if ((rc = wd_conf_str(st, tkeys[i], "", c->tspec, sizeof(c->tspec), err)) < 0)
+			goto out_free;
+	}
+	if (n != 1) {
+		rc = rt_conf_errorf(err, st, NULL, "[target] needs exactly one of pid_file, "
+				    "command, unit (%d given)", n);
+		goto out_free;
+	}
+
+	/* At most one progress probe; none means "alive is progress". */
+	n = 0;
+	c->pkind = WD_PROG_NONE;
+	for (int i = 0; i < 3; i++) {
+		const char *v = sp ? rt_conf_get(sp, pkeys[i]) : NULL;
+
+		if (!v)
+			continue;
+		n++;
+		c->pkind = (enum wd_progress_kind)(WD_PROG_HEARTBEAT + i);
+		if ((rc = wd_conf_str(sp, pkeys[i], "", c->pspec, sizeof(c->pspec), err)) < 0)
+			goto out_free;
+	}
+	if (n > 1) {
+		rc = rt_conf_errorf(err, sp, NULL, "at most one of heartbeat, health_url, "
+				    "mtime_file");
+		goto out_free;
+	}
+	if (c->pkind == WD_PROG_URL && wd_url_parse(c->pspec, &c->url) < 0) {
+		rc = rt_conf_errorf(err, sp, "health_url", "'%s' is not "
+				    "http://127.0.0.1:PORT/PATH (loopback only)", c->pspec);
+		goto out_free;
+	}
+	if ((rc = rt_conf_int(sp, "health_timeout_ms", 1, 60000, 1000,
+			      &c->health_timeout_ms, err)) < 0)
+		goto out_free;
+	/* A check longer than the period would stretch every period. */
+	if (c->pkind == WD_PROG_URL && c->health_timeout_ms > c->period_ms) {
+		rc = rt_conf_errorf(err, sp, "health_timeout_ms", "%lld exceeds period_ms %lld",
+				    c->health_timeout_ms, c->period_ms);
+		goto out_free;
+	}
+
+	c->device = sd && rt_conf_get(sd, "path");
+	if ((rc = wd_conf_str(sd, "path", "", c->dev_path, sizeof(c->dev_path), err)) < 0 ||
+	    (rc = rt_conf_int(sd, "timeout_s", 1, 3600, 60, &c->dev_timeout_s, err)) < 0 ||
+	    (rc = rt_conf_bool(sd, "reboot_on_hang", true, &c->reboot_on_hang, err)) < 0 ||
+	    (rc = rt_conf_bool(sd, "magic_close", true, &c->magic_close, err)) < 0)
+		goto out_free;
+	/* Feed at least twice per device timeout, so one late period never resets. */
+	if (c->device && c->period_ms * 2 > c->dev_timeout_s * 1000) {
+		rc = rt_conf_errorf(err, sw, "period_ms", "%lld ms is more than half the "
+				    "device timeout (%lld s)", c->period_ms, c->dev_timeout_s);
+		goto out_free;
+	}
+	rc = 0;
+out_free:
+	rt_config_free(&cfg);
+	return rc;
+}
+
+/* --- the segment this watchdog publishes --- */
+
+static struct sov_sensor wd_sensor(const char *name, uint16_t kind, uint16_t unit,
+				   uint16_t flags)
+{
+	struct sov_sensor s;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = kind;
+	s.unit = unit;
+	s.flags = flags;
+	s.source = SOV_SRC_INTERNAL;
+	snprintf(s.chip, sizeof(s.chip), "watchdog");
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	snprintf(s.label, sizeof(s.label), "inference");
+	s.id = sov_sensor_id(s.source, s.chip, s.name);
+	return s;
+}
+
+static int wd_segment_create(struct wd *wd)
+{
+	struct sov_sensor s[WD_S_COUNT_];
+	struct sov_writer_opts o = {
+		.name = wd->c.segment,
+		.group = wd->c.group[0] ? wd->c.group : NULL,
+		.writer_name = "sovereign-watchdog",
+		.nslots = 64,
+		.nevents = 64,
+		.period_ns = (uint64_t)wd->c.period_ms * 1000000u,
+	};
+
+	s[WD_S_ACTIVE] = wd_sensor("inference_active", SOV_KIND_GAUGE, SOV_UNIT_NONE, 0);
+	s[WD_S_STATE] = wd_sensor("inference_state", SOV_KIND_GAUGE, SOV_UNIT_NONE, 0);
+	/* Prometheus gets the meaning of the state gauge's values in its labels. */
+	snprintf(s[WD_S_STATE].labels, sizeof(s[WD_S_STATE].labels),
+		 "states=0unknown_1active_2hung_3dead");
+	s[WD_S_PID] = wd_sensor("inference_pid", SOV_KIND_GAUGE, SOV_UNIT_NONE, 0);
+	s[WD_S_PROGRESS_MS] = wd_sensor("inference_progress_age_ms", SOV_KIND_GAUGE,
+					SOV_UNIT_NONE, 0);
+	s[WD_S_SAMPLER_OK] = wd_sensor("sampler_fresh", SOV_KIND_GAUGE, SOV_UNIT_NONE, 0);
+	s[WD_S_FEEDS] = wd_sensor("watchdog_feeds", SOV_KIND_COUNT, SOV_UNIT_COUNT,
+				  SOV_SEN_COUNTER);
+	return sov_writer_create(&o, s, WD_S_COUNT_, &wd->w);
+}
+
+static void wd_event(struct wd *wd, uint16_t type, uint16_t sev, uint32_t sensor,
+		     int64_t value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Publish an event into our segment and say it on stderr (journald). */
+static void wd_event(struct wd *wd, uint16_t type, uint16_t sev, uint32_t sensor,
+		     int64_t value, const char *fmt, ...)
+{
+	struct sov_event ev;
+	va_list ap;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.severity = sev;
+	ev.sensor = sensor;
+	ev.value = value;
+	ev.mono_ns = wd_now_ns(CLOCK_MONOTONIC);
+	ev.real_ns = wd_now_ns(CLOCK_REALTIME);
+	va_start(ap, fmt);
+	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+	va_end(ap);
+	sov_writer_event(wd->w, &ev);
+	fprintf(stderr, "<%u>sovereign-watchdog: %s\n", sev, ev.text);
+}
+
+/* --- one period --- */
+
+/* Did the runtime make progress since the last look?  Updates the baseline. */
+static void wd_probe_progress(struct wd *wd, uint64_t now)
+{
+	uint64_t v = 0;
+	int32_t hb_pid;
+	int rc;
+
+	switch (wd->c.pkind) {
+	case WD_PROG_NONE:
+		wd->progress_ms = now;
+		return;
+	case WD_PROG_URL:
+		if (wd_http_check(&wd->c.url, (int)wd->c.health_timeout_ms) == 200)
+			wd->progress_ms = now;
+		return;
+	case WD_PROG_HEARTBEAT:
+		rc = sov_hb_read(wd->c.pspec, &v, &hb_pid);
+		break;
+	case WD_PROG_MTIME:
+		rc = wd_mtime_ns(wd->c.pspec, &v);
+		break;
+	default:
+		return;
+	}
+	if (rc < 0)
+		return; /* no file: no progress; the hang timer decides */
+	if (!wd->have_counter || v != wd->last_counter)
+		wd->progress_ms = now;
+	wd->last_counter = v;
+	wd->have_counter = true;
+}
+
+/* Is the sampler's segment live and its newest sample fresh?  Sets wd->why if not. */
+static bool wd_sampler_fresh(struct wd *wd)
+{
+	int64_t age;
+	int rc;
+
+	if (!wd->sr) {
+		rc = sov_reader_open(wd->c.sampler, NULL, &wd->sr);
+		if (rc < 0) {
+			snprintf(wd->why, sizeof(wd->why), "sampler %s: %s", wd->c.sampler,
+				 sov_strerror(rc));
+			return false;
+		}
+		wd->ss = sov_sample_alloc(wd->sr);
+		if (!wd->ss) {
+			snprintf(wd->why, sizeof(wd->why), "out of memory");
+			return false;
+		}
+	}
+	rc = sov_reader_status(wd->sr);
+	if (rc == -SOV_ERESTARTED) {
+		/* New generation: reattach and size the sample for its layout. */
+		sov_sample_free(wd->ss);
+		wd->ss = NULL;
+		rc = sov_reader_reattach(wd->sr);
+		if (rc == 0) {
+			wd->ss = sov_sample_alloc(wd->sr);
+			rc = wd->ss ? 0 : -ENOMEM;
+		}
+		if (rc < 0) {
+			sov_reader_close(wd->sr);
+			wd->sr = NULL;
+		}
+	}
+	if (rc == 0)
+		rc = sov_reader_latest(wd->sr, wd->ss);
+	if (rc < 0) {
+		snprintf(wd->why, sizeof(wd->why), "sampler %s: %s", wd->c.sampler,
+			 sov_strerror(rc));
+		return false;
+	}
+	age = sov_sample_age_ns(wd->ss) / 1000000;
+	if (age > wd->c.sampler_max_age_ms) {
+		snprintf(wd->why, sizeof(wd->why), "sampler data %" PRId64 " ms old", age);
+		return false;
+	}
+	return true;
+}
+
+static void wd_transition(struct wd *wd, enum wd_state from, enum wd_state to)
+{
+	int64_t pid = wd->t.pid;
+
+	switch (to) {
+	case WD_ACTIVE:
+		wd_event(wd, SOV_EV_SENSOR_BACK, SOV_SEV_NOTICE, WD_S_ACTIVE, to,
+			 "inference active (pid %" PRId64 ", was %s)", pid, wd_state_name(from));
+		break;
+	case WD_HUNG:
+		wd_event(wd, SOV_EV_DEGRADED, SOV_SEV_ERR, WD_S_ACTIVE, to,
+			 "inference hung: pid %" PRId64 " no progress for %lld ms", pid,
+			 wd->c.hang_ms);
+		break;
+	case WD_DEAD:
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_CRIT, WD_S_ACTIVE, to,
+			 "inference dead: pid %" PRId64 " exited", pid);
+		break;
+	case WD_UNKNOWN:
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_WARNING, WD_S_ACTIVE, to,
+			 "inference not found (%s)", wd->c.tspec);
+		break;
+	}
+}
+
+/* Feed the device if the host is healthy; say once when feeding stops or resumes. */
+static void wd_feed(struct wd *wd)
+{
+	bool healthy = wd->sampler_ok;
+	int rc;
+
+	if (healthy && wd->c.reboot_on_hang && wd->state != WD_ACTIVE) {
+		healthy = false;
+		snprintf(wd->why, sizeof(wd->why), "inference %s", wd_state_name(wd->state));
+	}
+	if (!wd->c.device)
+		return;
+	if (healthy) {
+		/*
+		 * Armed at the first healthy period, not at start: a model that
+		 * takes minutes to load must not reboot the host before it runs.
+		 */
+		rc = wd_dev_arm(&wd->dev);
+		if (rc == 0)
+			rc = wd_dev_feed(&wd->dev);
+		if (rc < 0) {
+			snprintf(wd->why, sizeof(wd->why), "device %s: %s", wd->dev.path,
+				 sov_strerror(rc));
+			healthy = false;
+		}
+	}
+	if (healthy && !wd->feeding)
+		wd_event(wd, SOV_EV_FAILSAFE_EXIT, SOV_SEV_NOTICE, SOV_NO_SENSOR, 0,
+			 "feeding %s (timeout %d s)", wd->dev.path, wd->dev.timeout_s);
+	else if (!healthy && wd->feeding)
+		wd_event(wd, SOV_EV_FAILSAFE_ENTER, SOV_SEV_CRIT, SOV_NO_SENSOR, 0,
+			 "not feeding watchdog: %s", wd->why);
+	wd->feeding = healthy;
+}
+
+static void wd_period(struct wd *wd)
+{
+	uint64_t now = wd_now_ms();
+	struct wd_eval e;
+	enum wd_state s;
+	struct sov_slot *slot;
+	uint64_t mono = wd_now_ns(CLOCK_MONOTONIC);
+
+	wd_target_refresh(&wd->t);
+	if (wd->t.pidfd >= 0 && wd->t.pid != wd->pid_seen) {
+		/* A new process gets a full hang_ms before it must show progress. */
+		wd->pid_seen = wd->t.pid;
+		wd->progress_ms = now;
+		wd->have_counter = false;
+	}
+	if (wd->t.pidfd >= 0 && !wd->t.exited)
+		wd_probe_progress(wd, now);
+	e = (struct wd_eval){
+		.found = wd->t.pidfd >= 0,
+		.alive = !wd->t.exited,
+		.was_found = wd->was_found,
+		.now_ms = now,
+		.progress_ms = wd->progress_ms,
+		.hang_ms = (uint64_t)wd->c.hang_ms,
+	};
+	s = wd_state_eval(&e);
+	wd->was_found |= e.found;
+	if (s != wd->state)
+		wd_transition(wd, wd->state, s);
+	wd->state = s;
+	wd->sampler_ok = wd_sampler_fresh(wd);
+	wd_feed(wd);
+
+	slot = sov_writer_stage(wd->w);
+	slot->mono_ns = mono;
+	slot->real_ns = wd_now_ns(CLOCK_REALTIME);
+	sov_writer_set(wd->w, WD_S_ACTIVE, s == WD_ACTIVE, mono);
+	sov_writer_set(wd->w, WD_S_STATE, s, mono);
+	sov_writer_set(wd->w, WD_S_PID, e.found && e.alive ? wd->t.pid : 0, mono);
+	if (e.found && e.alive)
+		sov_writer_set(wd->w, WD_S_PROGRESS_MS, (int64_t)(now - wd->progress_ms), mono);
+	else
+		sov_writer_set_invalid(wd->w, WD_S_PROGRESS_MS);
+	sov_writer_set(wd->w, WD_S_SAMPLER_OK, wd->sampler_ok, mono);
+	sov_writer_set(wd->w, WD_S_FEEDS, (int64_t)wd->dev.feeds, mono);
+	sov_writer_publish(wd->w);
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Sleep until @deadline_ms, waking early when the watched process exits. */
+static void wd_sleep_until(struct wd *wd, uint64_t deadline_ms)
+{
+	struct pollfd p = { .fd = wd_target_fd(&wd->t), .events = POLLIN };
+	uint64_t now;
+
+	while (!wd_stop && (now = wd_now_ms()) < deadline_ms) {
+		/* poll() ignores a negative fd: then this is a plain sleep. */
+		if (poll(&p, 1, (int)(deadline_ms - now)) > 0)
+			return;
+	}
+}
+
+static void wd_usage(FILE *f)
+{
+	fprintf(f, "usage: sovereign-watchdog -c CONFIG\n"
+		"  -c, --config FILE  INI configuration (default /etc/sovereign/watchdog.conf)\n"
+		"  -h, --help         this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = "/etc/sovereign/watchdog.conf";
+	struct sigaction sa = { .sa_handler = wd_on_signal };
+	struct wd wd;
+	struct rt_err err;
+	uint64_t next;
+	int rc, opt;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			wd_usage(stdout);
+			return 0;
+		default:
+			wd_usage(stderr);
+			return 2;
+		}
+	}
+	memset(&wd, 0, sizeof(wd));
+	rc = wd_conf_load(config, &wd.c, &err);
+	if (rc < 0) {
+		fprintf(stderr, "sovereign-watchdog: %s\n", err.msg);
+		return 2;
+	}
+	rc = wd_target_init(&wd.t, wd.c.tkind, wd.c.tspec);
+	if (rc < 0) {
+		fprintf(stderr, "sovereign-watchdog: target: %s\n", sov_strerror(rc));
+		return 2;
+	}
+	wd.dev.fd = -1;
+	wd.dev.timeout_s = (int)wd.c.dev_timeout_s;
+	wd.dev.magic_close = wd.c.magic_close;
+	snprintf(wd.dev.path, sizeof(wd.dev.path), "%s", wd.c.dev_path);
+	wd.state = WD_UNKNOWN;
+
+	/* No SA_RESTART: a signal must cut the poll() short so we stop at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = wd_segment_create(&wd);
+	if (rc < 0) {
+		fprintf(stderr, "sovereign-watchdog: segment %s: %s\n", wd.c.segment,
+			sov_strerror(rc));
+		return 1;
+	}
+	sd_notify(0, "READY=1\nSTATUS=watching");
+	next = wd_now_ms();
+	while (!wd_stop) {
+		wd_period(&wd);
+		while (next <= wd_now_ms())
+			next += (uint64_t)wd.c.period_ms;
+		wd_sleep_until(&wd, next);
+	}
+	sd_notify(0, "STOPPING=1");
+	/*
+	 * A clean stop disarms the hardware timer with the magic 'V' (unless
+	 * magic_close = no or the driver has NOWAYOUT): stopping the service
+	 * must not reboot the host.  A crash skips this, and the host resets.
+	 */
+	wd_dev_close(&wd.dev, true);
+	wd_target_close(&wd.t, wd.c.tkind == WD_TGT_COMMAND);
+	sov_sample_free(wd.ss);
+	sov_reader_close(wd.sr);
+	sov_writer_close(wd.w);
+	return 0;
+}

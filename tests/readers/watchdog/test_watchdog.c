@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_watchdog.c - Criterion tests of sovereign-watchdog: the pure helpers,
+ * then the real binary watching a fake inference process (heartbeat or
+ * health URL), with a fake sampler segment published by this test and a
+ * regular file standing in for /dev/watchdog (one byte per feed).
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heartbeat.h"
+#include "sovereign.h"
+#include "wd.h"
+
+#define PERIOD_MS 100
+#define HANG_MS   600
+#define STALE_MS  400
+
+static char dir[64], sampler_name[64], wd_name[64], conf[128], dev[128], pidf[128],
+	hbf[128], portf[128];
+static pid_t fake_pid, wd_pid;
+static struct sov_writer *sw;
+static pthread_t pub_thread;
+static bool pub_started;
+static int pub_run = 1;      /* 0: stop publishing (stale), -1: exit thread */
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The fake sampler: one gauge, a sample every 20 ms while pub_run is 1. */
+static void *publisher(void *arg)
+{
+	int run;
+
+	(void)arg;
+	while ((run = __atomic_load_n(&pub_run, __ATOMIC_ACQUIRE)) >= 0) {
+		if (run) {
+			struct timespec ts;
+			uint64_t m;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			m = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			sov_writer_stage(sw)->mono_ns = m;
+			sov_writer_set(sw, 0, 42, m);
+			sov_writer_publish(sw);
+		}
+		sleep_ms(20);
+	}
+	return NULL;
+}
+
+/* fork + exec with PDEATHSIG, so a child never outlives a timed-out test. */
+static pid_t spawn(char *const argv[])
+{
+	pid_t p = fork();
+
+	cr_assert(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return p;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void setup(void)
+{
+	struct sov_sensor s;
+	struct sov_writer_opts o = { .nslots = 16, .nevents = 16, .period_ns = 20000000 };
+
+	snprintf(dir, sizeof(dir), "/tmp/sov-wd-%d-XXXXXX", (int)getpid());
+	cr_assert(mkdtemp(dir));
+	snprintf(sampler_name, sizeof(sampler_name), "/sov-wd-%d-s", (int)getpid());
+	snprintf(wd_name, sizeof(wd_name), "/sov-wd-%d", (int)getpid());
+	snprintf(conf, sizeof(conf), "%s/watchdog.conf", dir);
+	snprintf(dev, sizeof(dev), "%s/watchdog-dev", dir);
+	snprintf(pidf, sizeof(pidf), "%s/inference.pid", dir);
+	snprintf(hbf, sizeof(hbf), "%s/heartbeat", dir);
+	snprintf(portf, sizeof(portf), "%s/port", dir);
+	sov_shm_unlink(sampler_name);
+	sov_shm_unlink(wd_name);
+
+	memset(&s, 0, sizeof(s));
+	s.kind = SOV_KIND_TEMP;
+	s.unit = SOV_UNIT_MILLICELSIUS;
+	s.source = SOV_SRC_SIM;
+	strcpy(s.chip, "fake");
+	strcpy(s.name, "temp1");
+	s.id = sov_sensor_id(s.source, s.chip, s.name);
+	o.name = sampler_name;
+	cr_assert_eq(sov_writer_create(&o, &s, 1, &sw), 0);
+	pub_run = 1;
+	cr_assert_eq(pthread_create(&pub_thread, NULL, publisher, NULL), 0);
+	pub_started = true;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static void teardown(void)
+{
+	/* Children first: nothing may keep running after the test. */
+	if (wd_pid > 0) {
+		kill(wd_pid, SIGKILL);
+		waitpid(wd_pid, NULL, 0);
+		wd_pid = 0;
+	}
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, NULL, 0);
+		fake_pid = 0;
+	}
+	if (pub_started) {
+		__atomic_store_n(&pub_run, -1, __ATOMIC_RELEASE);
+		pthread_join(pub_thread, NULL);
+		pub_started = false;
+	}
+	sov_writer_close(sw);
+	sw = NULL;
+	sov_shm_unlink(sampler_name);
+	sov_shm_unlink(wd_name);
+	if (dir[0])
+		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(wd, .init = setup, .fini = teardown, .timeout = 25);
+
+/* Start the fake runtime (@mode "heartbeat" or "http"), its pid file and the watchdog. */
+static void start(const char *mode, const char *extra)
+{
+	char text[1024], port[16] = "";
+	uint64_t t0;
+
+	if (strcmp(mode, "heartbeat") == 0) {
+		char *argv[] = { WD_FAKE_BIN, "heartbeat", hbf, NULL };
+
+		fake_pid = spawn(argv);
+	} else {
+		char *argv[] = { WD_FAKE_BIN, "http", portf, NULL };
+		FILE *f;
+
+		fake_pid = spawn(argv);
+		for (t0 = ms_now(); ms_now() - t0 < 5000 && access(portf, R_OK) != 0;)
+			sleep_ms(10);
+		f = fopen(portf, "r");
+		cr_assert(f, "fake http server wrote no port");
+		cr_assert(fgets(port, sizeof(port), f));
+		fclose(f);
+		port[strcspn(port, "\n")] = '\0';
+	}
+	snprintf(text, sizeof(text), "%d\n", (int)fake_pid);
+	write_file(pidf, text);
+	snprintf(text, sizeof(text),
+		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
+		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
+		 "[target]\npid_file = %s\n"
+		 "[progress]\n%s%s%s\n"
+		 "[device]\npath = %s\ntimeout_s = 2\n%s\n",
+		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, pidf,
+		 strcmp(mode, "heartbeat") == 0 ? "heartbeat = " : "health_timeout_ms = 50\n"
+		 "health_url = http://127.0.0.1:",
+		 strcmp(mode, "heartbeat") == 0 ? hbf : port,
+		 strcmp(mode, "heartbeat") == 0 ? "" : "/healthz",
+		 dev, extra ? extra : "");
+	write_file(conf, text);
+	write_file(dev, "");
+	{
+		char *argv[] = { WD_BIN, "-c", conf, NULL };
+
+		wd_pid = spawn(argv);
+	}
+}
+
+/* The watchdog's published values; -1 where unavailable. */
+struct seen {
+	int64_t active, state, sampler_ok, feeds;
+};
+
+static int read_wd(struct seen *out)
+{
+	struct sov_reader *r;
+	struct sov_sample *s;
+	int rc;
+
+	rc = sov_reader_open(wd_name, NULL, &r);
+	if (rc < 0)
+		return rc;
+	s = sov_sample_alloc(r);
+	rc = s ? sov_reader_latest(r, s) : -ENOMEM;
+	if (rc == 0) {
+		int64_t *f[] = { &out->active, &out->state, NULL, NULL, &out->sampler_ok,
+				 &out->feeds };
+
+		for (int i = 0; i < 6; i++)
+			if (f[i] && sov_sample_get(s, (uint32_t)i, f[i], NULL) < 0)
+				*f[i] = -1;
+	}
+	sov_sample_free(s);
+	sov_reader_close(r);
+	return rc;
+}
+
+/* Wait until the published state is @state; return the ms it took, or -1. */
+static int64_t wait_state(int64_t state, int timeout_ms)
+{
+	uint64_t t0 = ms_now();
+	struct seen v;
+
+	while (ms_now() - t0 < (uint64_t)timeout_ms) {
+		if (read_wd(&v) == 0 && v.state == state)
+			return (int64_t)(ms_now() - t0);
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+static int64_t wait_sampler_ok(int64_t ok, int timeout_ms)
+{
+	uint64_t t0 = ms_now();
+	struct seen v;
+
+	while (ms_now() - t0 < (uint64_t)timeout_ms) {
+		if (read_wd(&v) == 0 && v.sampler_ok == ok)
+			return (int64_t)(ms_now() - t0);
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+static off_t dev_bytes(void)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(dev, &st), 0);
+	return st.st_size;
+}
+
+/* Feeds of the fake device during @ms. */
+static off_t feeds_during(int ms)
+{
+	off_t a = dev_bytes();
+
+	sleep_ms(ms);
+	return dev_bytes() - a;
+}
+
+/* Is there an event of @type in the watchdog's segment? */
+static bool has_event(uint16_t type)
+{
+	struct sov_event ev[32];
+	struct sov_reader *r;
+	uint64_t cur = 0;
+	bool found = false;
+	int n;
+
+	if (sov_reader_open(wd_name, NULL, &r) < 0)
+		return false;
+	n = sov_reader_events(r, &cur, ev, 32, NULL);
+	for (int i = 0; i < n; i++)
+		found |= ev[i].type == type;
+	sov_reader_close(r);
+	return found;
+}
+
+/* --- pure helpers --- */
+
+Test(pure, state_machine)
+{
+	struct wd_eval e = { .found = true, .alive = true, .now_ms = 10000,
+			     .progress_ms = 9500, .hang_ms = 1000 };
+
+	cr_expect_eq(wd_state_eval(&e), WD_ACTIVE);
+	e.progress_ms = 8000;
+	cr_expect_eq(wd_state_eval(&e), WD_HUNG);
+	e.alive = false;
+	cr_expect_eq(wd_state_eval(&e), WD_UNKNOWN, "exited but never found before");
+	e.was_found = true;
+	cr_expect_eq(wd_state_eval(&e), WD_DEAD);
+	e.found = false;
+	e.was_found = false;
+	cr_expect_eq(wd_state_eval(&e), WD_UNKNOWN);
+	e = (struct wd_eval){ .found = true, .alive = true, .now_ms = 5, .progress_ms = 9,
+			      .hang_ms = 1 };
+	cr_expect_eq(wd_state_eval(&e), WD_ACTIVE, "progress after now is not a hang");
+	cr_expect_str_eq(wd_state_name(WD_HUNG), "hung");
+}
+
+Test(pure, url_and_status)
+{
+	struct wd_url u;
+
+	cr_expect_eq(wd_url_parse("http://127.0.0.1:8080/health", &u), 0);
+	cr_expect_eq(u.port, 8080);
+	cr_expect_str_eq(u.path, "/health");
+	cr_expect_eq(wd_url_parse("http://localhost:9", &u), 0);
+	cr_expect_str_eq(u.path, "/");
+	cr_expect_eq(wd_url_parse("http://10.0.0.1:80/", &u), -EINVAL, "not loopback");
+	cr_expect_eq(wd_url_parse("http://127.0.0.1:70000/", &u), -EINVAL);
+	cr_expect_eq(wd_url_parse("http://127.0.0.1:80/a b", &u), -EINVAL);
+	cr_expect_eq(wd_http_status("HTTP/1.1 200 OK\r\n", 17), 200);
+	cr_expect_eq(wd_http_status("HTTP/1.0 503\r\n", 14), 503);
+	cr_expect_eq(wd_http_status("HTTP/1.0 2000", 13), -EPROTO);
+	cr_expect_eq(wd_http_status("SSH-2.0-x", 9), -EPROTO);
+}
+
+Test(pure, http_check_refused_and_pidfile, .init = setup, .fini = teardown)
+{
+	struct wd_url u;
+	char p[160];
+
+	/* Port 1 on loopback: nobody listens there in a test container. */
+	cr_assert_eq(wd_url_parse("http://127.0.0.1:1/", &u), 0);
+	cr_expect_lt(wd_http_check(&u, 200), 0);
+	snprintf(p, sizeof(p), "%s/p", dir);
+	write_file(p, "1234\n");
+	cr_expect_eq(wd_read_pidfile(p), 1234);
+	write_file(p, "12x\n");
+	cr_expect_eq(wd_read_pidfile(p), -EINVAL);
+	write_file(p, "-5");
+	cr_expect_eq(wd_read_pidfile(p), -EINVAL);
+	cr_expect_eq(wd_read_pidfile("/nonexistent/pid"), -ENOENT);
+}
+
+Test(pure, heartbeat_roundtrip, .init = setup, .fini = teardown)
+{
+	struct sov_heartbeat *hb;
+	uint64_t c = 99;
+	int32_t pid = 0;
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/hb", dir);
+	cr_assert_eq(sov_hb_create(p, &hb), 0);
+	cr_expect_eq(sov_hb_read(p, &c, &pid), 0);
+	cr_expect_eq(c, 0);
+	cr_expect_eq(pid, getpid());
+	sov_hb_bump(hb);
+	sov_hb_bump(hb);
+	cr_expect_eq(sov_hb_read(p, &c, &pid), 0);
+	cr_expect_eq(c, 2);
+	sov_hb_close(hb);
+	write_file(p, "not a heartbeat, but long enough to be mapped: 64 bytes.......");
+	cr_expect_eq(sov_hb_read(p, &c, &pid), -EBADMSG);
+}
+
+Test(pure, bad_config_names_file_and_line, .init = setup, .fini = teardown)
+{
+	char out[160], cmd[512], line[512] = "";
+	FILE *f;
+	int status;
+
+	write_file(conf, "[watchdog]\nperiod_ms = 5\n[target]\npid_file = /x\n");
+	snprintf(out, sizeof(out), "%s/err", dir);
+	snprintf(cmd, sizeof(cmd), "%s -c %s 2>%s", WD_BIN, conf, out);
+	status = system(cmd);
+	cr_assert(WIFEXITED(status));
+	cr_expect_eq(WEXITSTATUS(status), 2);
+	f = fopen(out, "r");
+	cr_assert(f);
+	cr_expect(fgets(line, sizeof(line), f));
+	fclose(f);
+	cr_expect(strstr(line, "watchdog.conf:2"), "error names file:line: %s", line);
+}
+
+/* --- the binary --- */
+
+Test(wd, active_then_dead)
+{
+	struct seen v;
+	int64_t t;
+
+	start("heartbeat", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 1);
+	cr_expect_eq(v.sampler_ok, 1);
+	cr_expect_geq(feeds_during(500), 3, "device fed while active");
+	cr_expect(has_event(SOV_EV_FAILSAFE_EXIT), "event: feeding started");
+
+	kill(fake_pid, SIGKILL);
+	waitpid(fake_pid, NULL, 0);
+	fake_pid = 0;
+	/* The pidfd wakes the watchdog at once; allow a loaded machine a period or two. */
+	t = wait_state(WD_DEAD, 1000);
+	cr_assert_geq(t, 0, "never became dead");
+	cr_expect_leq(t, 3 * PERIOD_MS, "dead after %lld ms", (long long)t);
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 0);
+	cr_expect(has_event(SOV_EV_SENSOR_LOST), "event: inference lost");
+	cr_expect(has_event(SOV_EV_FAILSAFE_ENTER), "event: feeding stopped");
+	cr_expect_eq(feeds_during(500), 0, "device not fed while dead");
+}
+
+Test(wd, hang_then_back)
+{
+	struct seen v;
+	int64_t t;
+
+	start("heartbeat", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	kill(fake_pid, SIGSTOP);
+	t = wait_state(WD_HUNG, HANG_MS + 2000);
+	cr_assert_geq(t, 0, "never became hung");
+	cr_expect_geq(t, HANG_MS - 2 * PERIOD_MS, "hung too early: %lld ms", (long long)t);
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 0);
+	cr_expect(has_event(SOV_EV_DEGRADED), "event: hung");
+	cr_expect_eq(feeds_during(500), 0, "device not fed while hung");
+
+	kill(fake_pid, SIGCONT);
+	cr_assert_geq(wait_state(WD_ACTIVE, 2000), 0, "never came back");
+	cr_expect(has_event(SOV_EV_SENSOR_BACK), "event: back");
+	cr_expect_geq(feeds_during(500), 3, "fed again once back");
+}
+
+Test(wd, stale_sampler_not_fed)
+{
+	struct seen v;
+
+	start("heartbeat", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	cr_expect_geq(feeds_during(400), 2, "fed while all is well");
+	__atomic_store_n(&pub_run, 0, __ATOMIC_RELEASE);
+	cr_assert_geq(wait_sampler_ok(0, STALE_MS + 2000), 0, "stale sampler not noticed");
+	cr_expect_eq(feeds_during(500), 0, "device not fed while the sampler is stale");
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 1, "the inference process itself is still active");
+	__atomic_store_n(&pub_run, 1, __ATOMIC_RELEASE);
+	cr_assert_geq(wait_sampler_ok(1, 2000), 0, "fresh sampler not noticed");
+	cr_expect_geq(feeds_during(500), 3, "fed again");
+}
+
+Test(wd, no_reboot_on_hang_keeps_feeding)
+{
+	start("heartbeat", "reboot_on_hang = no");
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	kill(fake_pid, SIGSTOP);
+	cr_assert_geq(wait_state(WD_HUNG, HANG_MS + 2000), 0, "never became hung");
+	cr_expect_geq(feeds_during(500), 3, "reboot_on_hang = no: fed while hung");
+}
+
+Test(wd, clean_stop_writes_magic_close)
+{
+	char last = 0;
+	int status, fd;
+	uint64_t t0;
+
+	start("heartbeat", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	cr_assert_geq(feeds_during(300), 1);
+	kill(wd_pid, SIGTERM);
+	for (t0 = ms_now(); ms_now() - t0 < 3000;) {
+		if (waitpid(wd_pid, &status, WNOHANG) == wd_pid)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert(ms_now() - t0 < 3000, "watchdog did not stop on SIGTERM");
+	wd_pid = 0;
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fd = open(dev, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &last, 1, dev_bytes() - 1), 1);
+	close(fd);
+	cr_expect_eq(last, 'V', "magic close written last");
+}
+
+Test(wd, health_url_active_then_hung)
+{
+	struct seen v;
+
+	start("http", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active over HTTP");
+	cr_expect_geq(feeds_during(400), 2);
+	/* Stopped, the server still accepts (backlog) but never answers: a timeout. */
+	kill(fake_pid, SIGSTOP);
+	cr_assert_geq(wait_state(WD_HUNG, HANG_MS + 2000), 0, "never became hung");
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 0);
+	cr_expect_eq(feeds_during(400), 0);
+}
