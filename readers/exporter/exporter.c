@@ -1,0 +1,773 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * exporter.c - sovereign-exporter: serves the sampler's segment to
+ * Prometheus over HTTP (libmicrohttpd).  A poll thread renders once per new
+ * sample; scrapes only take a reference to the last rendered page.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#define PROG "sovereign-exporter"
+
+/* ---- options ---- */
+
+struct opts {
+	const char *segment;
+	const char *listen;
+	uint64_t window_s;
+	uint64_t stale_ms;     /* 0: 5 x the sampler's period, or 5 s */
+	unsigned max_conn;
+	unsigned timeout_s;
+	const char *user;
+	const char *auth_file;
+	const char *tls_cert, *tls_key;
+};
+
+/*
+ * A page: one rendering in both formats, plain and gzip.  Shared between
+ * the poll thread (which makes it) and every response that serves it;
+ * freed by whichever drops the last reference.
+ */
+struct page {
+	atomic_uint refs;
+	char *body[EXP_FMT_MAX_];
+	size_t len[EXP_FMT_MAX_];
+	char *gz[EXP_FMT_MAX_];
+	size_t gzlen[EXP_FMT_MAX_];
+	bool up;
+	char state[24];
+};
+
+struct cred {
+	char *user, *pass;
+};
+
+static struct {
+	struct opts o;
+	pthread_mutex_t lock;  /* held only to read or swap .cur (and take a ref) */
+	struct page *cur;
+	atomic_bool stop;
+	atomic_ulong scrapes;
+	atomic_ulong requests[EXP_NCODES];
+	struct cred *creds;
+	size_t ncreds;
+} g = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void page_put(struct page *p)
+{
+	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	for (int f = 0; f < EXP_FMT_MAX_; f++) {
+		free(p->body[f]);
+		free(p->gz[f]);
+	}
+	free(p);
+}
+
+static struct page *page_get(void)
+{
+	struct page *p;
+
+	pthread_mutex_lock(&g.lock);
+	p = g.cur;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&g.lock);
+	return p;
+}
+
+static void page_swap(struct page *p)
+{
+	struct page *old;
+
+	pthread_mutex_lock(&g.lock);
+	old = g.cur;
+	g.cur = p;
+	pthread_mutex_unlock(&g.lock);
+	page_put(old); /* responses still sending it hold their own reference */
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Render @snap into a new page and publish it. */
+static int publish(struct exp_snapshot *snap, double *render_s)
+{
+	struct page *p = calloc(1, sizeof(*p));
+	uint64_t t0 = now_ns();
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	atomic_init(&p->refs, 1);
+	snap->scrapes = atomic_load(&g.scrapes);
+	for (int i = 0; i < EXP_NCODES; i++)
+		snap->requests[i] = atomic_load(&g.requests[i]);
+	snap->render_s = *render_s;
+	p->up = snap->up;
+	snprintf(p->state, sizeof(p->state), "%s", snap->state ? snap->state : "absent");
+	for (int f = 0; f < EXP_FMT_MAX_ && !rc; f++) {
+		struct exp_buf b = { 0 };
+
+		rc = exp_render(snap, (enum exp_format)f, &b);
+		p->body[f] = b.p;
+		p->len[f] = b.len;
+		/* Pre-compressed once here, so that a gzip scrape costs no CPU. */
+		if (!rc)
+			rc = exp_gzip(b.p, b.len, &p->gz[f], &p->gzlen[f]);
+	}
+	if (rc) {
+		page_put(p);
+		return rc;
+	}
+	*render_s = (double)(now_ns() - t0) / 1e9;
+	page_swap(p);
+	return 0;
+}
+
+/* ---- the poll thread: the only one that touches the segment ---- */
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+}
+
+static const char *open_state(int rc)
+{
+	if (rc == -ENOENT)
+		return "absent";
+	if (rc == -SOV_ENOTREADY)
+		return "initialising";
+	return "error";
+}
+
+static void *poll_main(void *arg)
+{
+	struct exp_snapshot snap = { 0 };
+	struct sov_reader *r = NULL;
+	struct sov_sample *s = NULL;
+	uint64_t last_head = 0, last_render = 0, last_gen = 0;
+	double render_s = 0;
+	int last_err = 0;
+
+	(void)arg;
+	while (!atomic_load(&g.stop)) {
+		uint64_t period = 100000000u, stale, t = now_ns();
+		int status = 0, rc;
+		bool again;
+
+		if (!r) {
+			rc = sov_reader_open(g.o.segment, NULL, &r);
+			if (rc) {
+				r = NULL;
+				if (rc != last_err)
+					fprintf(stderr, PROG ": segment %s: %s\n", g.o.segment, sov_strerror(rc));
+				last_err = rc;
+			} else {
+				sov_sample_free(s);
+				s = sov_sample_alloc(r);
+				if (!s) {
+					sov_reader_close(r);
+					r = NULL;
+					rc = -ENOMEM;
+				}
+			}
+			if (!r) {
+				snap.attached = snap.up = snap.have_sample = false;
+				snap.n = 0;
+				snap.state = open_state(rc);
+				if (t - last_render >= 1000000000u) {
+					publish(&snap, &render_s);
+					last_render = t;
+				}
+				sleep_ms(100);
+				continue;
+			}
+			last_err = 0;
+			last_head = 0;
+			fprintf(stderr, PROG ": attached to %s, generation %llu\n", g.o.segment,
+				(unsigned long long)sov_reader_header(r)->generation);
+		}
+		if (sov_reader_header(r)->period_ns)
+			period = sov_reader_header(r)->period_ns;
+		stale = g.o.stale_ms ? g.o.stale_ms * 1000000u : 5 * period;
+		status = sov_reader_status(r);
+		if (status == -SOV_ERESTARTED) {
+			/* The writer restarted: a new generation, maybe a new layout. */
+			rc = sov_reader_reattach(r);
+			if (rc == 0) {
+				sov_sample_free(s);
+				s = sov_sample_alloc(r);
+				if (!s) {
+					sov_reader_close(r);
+					r = NULL;
+					continue;
+				}
+				status = sov_reader_status(r);
+				fprintf(stderr, PROG ": re-attached to %s, generation %llu\n",
+					g.o.segment, (unsigned long long)sov_reader_header(r)->generation);
+			}
+		}
+		/* Render on every new sample, and at least once a second so that
+		 * age and staleness move while the sampler is silent. */
+		again = sov_reader_head(r) != last_head || t - last_render >= 1000000000u ||
+			sov_reader_header(r)->generation != last_gen;
+		if (again) {
+			last_head = sov_reader_head(r);
+			last_gen = sov_reader_header(r)->generation;
+			rc = exp_snapshot_take(r, s, status, g.o.window_s * 1000000000u, stale, &snap);
+			if (rc == -ENOBUFS) {
+				sov_sample_free(s);
+				s = sov_sample_alloc(r);
+			}
+			publish(&snap, &render_s);
+			last_render = t;
+		}
+		/* Half the sampler's period, within 10..100 ms. */
+		sleep_ms((long)(period / 2000000u < 10 ? 10 : period / 2000000u > 100 ? 100 : period / 2000000u));
+	}
+	exp_snapshot_free(&snap);
+	sov_sample_free(s);
+	sov_reader_close(r);
+	return NULL;
+}
+
+/* ---- HTTP ---- */
+
+static void count(unsigned code)
+{
+	for (int i = 0; i < EXP_NCODES; i++)
+		if (exp_codes[i] == code)
+			atomic_fetch_add(&g.requests[i], 1);
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *ctype,
+				  const char *text)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	count(code);
+	return ret;
+}
+
+/* Does header @value list @token (case-insensitive), not refused by q=0? */
+static bool accepts(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+
+	for (const char *p = value; p && (p = strcasestr(p, token)); p += n) {
+		const char *end = p + n;
+
+		end += strspn(end, " \t");
+		if (!strncmp(end, ";q=0", 4) && end[4] != '.')
+			continue;
+		if (!strncmp(end, ";q=0.0", 6) || !strncmp(end, ";q=0.000", 8))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* Constant-time comparison: the time taken must not tell how much matched. */
+static bool same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char d = (unsigned char)(la != lb);
+
+	for (size_t i = 0; i < la; i++)
+		d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	return d == 0;
+}
+
+static bool authorised(struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	bool ok = false;
+
+	if (!g.ncreds)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	if (user && pass)
+		for (size_t i = 0; i < g.ncreds; i++)
+			ok |= same(user, g.creds[i].user) & same(pass, g.creds[i].pass);
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static void release_page(void *cls)
+{
+	page_put(cls);
+}
+
+static enum MHD_Result serve_metrics(struct MHD_Connection *c)
+{
+	const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	enum exp_format f = acc && accepts(acc, "application/openmetrics-text") ?
+			    EXP_FMT_OPENMETRICS : EXP_FMT_TEXT;
+	bool gz = enc && accepts(enc, "gzip");
+	struct MHD_Response *resp;
+	struct page *p = page_get();
+	enum MHD_Result ret;
+
+	if (!p)
+		return reply_text(c, 500, "text/plain", "not rendered yet\n");
+	if (!authorised(c)) {
+		page_put(p);
+		resp = MHD_create_response_from_buffer(13, (void *)"unauthorized\n",
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		ret = MHD_queue_basic_auth_fail_response(c, "sovereign", resp);
+		MHD_destroy_response(resp);
+		count(401);
+		return ret;
+	}
+	/* The response borrows the page's bytes and holds a reference to it. */
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		gz ? p->gzlen[f] : p->len[f], gz ? p->gz[f] : p->body[f], release_page, p);
+	if (!resp) {
+		page_put(p);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				f == EXP_FMT_OPENMETRICS ? EXP_CT_OPENMETRICS : EXP_CT_TEXT);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	atomic_fetch_add(&g.scrapes, 1);
+	count(200);
+	return ret;
+}
+
+static const char landing[] =
+	"<!DOCTYPE html>\n<html><head><title>Sovereign exporter</title></head>\n"
+	"<body><h1>Sovereign exporter</h1>\n"
+	"<p>Sensors of this host from the Sovereign sampler's shared-memory ring.</p>\n"
+	"<p><a href=\"/metrics\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
+	"</body></html>\n";
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	(void)cls; (void)version; (void)upload;
+	/* First call: headers only.  Wait for the body (which we ignore). */
+	if (!*con_cls) {
+		*con_cls = (void *)1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* discard: no endpoint takes a body */
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+				  "method not allowed\n");
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(c);
+	if (!strcmp(url, "/"))
+		return reply_text(c, 200, "text/html; charset=utf-8", landing);
+	if (!strcmp(url, "/healthz")) {
+		struct page *p = page_get();
+		char body[96];
+
+		/* 200 while serving: the exporter is healthy even when the
+		 * sampler is not; the body says which. */
+		if (!p)
+			snprintf(body, sizeof(body), "ok: starting\n");
+		else if (p->up)
+			snprintf(body, sizeof(body), "ok\n");
+		else
+			snprintf(body, sizeof(body), "ok: segment %s\n", p->state);
+		page_put(p);
+		return reply_text(c, 200, "text/plain; charset=utf-8", body);
+	}
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n");
+}
+
+/* ---- setup ---- */
+
+/* strtoull with range check: "@what must be @min..@max". */
+static int parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+		fprintf(stderr, PROG ": %s must be %llu..%llu, not '%s'\n", what,
+			(unsigned long long)min, (unsigned long long)max, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Bind the listening socket for "ADDR:PORT", ":PORT", "[V6]:PORT".  An empty
+ * address is every address: IPv6 dual-stack if the host has IPv6, else IPv4.
+ */
+static int listen_on(const char *spec)
+{
+	char host[128] = "", port[8];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
+	struct addrinfo *ai = NULL, *a;
+	uint64_t pn;
+	int fd = -1, rc, one = 1, zero = 0;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(host) ||
+	    parse_u64(colon + 1, "--listen port", 1, 65535, &pn))
+		goto bad;
+	snprintf(port, sizeof(port), "%llu", (unsigned long long)pn);
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		if (n < 2 || host[n - 1] != ']')
+			goto bad;
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	rc = getaddrinfo(host[0] ? host : "::", port, &hints, &ai);
+	if (rc && !host[0])
+		rc = getaddrinfo("0.0.0.0", port, &hints, &ai);
+	if (rc) {
+		fprintf(stderr, PROG ": --listen %s: %s\n", spec, gai_strerror(rc));
+		return -EINVAL;
+	}
+	for (a = ai; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (a->ai_family == AF_INET6 && !host[0])
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+			break;
+		rc = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0 && !host[0]) {
+		/* No IPv6 on this host: every IPv4 address instead. */
+		char v4[16];
+
+		snprintf(v4, sizeof(v4), "0.0.0.0:%s", port);
+		return listen_on(v4);
+	}
+	if (fd < 0)
+		fprintf(stderr, PROG ": cannot listen on %s: %s (node_exporter also uses :9100 by default; see --listen)\n",
+			spec, strerror(-rc));
+	return fd < 0 ? rc : fd;
+bad:
+	fprintf(stderr, PROG ": --listen wants ADDR:PORT, :PORT or [V6]:PORT, not '%s'\n", spec);
+	return -EINVAL;
+}
+
+/* The whole of a small file (certificate, key), NUL-terminated. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	char chunk[4096];
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	m = open_memstream(&buf, &len);
+	if (!m) {
+		fclose(f);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+/* "user:password" lines; '#' comments and blank lines ignored. */
+static int load_auth(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	int lineno = 0;
+	struct stat st;
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0004))
+		fprintf(stderr, PROG ": warning: %s is world-readable\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *colon, *nl = strchr(line, '\n');
+		struct cred *c;
+
+		lineno++;
+		if (nl)
+			*nl = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		colon = strchr(line, ':');
+		if (!colon || colon == line) {
+			fprintf(stderr, PROG ": %s:%d: want user:password\n", path, lineno);
+			fclose(f);
+			return -EINVAL;
+		}
+		*colon = '\0';
+		c = realloc(g.creds, (g.ncreds + 1) * sizeof(*c));
+		if (!c) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		g.creds = c;
+		c[g.ncreds].user = strdup(line);
+		c[g.ncreds].pass = strdup(colon + 1);
+		g.ncreds++;
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	if (!g.ncreds) {
+		fprintf(stderr, PROG ": %s: no user:password line\n", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Become @user, keeping its groups (the segment's group among them). */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		fprintf(stderr, PROG ": --user %s: no such user\n", user);
+		return -EINVAL;
+	}
+	if (initgroups(user, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		int e = errno;
+
+		fprintf(stderr, PROG ": cannot become %s: %s\n", user, strerror(e));
+		return -e;
+	}
+	/* Make sure there is no way back. */
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		fprintf(stderr, PROG ": could regain root after dropping it\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [OPTION]...\n"
+		"Serve the Sovereign sampler's segment to Prometheus.\n\n"
+		"  --segment NAME         shm segment (default " SOV_SHM_DEFAULT_NAME ")\n"
+		"  --listen ADDR:PORT     :9100 (default, every address), 127.0.0.1:9100, [::1]:9100\n"
+		"  --window-s N           min/max window, 1..3600 s (default 15)\n"
+		"  --stale-s N            sample age making the segment stale, 1..3600 s\n"
+		"                         (default 5 x the sampler's period)\n"
+		"  --max-conn N           concurrent connections, 1..100000 (default 256)\n"
+		"  --timeout-s N          idle connection timeout, 1..3600 s (default 10)\n"
+		"  --user USER            drop to USER after binding (when run as root)\n"
+		"  --basic-auth-file F    'user:password' lines; /metrics then requires one\n"
+		"  --tls-cert F --tls-key F  serve HTTPS\n"
+		"  -h, --help\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "segment", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "window-s", required_argument, NULL, 'w' },
+		{ "stale-s", required_argument, NULL, 'S' },
+		{ "max-conn", required_argument, NULL, 'm' },
+		{ "timeout-s", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "basic-auth-file", required_argument, NULL, 'a' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t v;
+	int c;
+
+	*o = (struct opts){ .segment = SOV_SHM_DEFAULT_NAME, .listen = ":9100", .window_s = 15,
+			    .max_conn = 256, .timeout_s = 10 };
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': o->segment = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'w':
+			if (parse_u64(optarg, "--window-s", 1, 3600, &o->window_s))
+				return -EINVAL;
+			break;
+		case 'S':
+			if (parse_u64(optarg, "--stale-s", 1, 3600, &v))
+				return -EINVAL;
+			o->stale_ms = v * 1000;
+			break;
+		case 'm':
+			if (parse_u64(optarg, "--max-conn", 1, 100000, &v))
+				return -EINVAL;
+			o->max_conn = (unsigned)v;
+			break;
+		case 't':
+			if (parse_u64(optarg, "--timeout-s", 1, 3600, &v))
+				return -EINVAL;
+			o->timeout_s = (unsigned)v;
+			break;
+		case 'u': o->user = optarg; break;
+		case 'a': o->auth_file = optarg; break;
+		case 'c': o->tls_cert = optarg; break;
+		case 'k': o->tls_key = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc || !!o->tls_cert != !!o->tls_key) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct MHD_Daemon *d = NULL;
+	char *cert = NULL, *key = NULL;
+	pthread_t poller;
+	sigset_t set;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int fd, sig, ret = 1;
+
+	if (parse_opts(argc, argv, &g.o))
+		return 2;
+	if (g.o.auth_file && load_auth(g.o.auth_file))
+		return 1;
+	if (g.o.tls_cert) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			fprintf(stderr, PROG ": libmicrohttpd was built without TLS\n");
+			return 1;
+		}
+		cert = slurp(g.o.tls_cert);
+		key = slurp(g.o.tls_key);
+		if (!cert || !key)
+			goto out_free_tls;
+		flags |= MHD_USE_TLS;
+	}
+	fd = listen_on(g.o.listen);
+	if (fd < 0)
+		goto out_free_tls;
+	if (g.o.user && geteuid() == 0 && drop_privileges(g.o.user))
+		goto out_close_fd;
+
+	/* Signals go to sigwait below, not to the threads started next. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pthread_create(&poller, NULL, poll_main, NULL)) {
+		fprintf(stderr, PROG ": cannot start the poll thread\n");
+		goto out_close_fd;
+	}
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, g.o.max_conn,
+			     MHD_OPTION_CONNECTION_TIMEOUT, g.o.timeout_s,
+			     /* Per-IP limit off: Prometheus and tests come from one address
+			      * and the global limit already bounds memory. */
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+			     MHD_OPTION_HTTPS_MEM_KEY, key,
+			     MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, PROG ": cannot start the HTTP server on %s\n", g.o.listen);
+		goto out_stop_poller;
+	}
+	fprintf(stderr, PROG ": serving %s on %s%s\n", g.o.segment, g.o.listen,
+		cert ? " (HTTPS)" : "");
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig != SIGHUP)
+			break;
+	}
+	ret = 0;
+	MHD_stop_daemon(d);
+out_stop_poller:
+	atomic_store(&g.stop, true);
+	pthread_join(poller, NULL);
+	page_swap(NULL);
+out_close_fd:
+	if (!d)
+		close(fd); /* else MHD_stop_daemon() closed it */
+out_free_tls:
+	free(cert);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	for (size_t i = 0; i < g.ncreds; i++) {
+		explicit_bzero(g.creds[i].pass, strlen(g.creds[i].pass));
+		free(g.creds[i].user);
+		free(g.creds[i].pass);
+	}
+	free(g.creds);
+	return ret;
+}

@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test_exporter.py - integration tests of sovereign-exporter against the real
+# sim + sampler on loopback: "http" (formats, gzip, hostile clients, 1000
+# connections, staleness and re-attach, auth) and "prometheus" (a real
+# Prometheus scrapes it and its query API returns Tctl).
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+MODE, SIM, SAMPLER, EXPORTER = sys.argv[1:5]
+children = []
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        raise AssertionError(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(argv, log):
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    children.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGKILL):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def get(port, path="/metrics", headers=None, timeout=5, auth=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=headers or {})
+    if auth:
+        import base64
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wait_for(fn, secs, what):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        try:
+            if fn():
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    check(False, "timed out: " + what)
+
+
+def up(port):
+    m = re.search(rb"^sovereign_up (\d)$", get(port)[2], re.M)
+    return int(m.group(1)) if m else None
+
+
+def series(text):
+    """Metric name + labels of every sample line."""
+    return sorted(l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#"))
+
+
+def test_http(d, port, seg, conf, start_sampler):
+    # --- both formats -------------------------------------------------------
+    st, h, body = get(port)
+    check(st == 200 and h["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8", "text ctype %s" % h)
+    text = body.decode()
+    check('sovereign_cpu_temp_celsius{sensor="temp1",chip="k10temp/0000:00:18.3",label="Tctl"}' in text, "Tctl series")
+    pm = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    check(pm.returncode == 0, "promtool check metrics: %s %s" % (pm.stdout, pm.stderr))
+    st, h, om = get(port, headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
+    check(h["Content-Type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8", "om ctype")
+    om = om.decode()
+    check(om.endswith("# EOF\n") and om.count("# EOF") == 1, "OpenMetrics ends with # EOF")
+    check("# TYPE sovereign_energy_joules counter\n" in om and "\nsovereign_energy_joules_total{" in om,
+          "OpenMetrics counter naming")
+    # promtool 2.42 lints only the text format; OpenMetrics is parsed by the
+    # real Prometheus in the "prometheus" test (it asks for OpenMetrics first).
+
+    # --- gzip, pre-compressed ------------------------------------------------
+    st, h, gz = get(port, headers={"Accept-Encoding": "gzip"})
+    check(h.get("Content-Encoding") == "gzip" and gz[:2] == b"\x1f\x8b", "gzip response")
+    plain = gzip.decompress(gz).decode()
+    _, _, again = get(port)
+    check(series(plain) == series(again.decode()), "gzip decompresses to the same exposition")
+    c = subprocess.run(["curl", "-sf", "--compressed", "http://127.0.0.1:%d/metrics" % port], capture_output=True)
+    check(c.returncode == 0 and b"sovereign_up 1" in c.stdout, "curl --compressed")
+
+    # --- other endpoints -----------------------------------------------------
+    check(get(port, "/healthz")[2] == b"ok\n", "healthz ok")
+    check(get(port, "/nope")[0] == 404, "404")
+    check(b'href="/metrics"' in get(port, "/")[2], "landing page")
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "x=1",
+                        "http://127.0.0.1:%d/metrics" % port], capture_output=True)
+    check(r.stdout == b"405", "POST -> 405, got %r" % r.stdout)
+
+    # --- hostile clients do not stop a concurrent scrape ----------------------
+    stop_slow = threading.Event()
+    socks = []
+
+    def slowloris():
+        s = socket.create_connection(("127.0.0.1", port))
+        socks.append(s)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        while not stop_slow.is_set():
+            try:
+                s.send(b"X")  # one header byte per second, never finishing
+            except OSError:
+                return
+            stop_slow.wait(1)
+
+    slow = [threading.Thread(target=slowloris) for _ in range(5)]
+    for t in slow:
+        t.start()
+    g = socket.create_connection(("127.0.0.1", port))
+    socks.append(g)
+    g.sendall(b"\x00\xff garbage \r\n\r\n")
+    huge = socket.create_connection(("127.0.0.1", port))
+    socks.append(huge)
+    try:
+        huge.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"A" * 200000 + b"\r\n\r\n")
+    except OSError:
+        pass  # the server may close on us mid-send: that is a pass
+    time.sleep(1.5)
+    for _ in range(3):
+        t0 = time.monotonic()
+        st, _, b = get(port, timeout=1)
+        check(st == 200 and b"sovereign_up 1" in b and time.monotonic() - t0 < 1.0,
+              "scrape within 1 s beside hostile clients")
+    for s in (g, huge):
+        s.settimeout(2)
+        try:
+            resp = s.recv(100)
+        except OSError:
+            resp = b""
+        check(not resp.startswith(b"HTTP/1.1 200"), "hostile request not served 200: %r" % resp[:40])
+    stop_slow.set()
+    for t in slow:
+        t.join()
+    for s in socks:
+        s.close()
+
+    # --- 1000 concurrent connections -----------------------------------------
+    w = subprocess.run(["wrk", "-t", "2", "-c", "1000", "-d", "5s", "--timeout", "5s",
+                        "http://127.0.0.1:%d/metrics" % port], capture_output=True, timeout=30)
+    out = w.stdout.decode()
+    print(out)
+    m = re.search(r"(\d+) requests in", out)
+    check(w.returncode == 0 and m and int(m.group(1)) > 100, "wrk ran: %s" % out)
+    check(exporter.poll() is None, "exporter survived 1000 connections")
+    st, _, b = get(port)
+    check(st == 200 and up(port) == 1, "scrapes succeed after the load")
+    check(re.search(rb'^sovereign_exporter_requests_total\{code="200"\} [1-9]', b, re.M), "requests counted")
+
+    # --- staleness: stop the sampler, then restart it --------------------------
+    gen1 = int(re.search(rb"^sovereign_sampler_generation (\d+)", get(port)[2], re.M).group(1))
+    stop(sampler, signal.SIGTERM)
+    wait_for(lambda: up(port) == 0, 5, "sovereign_up 0 after the sampler stopped")
+    b = get(port)[2]
+    check(b'sovereign_segment_state{state="stopped"} 1' in b, "stopped state reported")
+    check(b"sovereign_cpu_temp_celsius" not in b and b"sovereign_fan_rpm" not in b, "no sensor series when stopped")
+    check(get(port, "/healthz")[2] == b"ok: segment stopped\n", "healthz says stopped")
+    pm = subprocess.run(["promtool", "check", "metrics"], input=b, capture_output=True)
+    check(pm.returncode == 0, "promtool on the degraded exposition: %s" % pm.stdout)
+    start_sampler()
+    wait_for(lambda: up(port) == 1, 10, "sovereign_up 1 after the sampler restarted")
+    b = get(port)[2]
+    gen2 = int(re.search(rb"^sovereign_sampler_generation (\d+)", b, re.M).group(1))
+    check(gen2 > gen1, "re-attached to a new generation %d -> %d" % (gen1, gen2))
+    check(b'label="Tctl"' in b, "series back")
+
+    # --- SIGSTOP: a frozen (not dead) sampler goes stale -------------------------
+    os.kill(sampler.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: up(port) == 0, 5, "stale after SIGSTOP")
+        b = get(port)[2]
+        check(b'sovereign_segment_state{state="stale"} 1' in b and b"sovereign_stale 1" in b, "stale reported")
+        check(b"sovereign_cpu_temp_celsius{" not in b, "no sensor series when stale")
+    finally:
+        os.kill(sampler.pid, signal.SIGCONT)
+    wait_for(lambda: up(port) == 1, 5, "fresh again after SIGCONT")
+
+    # --- basic auth --------------------------------------------------------
+    auth = os.path.join(d, "auth")
+    with open(auth, "w") as f:
+        f.write("# scrapers\nprom:s3cret\n")
+    os.chmod(auth, 0o600)
+    p2 = free_port()
+    e2 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p2, "--basic-auth-file", auth],
+               open(os.path.join(d, "exporter2.log"), "w"))
+    wait_for(lambda: get(p2)[0] == 401, 5, "401 without credentials")
+    check(get(p2, auth="prom:wrong")[0] == 401, "401 with a wrong password")
+    st, _, b = get(p2, auth="prom:s3cret")
+    check(st == 200 and b"sovereign_up" in b, "200 with credentials")
+    stop(e2, signal.SIGTERM)
+    check(e2.returncode == 0, "exporter exits 0 on SIGTERM")
+
+    # --- no sampler at all, on [::1] (if the host has IPv6 loopback) and :PORT ---
+    for spec in ("[::1]:%d", ":%d"):
+        p5 = free_port()
+        e5 = spawn([EXPORTER, "--segment", seg + "-none", "--listen", spec % p5],
+                   open(os.path.join(d, "exporter5.log"), "a"))
+        host = "[::1]" if spec.startswith("[") else "127.0.0.1"
+
+        def absent_ok():
+            r = subprocess.run(["curl", "-s", "--max-time", "2", "http://%s:%d/metrics" % (host, p5)],
+                               capture_output=True)
+            return b"sovereign_up 0" in r.stdout and b'state="absent"' in r.stdout
+
+        if spec.startswith("[") and not socket.has_ipv6:
+            stop(e5)
+            continue
+        wait_for(absent_ok, 5, "absent segment served as up 0 on %s" % spec)
+        stop(e5, signal.SIGTERM)
+        check(e5.returncode == 0, "exporter without a segment exits 0")
+
+    # --- HEAD: headers, no body ------------------------------------------------
+    r = subprocess.run(["curl", "-s", "-I", "http://127.0.0.1:%d/metrics" % port], capture_output=True)
+    check(r.stdout.startswith(b"HTTP/1.1 200") and b"text/plain; version=0.0.4" in r.stdout
+          and b"sovereign_up" not in r.stdout, "HEAD /metrics: %r" % r.stdout[:200])
+
+    # --- HTTPS (libmicrohttpd + GnuTLS) --------------------------------------------
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    p3 = free_port()
+    e3 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p3, "--tls-cert", cert, "--tls-key", key],
+               open(os.path.join(d, "exporter3.log"), "w"))
+
+    def https_ok():
+        r = subprocess.run(["curl", "-sk", "--max-time", "2", "https://127.0.0.1:%d/metrics" % p3],
+                           capture_output=True)
+        return b"sovereign_up 1" in r.stdout
+
+    wait_for(https_ok, 10, "HTTPS scrape")
+    r = subprocess.run(["curl", "-s", "--max-time", "2", "http://127.0.0.1:%d/metrics" % p3], capture_output=True)
+    check(b"sovereign_up" not in r.stdout, "no plain HTTP on the TLS port")
+    stop(e3, signal.SIGTERM)
+    check(e3.returncode == 0, "TLS exporter exits 0")
+
+    # --- --user: drops root after binding, then degrades visibly -----------------
+    if os.geteuid() == 0:
+        p4 = free_port()
+        e4 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p4, "--user", "nobody"],
+                   open(os.path.join(d, "exporter4.log"), "w"))
+        wait_for(lambda: get(p4)[0] == 200, 5, "exporter as nobody serves")
+        with open("/proc/%d/status" % e4.pid) as f:
+            uids = [l.split()[1:] for l in f if l.startswith(("Uid:", "Gid:"))]
+        check(all(x == "65534" for x in uids[0]) and uids[1][0] != "0", "dropped to nobody: %s" % uids)
+        b = get(p4)[2]
+        # The segment is 0640 root-owned here: nobody may not read it, and says so.
+        check(b"sovereign_up 0" in b and b'state="error"' in b, "unreadable segment reported")
+        stop(e4, signal.SIGTERM)
+
+
+def test_prometheus(d, port):
+    pport = free_port()
+    cfg = os.path.join(d, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                "scrape_configs:\n  - job_name: sovereign\n    static_configs:\n"
+                "      - targets: ['127.0.0.1:%d']\n" % port)
+    prom = spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
+                  "--web.listen-address=127.0.0.1:%d" % pport], open(os.path.join(d, "prometheus.log"), "w"))
+    import json
+    result = []
+
+    def query():
+        nonlocal result
+        st, _, b = get(pport, "/api/v1/query?query=sovereign_cpu_temp_celsius", timeout=2)
+        result = json.loads(b)["data"]["result"] if st == 200 else []
+        return any(r["metric"].get("label") == "Tctl" for r in result)
+
+    wait_for(query, 25, "Prometheus has sovereign_cpu_temp_celsius{label=Tctl}")
+    tctl = [r for r in result if r["metric"].get("label") == "Tctl"][0]
+    v = float(tctl["value"][1])
+    check(15 < v < 110, "plausible Tctl %s" % v)
+    check(tctl["metric"].get("chip") == "k10temp/0000:00:18.3", "chip label kept")
+    st, _, b = get(pport, "/api/v1/query?query=up", timeout=2)
+    check(b'"value":[' in b and b'"1"]' in b, "target up in Prometheus: %s" % b[:300])
+    st, _, b = get(pport, "/api/v1/query?query=sovereign_energy_joules_total", timeout=2)
+    check(b"package-0" in b, "counter ingested")
+    stop(prom, signal.SIGTERM)
+
+
+d = tempfile.mkdtemp(prefix="sov-exp-")
+seg = "/sov-exp-%d" % os.getpid()
+tree = os.path.join(d, "tree")
+conf = os.path.join(d, "sampler.conf")
+sampler = exporter = None
+rc = 1
+try:
+    # Build the whole tree first (a sampler probing a half-made one would
+    # restart when it grows), then keep it alive.
+    subprocess.run([SIM, "--root", tree, "--once", "--quiet"], check=True, timeout=30)
+    cfg = subprocess.run([SIM, "--root", tree, "--print-config"], check=True, capture_output=True,
+                         text=True, timeout=30).stdout
+    with open(conf, "w") as f:
+        f.write(re.sub(r"(?m)^period_ms.*$", "period_ms = 100", cfg))
+    spawn([SIM, "--root", tree, "--quiet"], subprocess.DEVNULL)
+
+    def start_sampler():
+        global sampler
+        sampler = spawn([SAMPLER, "-c", conf, "--segment", seg, "--no-rt"],
+                        open(os.path.join(d, "sampler.log"), "a"))
+
+    start_sampler()
+    port = free_port()
+    exporter = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % port, "--stale-s", "1",
+                      "--max-conn", "1500", "--timeout-s", "3"], open(os.path.join(d, "exporter.log"), "w"))
+    wait_for(lambda: up(port) == 1, 15, "exporter serves a live segment")
+    if MODE == "http":
+        test_http(d, port, seg, conf, start_sampler)
+    else:
+        test_prometheus(d, port)
+    check(exporter.poll() is None, "exporter still running")
+    stop(exporter, signal.SIGTERM)
+    check(exporter.returncode == 0, "exporter exit status %s" % exporter.returncode)
+    rc = 0
+except AssertionError:
+    pass
+finally:
+    for p in children:
+        stop(p)
+    if rc:
+        print("FAILED: %s" % failures)
+        for log in ("exporter.log", "sampler.log", "prometheus.log"):
+            p = os.path.join(d, log)
+            if os.path.exists(p):
+                print("---- %s" % log)
+                print(open(p, errors="replace").read()[-3000:])
+    subprocess.run(["rm", "-f", "/dev/shm" + seg])
+    shutil.rmtree(d, ignore_errors=True)
+print("PASS" if rc == 0 else "FAIL")
+sys.exit(rc)
