@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fan.c - sovereign-fan, the fan PID actuator: reads the sampler's segment
+ * read-only, runs one PID (pid.c) per thermal zone, drives hwmon pwmN
+ * (pwm.c), fails safe (failsafe.c) and publishes its own state and events
+ * into a segment of its own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "failsafe.h"
+#include "pid.h"
+#include "pwm.h"
+#include "sovereign.h"
+#include "stepwise.h"
+
+#define FAN_MAX_ZONES    8
+#define FAN_MAX_FANS     16
+#define FAN_MAX_SENSORS  16      /* specs per zone */
+#define FAN_MAX_MATCHES  64      /* sensors those specs match, per zone */
+#define FAN_STATE_PER_ZONE 4     /* input, setpoint, duty, failsafe */
+#define NS_PER_S         1000000000LL
+
+/*
+ * One sensor spec of a zone, as configured ("k10temp:Tctl", "Tctl", or
+ * "jc42:temp1" matching every DIMM), and whether it matched anything.
+ */
+struct zone_sensor {
+	char spec[64];
+	bool found;
+};
+
+struct zone {
+	char name[32];
+	struct zone_sensor sens[FAN_MAX_SENSORS];
+	int nsens;
+	int idx[FAN_MAX_MATCHES];  /* sampler's table indices every spec matched */
+	int nidx;
+	int fans[FAN_MAX_FANS];  /* indices into ctx.fans */
+	int nfans;
+	int64_t setpoint;        /* m°C */
+	bool use_table;          /* stepwise table instead of the PID */
+	struct fan_stepwise table;
+	struct fan_pid pid;
+	struct fan_fs fs;
+	int out;                 /* per-mille asked for this period */
+	int64_t input;           /* m°C, the zone's hottest sensor */
+	bool input_ok;
+};
+
+struct fan {
+	char spec[64];           /* chip as configured: "nct6779" */
+	int channel;
+	struct fan_pwm pwm;
+	int rpm_idx;             /* fanN in the sampler's table, -1 none */
+	int duty;                /* per-mille written last */
+	bool tampered;           /* another writer seen, not yet said cleared */
+};
+
+struct ctx {
+	/* configuration */
+	char root[PATH_MAX];
+	char segment[64];
+	char state_segment[64];
+	long long period_ms;     /* 0: the sampler's */
+	int min_duty, safe_duty;
+	long long stale_periods, good_samples;
+	int levels[FAN_FS_NCOND];
+	struct zone zones[FAN_MAX_ZONES];
+	int nzones;
+	struct fan fans[FAN_MAX_FANS];
+	int nfans;
+	/* run time */
+	struct sov_reader *r;
+	struct sov_sample *s;
+	uint64_t last_number;
+	int64_t sampler_period_ns;
+	struct sov_writer *w;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* stderr: journald takes it from there under systemd. */
+	fputs("sovereign-fan: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* ---- configuration ---- */
+
+/* A real-valued @key of @s within [@lo, @hi]; absent: @def. */
+static int conf_double(const struct rt_conf_section *s, const char *key, double lo, double hi,
+		       double def, double *out, struct rt_err *err)
+{
+	const char *v = rt_conf_get(s, key);
+	char *end;
+	double d;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || *end || errno || !(d >= lo && d <= hi))
+		return rt_conf_errorf(err, s, key, "'%s' is not a number in [%g, %g]", v, lo, hi);
+	*out = d;
+	return 0;
+}
+
+static int conf_str(const struct rt_conf_section *s, const char *key, const char *def, char *out,
+		    size_t len, struct rt_err *err)
+{
+	const char *v = s ? rt_conf_get(s, key) : NULL;
+
+	if (!v)
+		v = def;
+	if (strlen(v) >= len)
+		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+/* "nct6779:pwm1" or "nct6779/nct6775.656:pwm1" -> chip spec and channel. */
+static int parse_fan(const struct rt_conf_section *s, const char *item, struct fan *f,
+		     struct rt_err *err)
+{
+	const char *colon = strrchr(item, ':');
+	char *end;
+	long ch;
+
+	if (!colon || colon == item || strncmp(colon + 1, "pwm", 3))
+		return rt_conf_errorf(err, s, "fans", "'%s' is not CHIP:pwmN", item);
+	errno = 0;
+	ch = strtol(colon + 4, &end, 10);
+	if (end == colon + 4 || *end || errno || ch < 1 || ch > 99)
+		return rt_conf_errorf(err, s, "fans", "'%s': channel not in 1..99", item);
+	snprintf(f->spec, sizeof(f->spec), "%.*s", (int)(colon - item), item);
+	f->channel = (int)ch;
+	return 0;
+}
+
+static int add_fan(struct ctx *c, const struct rt_conf_section *s, const char *item,
+		   struct rt_err *err)
+{
+	struct fan f;
+	int rc = parse_fan(s, item, &f, err);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < c->nfans; i++)
+		if (!strcmp(c->fans[i].spec, f.spec) && c->fans[i].channel == f.channel)
+			return i;
+	if (c->nfans == FAN_MAX_FANS)
+		return rt_conf_errorf(err, s, "fans", "more than %d fans", FAN_MAX_FANS);
+	memset(&c->fans[c->nfans], 0, sizeof(c->fans[0]));
+	snprintf(c->fans[c->nfans].spec, sizeof(f.spec), "%s", f.spec);
+	c->fans[c->nfans].channel = f.channel;
+	c->fans[c->nfans].rpm_idx = -1;
+	return c->nfans++;
+}
+
+/* "stepwise = 50000:300, 70000:600, 85000:1000" (m°C:per-mille), "hysteresis = 2000". */
+static int load_table(struct zone *z, const struct rt_conf_section *s, struct rt_err *err)
+{
+	char items[FAN_STEPS_MAX][64];
+	struct fan_step pts[FAN_STEPS_MAX];
+	long long hyst;
+	int n = rt_conf_list(s, "stepwise", items, FAN_STEPS_MAX, err), rc;
+
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		char *end, *colon = strchr(items[i], ':');
+		long long t, d;
+
+		errno = 0;
+		t = colon ? strtoll(items[i], &end, 10) : 0;
+		if (!colon || end != colon || errno || t < -50000 || t > 200000)
+			return rt_conf_errorf(err, s, "stepwise", "'%s' is not TEMP_mC:DUTY_permille",
+					      items[i]);
+		d = strtoll(colon + 1, &end, 10);
+		if (end == colon + 1 || *end || errno || d < 0 || d > 1000)
+			return rt_conf_errorf(err, s, "stepwise", "'%s': duty not in 0..1000", items[i]);
+		pts[i].temp = t;
+		pts[i].duty = (int)d;
+	}
+	rc = rt_conf_int(s, "hysteresis", 0, 50000, 2000, &hyst, err);
+	if (rc)
+		return rc;
+	if (fan_stepwise_init(&z->table, pts, n, hyst))
+		return rt_conf_errorf(err, s, "stepwise",
+				      "temperatures must rise and duties must not fall");
+	z->use_table = true;
+	return 0;
+}
+
+static int load_zone(struct ctx *c, const struct rt_conf_section *s, struct rt_err *err)
+{
+	struct zone *z = &c->zones[c->nzones];
+	struct fan_pid_params p;
+	char items[FAN_MAX_FANS][64];
+	long long sp;
+	double slew;
+	int n, rc;
+
+	if (c->nzones == FAN_MAX_ZONES)
+		return rt_conf_errorf(err, s, NULL, "more than %d zones", FAN_MAX_ZONES);
+	memset(z, 0, sizeof(*z));
+	if (!s->arg || strlen(s->arg) >= sizeof(z->name))
+		return rt_conf_errorf(err, s, NULL, "a zone needs a short name: [zone cpu]");
+	snprintf(z->name, sizeof(z->name), "%s", s->arg);
+	n = rt_conf_list(s, "sensors", items, FAN_MAX_SENSORS, err);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return rt_conf_errorf(err, s, "sensors", "a zone needs at least one sensor");
+	for (int i = 0; i < n; i++) {
+		snprintf(z->sens[i].spec, sizeof(z->sens[i].spec), "%s", items[i]);
+	}
+	z->nsens = n;
+	n = rt_conf_list(s, "fans", items, FAN_MAX_FANS, err);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return rt_conf_errorf(err, s, "fans", "a zone needs at least one fan");
+	for (int i = 0; i < n; i++) {
+		rc = add_fan(c, s, items[i], err);
+		if (rc < 0)
+			return rc;
+		z->fans[z->nfans++] = rc;
+	}
+	/* 80 °C: a CPU Tctl target with margin to the 95 °C throttle point. */
+	rc = rt_conf_int(s, "setpoint", 20000, 110000, 80000, &sp, err);
+	if (rc)
+		return rc;
+	z->setpoint = sp;
+	/* Gains in per-mille of duty per °C (and per °C·s, per °C/s). */
+	if ((rc = conf_double(s, "kp", 0, 1000, 20, &p.kp, err)) ||
+	    (rc = conf_double(s, "ki", 0, 1000, 2, &p.ki, err)) ||
+	    (rc = conf_double(s, "kd", 0, 10000, 0, &p.kd, err)) ||
+	    (rc = conf_double(s, "d_tau_s", 0, 600, 2, &p.d_tau_s, err)) ||
+	    (rc = conf_double(s, "slew_per_s", 0, 100000, 200, &slew, err)))
+		return rc;
+	p.out_min = c->min_duty;
+	p.out_max = 1000;
+	p.slew_per_s = slew;
+	if (fan_pid_init(&z->pid, &p, c->safe_duty))
+		return rt_conf_errorf(err, s, NULL, "inconsistent PID parameters");
+	rc = load_table(z, s, err);
+	if (rc)
+		return rc;
+	fan_fs_init(&z->fs, (uint32_t)c->good_samples);
+	z->out = c->safe_duty;
+	c->nzones++;
+	return 0;
+}
+
+static int load_config(struct ctx *c, const char *path, struct rt_err *err)
+{
+	static const char *const level_keys[FAN_FS_NCOND] = {
+		[FAN_FS_START] = "level_start",   [FAN_FS_STALE] = "level_stale",
+		[FAN_FS_RESTART] = "level_restart", [FAN_FS_SENSOR] = "level_sensor",
+		[FAN_FS_CRIT] = "level_crit",     [FAN_FS_STALL] = "level_stall",
+	};
+	struct rt_config cfg = { 0 };
+	const struct rt_conf_section *s;
+	long long v;
+	int rc;
+
+	rc = rt_config_load(path, &cfg, err);
+	if (rc)
+		return rc;
+	s = rt_config_section(&cfg, "fan", NULL);
+	if ((rc = conf_str(s, "segment", SOV_SHM_DEFAULT_NAME, c->segment, sizeof(c->segment), err)) ||
+	    (rc = conf_str(s, "state_segment", "/sovereign-fan", c->state_segment,
+			   sizeof(c->state_segment), err)) ||
+	    (!c->root[0] && (rc = conf_str(s, "root", "", c->root, sizeof(c->root), err))) ||
+	    (rc = rt_conf_int(s, "period_ms", 0, 60000, 0, &c->period_ms, err)) ||
+	    (rc = rt_conf_int(s, "stale_periods", 1, 1000, 3, &c->stale_periods, err)) ||
+	    (rc = rt_conf_int(s, "good_samples", 1, 1000, 3, &c->good_samples, err)))
+		goto out;
+	/*
+	 * The floor: a controller elsewhere that wrote 0 caused a thermal
+	 * shutdown.  No duty below it is ever written, failsafe or not.
+	 */
+	if ((rc = rt_conf_int(s, "min_duty", 0, 1000, 200, &v, err)))
+		goto out;
+	c->min_duty = (int)v;
+	if ((rc = rt_conf_int(s, "safe_duty", c->min_duty, 1000, 1000, &v, err)))
+		goto out;
+	c->safe_duty = (int)v;
+	for (unsigned i = 0; i < FAN_FS_NCOND; i++) {
+		rc = rt_conf_int(s, level_keys[i], c->min_duty, 1000,
+				 i == FAN_FS_START ? c->safe_duty : 1000, &v, err);
+		if (rc)
+			goto out;
+		c->levels[i] = (int)v;
+	}
+	for (size_t i = 0; i < cfg.nsec; i++) {
+		if (strcmp(cfg.sec[i].name, "zone"))
+			continue;
+		rc = load_zone(c, &cfg.sec[i], err);
+		if (rc)
+			goto out;
+	}
+	if (!c->nzones)
+		rc = rt_conf_errorf(err, s, NULL, "no [zone NAME] section");
+out:
+	rt_config_free(&cfg);
+	return rc;
+}
+
+/* ---- the sampler's segment ---- */
+
+/* Does sensor @d match "chip:key" / "key"?  chip is the driver name or the whole chip string. */
+static bool sensor_matches(const struct sov_sensor *d, const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	const char *key = colon ? colon + 1 : spec;
+
+	if (strcmp(d->label, key) && strcmp(d->name, key))
+		return false;
+	if (colon) {
+		size_t n = (size_t)(colon - spec);
+		const char *slash = strchr(d->chip, '/');
+		size_t dl = slash ? (size_t)(slash - d->chip) : strlen(d->chip);
+
+		if (strncmp(d->chip, spec, n) || (d->chip[n] && !(n == dl && d->chip[n] == '/')))
+			return false;
+	}
+	return true;
+}
+
+/* Look every zone sensor and fan tachometer up in the freshly attached table. */
+static void resolve(struct ctx *c)
+{
+	uint32_t n = sov_reader_nsensors(c->r);
+	struct sov_sensor d;
+
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+
+		z->nidx = 0;
+		for (int i = 0; i < z->nsens; i++) {
+			z->sens[i].found = false;
+			for (uint32_t k = 0; k < n && z->nidx < FAN_MAX_MATCHES; k++) {
+				if (sov_reader_sensor(c->r, k, &d) == 0 && sensor_matches(&d, z->sens[i].spec)) {
+					z->idx[z->nidx++] = (int)k;
+					z->sens[i].found = true;
+				}
+			}
+			if (!z->sens[i].found)
+				say("zone %s: sensor %s not in %s: failing safe", z->name, z->sens[i].spec,
+				    c->segment);
+		}
+	}
+	for (int i = 0; i < c->nfans; i++) {
+		char key[16];
+		int rc;
+
+		snprintf(key, sizeof(key), "fan%d", c->fans[i].channel);
+		rc = sov_reader_find(c->r, c->fans[i].pwm.chip, key);
+		c->fans[i].rpm_idx = rc >= 0 ? rc : -1;
+	}
+	c->sampler_period_ns = (int64_t)sov_reader_header(c->r)->period_ns;
+	if (c->sampler_period_ns <= 0)
+		c->sampler_period_ns = NS_PER_S;
+}
+
+/* Attach, follow restarts, take the newest sample.  Return: conditions common to all zones. */
+static uint32_t read_segment(struct ctx *c, bool *new_sample)
+{
+	int rc;
+
+	*new_sample = false;
+	if (!c->r) {
+		rc = sov_reader_open(c->segment, NULL, &c->r);
+		if (rc)
+			return 1u << FAN_FS_RESTART;
+		c->s = sov_sample_alloc(c->r);
+		if (!c->s) {
+			sov_reader_close(c->r);
+			c->r = NULL;
+			return 1u << FAN_FS_RESTART;
+		}
+		resolve(c);
+	}
+	rc = sov_reader_status(c->r);
+	if (rc == -SOV_ERESTARTED) {
+		if (sov_reader_reattach(c->r) == 0) {
+			sov_sample_free(c->s);
+			c->s = sov_sample_alloc(c->r);
+			if (c->s)
+				resolve(c);
+		}
+		return 1u << FAN_FS_RESTART;
+	}
+	if (rc || !c->s)
+		return 1u << FAN_FS_RESTART;   /* writer stopped or died */
+	rc = sov_reader_latest(c->r, c->s);
+	if (rc == -ENODATA || rc == -SOV_ERESTARTED)
+		return 1u << FAN_FS_RESTART;
+	if (rc)
+		return 1u << FAN_FS_STALE;     /* -SOV_EBUSY: no consistent copy */
+	if (sov_sample_age_ns(c->s) > c->stale_periods * c->sampler_period_ns)
+		return 1u << FAN_FS_STALE;
+	*new_sample = sov_sample_slot(c->s)->number != c->last_number;
+	c->last_number = sov_sample_slot(c->s)->number;
+	return 0;
+}
+
+/* The zone's own conditions from the sample; sets z->input. */
+static uint32_t zone_conditions(struct ctx *c, struct zone *z)
+{
+	uint32_t active = 0;
+	struct sov_sensor d;
+
+	z->input_ok = false;
+	for (int i = 0; i < z->nsens; i++)
+		if (!z->sens[i].found)
+			active |= 1u << FAN_FS_SENSOR;
+	for (int i = 0; i < z->nidx; i++) {
+		int idx = z->idx[i];
+		int64_t v;
+
+		if (sov_sample_get(c->s, (uint32_t)idx, &v, NULL) ||
+		    sov_sample_suspect(c->s, (uint32_t)idx)) {
+			active |= 1u << FAN_FS_SENSOR;
+			continue;
+		}
+		if (!z->input_ok || v > z->input)
+			z->input = v;
+		z->input_ok = true;
+		/* Limits may change at run time (sampler SIGHUP): read them each time. */
+		if (sov_reader_sensor(c->r, (uint32_t)idx, &d) == 0 && (d.flags & SOV_SEN_CRIT_HI) &&
+		    v >= d.crit_hi)
+			active |= 1u << FAN_FS_CRIT;
+	}
+	for (int i = 0; i < z->nfans; i++) {
+		struct fan *f = &c->fans[z->fans[i]];
+		int64_t rpm;
+
+		if (f->rpm_idx >= 0 && sov_sample_get(c->s, (uint32_t)f->rpm_idx, &rpm, NULL) == 0 &&
+		    rpm == 0 && f->duty > c->min_duty)
+			active |= 1u << FAN_FS_STALL;
+	}
+	return active;
+}
+
+static void describe(uint32_t active, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < FAN_FS_NCOND; i++)
+		if (active & (1u << i))
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+						off ? "," : "", fan_fs_cond_name(i));
+}
+
+/* ---- own state segment ---- */
+
+static int create_state(struct ctx *c, int64_t period_ns)
+{
+	static const char *const what[FAN_STATE_PER_ZONE] = { "input", "setpoint", "duty", "failsafe" };
+	static const uint16_t kind[FAN_STATE_PER_ZONE] = { SOV_KIND_TEMP, SOV_KIND_TEMP,
+							   SOV_KIND_FAN_DUTY, SOV_KIND_GAUGE };
+	static const uint16_t unit[FAN_STATE_PER_ZONE] = { SOV_UNIT_MILLICELSIUS, SOV_UNIT_MILLICELSIUS,
+							   SOV_UNIT_PERMILLE, SOV_UNIT_NONE };
+	struct sov_sensor t[FAN_MAX_ZONES * FAN_STATE_PER_ZONE];
+	struct sov_writer_opts o = {
+		.name = c->state_segment, .writer_name = "sovereign-fan",
+		.period_ns = (uint64_t)period_ns,
+	};
+	uint32_t n = 0;
+
+	memset(t, 0, sizeof(t));
+	for (int zi = 0; zi < c->nzones; zi++) {
+		for (int k = 0; k < FAN_STATE_PER_ZONE; k++, n++) {
+			struct sov_sensor *d = &t[n];
+
+			d->kind = kind[k];
+			d->unit = unit[k];
+			d->source = SOV_SRC_INTERNAL;
+			d->period_ms = (uint32_t)(period_ns / 1000000);
+			snprintf(d->chip, sizeof(d->chip), "sovereign-fan");
+			snprintf(d->name, sizeof(d->name), "%.20s-%s", c->zones[zi].name, what[k]);
+			snprintf(d->label, sizeof(d->label), "%s", what[k]);
+			snprintf(d->labels, sizeof(d->labels), "zone=%.50s", c->zones[zi].name);
+			d->id = sov_sensor_id(d->source, d->chip, d->name);
+		}
+	}
+	return sov_writer_create(&o, t, n, &c->w);
+}
+
+static void publish_state(struct ctx *c, int64_t now)
+{
+	struct sov_slot *st = sov_writer_stage(c->w);
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	st->mono_ns = (uint64_t)now;
+	st->real_ns = (uint64_t)rt.tv_sec * NS_PER_S + (uint64_t)rt.tv_nsec;
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+		uint32_t b = (uint32_t)zi * FAN_STATE_PER_ZONE;
+
+		if (z->input_ok)
+			sov_writer_set(c->w, b, z->input, (uint64_t)now);
+		else
+			sov_writer_set_invalid(c->w, b);
+		sov_writer_set(c->w, b + 1, z->setpoint, (uint64_t)now);
+		sov_writer_set(c->w, b + 2, z->out, (uint64_t)now);
+		sov_writer_set(c->w, b + 3, z->fs.in, (uint64_t)now);
+	}
+	sov_writer_publish(c->w);
+}
+
+/* ---- the fans ---- */
+
+static void drive_fans(struct ctx *c)
+{
+	for (int i = 0; i < c->nfans; i++) {
+		struct fan *f = &c->fans[i];
+		int duty = c->min_duty, rc;
+		long en = -1, pwm = -1;
+
+		/* A fan shared by zones gets the most any of them asks for. */
+		for (int zi = 0; zi < c->nzones; zi++)
+			for (int k = 0; k < c->zones[zi].nfans; k++)
+				if (c->zones[zi].fans[k] == i && c->zones[zi].out > duty)
+					duty = c->zones[zi].out;
+		if (duty < c->min_duty)
+			duty = c->min_duty;
+		if (duty > 1000)
+			duty = 1000;
+		/*
+		 * Someone else wrote (BIOS after resume, a script, the chip's
+		 * own automatic mode): say so once per occurrence, take it back.
+		 */
+		rc = fan_pwm_check(&f->pwm, &en, &pwm);
+		if (rc == 1 && !f->tampered) {
+			char text[SOV_EVENT_TEXT_LEN];
+
+			snprintf(text, sizeof(text), "pwm%d: enable %ld pwm %ld by another writer; re-asserting",
+				 f->channel, en, pwm);
+			say("%s %s", f->pwm.chip, text);
+			sov_writer_note(c->w, SOV_EV_DEGRADED, SOV_SEV_WARNING, en, text);
+		}
+		if (rc >= 0)
+			f->tampered = rc == 1;
+		rc = fan_pwm_write(&f->pwm, fan_pwm_duty_to_raw(duty), rc != 0);
+		if (rc)
+			say("%s pwm%d: write: %s", f->pwm.chip, f->channel, strerror(-rc));
+		f->duty = duty;
+	}
+}
+
+static void restore_fans(struct ctx *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = fan_pwm_restore(&c->fans[i].pwm);
+
+		if (rc)
+			say("%s pwm%d: restore: %s", c->fans[i].pwm.chip, c->fans[i].channel,
+			    strerror(-rc));
+	}
+}
+
+/* ---- the loop ---- */
+
+static void control(struct ctx *c, int64_t now, double dt_s)
+{
+	bool new_sample;
+	uint32_t global = read_segment(c, &new_sample);
+
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+		uint32_t active = global ? global : zone_conditions(c, z);
+		enum fan_fs_edge e;
+		char why[96];
+
+		if (global)
+			z->input_ok = false;
+		e = fan_fs_update(&z->fs, active, new_sample);
+		if (e == FAN_FS_ENTER) {
+			int level = fan_fs_level(z->fs.active, c->levels);
+
+			describe(z->fs.active, why, sizeof(why));
+			say("zone %s: failsafe (%s): duty %d.%d %%", z->name, why, level / 10, level % 10);
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), " zone=%s", z->name);
+			sov_writer_note(c->w, SOV_EV_FAILSAFE_ENTER, SOV_SEV_CRIT, level, why);
+		} else if (e == FAN_FS_EXIT) {
+			say("zone %s: failsafe over after %lld good samples", z->name, c->good_samples);
+			snprintf(why, sizeof(why), "zone=%s %lld good samples", z->name, c->good_samples);
+			sov_writer_note(c->w, SOV_EV_FAILSAFE_EXIT, SOV_SEV_NOTICE, z->out, why);
+			/* Bumpless: start from the failsafe duty and slew down. */
+			fan_pid_reset(&z->pid, z->out);
+		}
+		if (z->fs.in) {
+			int level = fan_fs_level(z->fs.active, c->levels);
+
+			/* Counting good samples: hold the failsafe duty. */
+			if (level >= 0)
+				z->out = level;
+		} else if (z->use_table) {
+			z->out = fan_stepwise_eval(&z->table, z->input);
+		} else {
+			z->out = (int)lround(fan_pid_step(&z->pid, z->setpoint / 1000.0,
+							  z->input / 1000.0, dt_s));
+		}
+		if (z->out < c->min_duty)
+			z->out = c->min_duty;
+	}
+	drive_fans(c);
+	publish_state(c, now);
+}
+
+static void ts_add(struct timespec *t, int64_t ns)
+{
+	t->tv_nsec += ns % NS_PER_S;
+	t->tv_sec += ns / NS_PER_S + t->tv_nsec / NS_PER_S;
+	t->tv_nsec %= NS_PER_S;
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * NS_PER_S + t->tv_nsec;
+}
+
+static void run(struct ctx *c, int64_t period_ns)
+{
+	struct timespec next;
+	int64_t prev = mono_ns();
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!stop_requested) {
+		int64_t now = mono_ns();
+		int rc;
+
+		control(c, now, (double)(now - prev) / NS_PER_S);
+		prev = now;
+		if (c->period_ms == 0 && c->r)
+			period_ns = c->sampler_period_ns;
+		ts_add(&next, period_ns);
+		/* Overslept (stopped, swapped): skip the missed deadlines, do not burst. */
+		while (ts_ns(&next) <= mono_ns())
+			ts_add(&next, period_ns);
+		/* clock_nanosleep returns its error; EINTR is the stop signal. */
+		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		if (rc && rc != EINTR)
+			say("clock_nanosleep: %s", strerror(rc));
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: sovereign-fan -c CONF [--root DIR] [--segment NAME] [--state-segment NAME]\n"
+	      "Drive the fans from the sampler's segment; fail safe to full speed.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "segment", required_argument, NULL, 's' },
+		{ "state-segment", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct ctx c;
+	const char *conf = NULL, *seg = NULL, *state = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct rt_err err = { "" };
+	int64_t period_ns = NS_PER_S;
+	int opt, rc, opened = 0;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 'r': snprintf(c.root, sizeof(c.root), "%s", optarg); break;
+		case 's': seg = optarg; break;
+		case 'S': state = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!conf || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_config(&c, conf, &err)) {
+		say("%s", err.msg);
+		return 1;
+	}
+	if (seg)
+		snprintf(c.segment, sizeof(c.segment), "%s", seg);
+	if (state)
+		snprintf(c.state_segment, sizeof(c.state_segment), "%s", state);
+
+	/* No SA_RESTART: the signal must cut the sleep short. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	/* The period: configured, else the sampler's, else 1 s. */
+	if (sov_reader_open(c.segment, NULL, &c.r) == 0) {
+		c.s = sov_sample_alloc(c.r);
+		if (!c.s) {
+			sov_reader_close(c.r);
+			c.r = NULL;
+		}
+	}
+	if (c.period_ms)
+		period_ns = c.period_ms * 1000000;
+	else if (c.r && sov_reader_header(c.r)->period_ns > 0)
+		period_ns = (int64_t)sov_reader_header(c.r)->period_ns;
+
+	rc = create_state(&c, period_ns);
+	if (rc) {
+		say("state segment %s: %s", c.state_segment, sov_strerror(rc));
+		goto err_close_reader;
+	}
+	/* Take every fan, at the safe duty until the first good readings. */
+	for (opened = 0; opened < c.nfans; opened++) {
+		struct fan *f = &c.fans[opened];
+
+		rc = fan_pwm_open(&f->pwm, c.root, f->spec, f->channel,
+				  fan_pwm_duty_to_raw(c.safe_duty));
+		if (rc) {
+			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
+			goto err_restore;
+		}
+		f->duty = c.safe_duty;
+		say("%s pwm%d: manual control (was enable %ld pwm %ld)", f->pwm.chip, f->channel,
+		    f->pwm.orig_enable, f->pwm.orig_pwm);
+	}
+	if (c.r)
+		resolve(&c);   /* after the fans: the tachometers need the chips' names */
+	for (int zi = 0; zi < c.nzones; zi++) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "start zone=%s", c.zones[zi].name);
+		sov_writer_note(c.w, SOV_EV_FAILSAFE_ENTER, SOV_SEV_NOTICE, c.safe_duty, why);
+	}
+	say("%d zone(s), %d fan(s), every %lld ms, from %s; state in %s", c.nzones, c.nfans,
+	    (long long)(period_ns / 1000000), c.segment, c.state_segment);
+
+	run(&c, period_ns);
+
+	/* Stopping: the safe duty, then the chip's own settings back. */
+	for (int i = 0; i < c.nfans; i++)
+		fan_pwm_write(&c.fans[i].pwm, fan_pwm_duty_to_raw(c.safe_duty), true);
+	say("stopping: restoring the fans' original settings");
+	rc = 0;
+err_restore:
+	restore_fans(&c, opened);
+	sov_writer_close(c.w);
+err_close_reader:
+	sov_sample_free(c.s);
+	sov_reader_close(c.r);
+	return rc ? 1 : 0;
+}

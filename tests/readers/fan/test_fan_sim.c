@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_fan_sim.c - sovereign-fan against the simulated server: sovereign-sim
+ * keeps the tree alive (thermal time compressed with --speed), the real
+ * sampler publishes it, and the actuator drives the tree's pwmN files.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sovereign.h"
+
+static char dir[64], tree[128], conf[128], fconf[128], seg[64], state[64], nct[64];
+static pid_t sim_pid = -1, sampler_pid = -1, fan_pid = -1;
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+static void stop_child(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGCONT);   /* a test may have stopped it */
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
+}
+
+static void setup(void)
+{
+	static int n;
+
+	snprintf(dir, sizeof(dir), "/tmp/sov-fan-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	snprintf(conf, sizeof(conf), "%s/sampler.conf", dir);
+	snprintf(fconf, sizeof(fconf), "%s/fan.conf", dir);
+	snprintf(seg, sizeof(seg), "/sov-fan-%d-%d", (int)getpid(), n);
+	snprintf(state, sizeof(state), "/sov-fan-%d-%d-state", (int)getpid(), n++);
+}
+
+static void teardown(void)
+{
+	stop_child(&fan_pid);
+	stop_child(&sampler_pid);
+	stop_child(&sim_pid);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sov_shm_unlink(seg);
+	sov_shm_unlink(state);
+}
+
+TestSuite(fan_sim, .init = setup, .fini = teardown, .timeout = 45);
+TestSuite(fan_settle, .init = setup, .fini = teardown, .timeout = 55);
+
+static pid_t spawn(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int run(char *const argv[])
+{
+	int st;
+	pid_t pid = spawn(argv, NULL);
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *file_text(const char *name)
+{
+	static char buf[8192];
+	char p[160];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "r");
+	if (!f)
+		return "(none)";
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The sim's sampler config with period 100 ms and @extra appended. */
+static void write_sampler_conf(const char *extra)
+{
+	char cmd[512], line[512];
+	FILE *p, *f;
+
+	snprintf(cmd, sizeof(cmd), "%s --root %s --print-config", SOV_SIM_BIN, tree);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), p))
+		fputs(!strncmp(line, "period_ms", 9) ? "period_ms = 100\n" : line, f);
+	cr_assert_eq(pclose(p), 0);
+	fputs(extra, f);
+	fclose(f);
+}
+
+static void hwmon_dir(const char *name, char *out, size_t len)
+{
+	for (int i = 0; i < 64; i++) {
+		char p[256], buf[64] = "";
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name))) {
+			fclose(f);
+			snprintf(out, len, "%s/sys/class/hwmon/hwmon%d", tree, i);
+			return;
+		}
+		fclose(f);
+	}
+	cr_assert_fail("no hwmon chip %s", name);
+}
+
+static void start_sim(const char *profile, const char *speed)
+{
+	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
+	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--period-ms", "20", "--profile",
+			 (char *)profile, "--speed", (char *)speed, "--quiet", NULL };
+
+	cr_assert_eq(run(once), 0, "sovereign-sim --once");
+	hwmon_dir("nct6779", nct, sizeof(nct));
+	sim_pid = spawn(argv, NULL);
+}
+
+static void start_sampler(const char *extra)
+{
+	char log[160];
+	char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--no-rt", NULL };
+
+	write_sampler_conf(extra);
+	snprintf(log, sizeof(log), "%s/sampler.log", dir);
+	sampler_pid = spawn(argv, log);
+}
+
+/* The actuator on every fan of the tree, PID tuned for --speed 20 (tau ~1.7 s real). */
+static void start_fan_with(const char *extra)
+{
+	char log[160];
+	char *argv[] = { SOV_FAN_BIN, "-c", fconf, NULL };
+	FILE *f = fopen(fconf, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"[fan]\nsegment = %s\nstate_segment = %s\nroot = %s\nperiod_ms = 100\n"
+		"min_duty = 200\ngood_samples = 3\nstale_periods = 3\n"
+		"[zone cpu]\nsensors = k10temp:Tctl\n"
+		"fans = nct6779:pwm1, nct6779:pwm2, nct6779:pwm3, nct6779:pwm4, nct6779:pwm5\n"
+		"setpoint = 80000\nkp = 20\nki = 10\nslew_per_s = 500\n%s",
+		seg, state, tree, extra);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/fan.log", dir);
+	fan_pid = spawn(argv, log);
+}
+
+static void start_fan(void)
+{
+	start_fan_with("");
+}
+
+static long read_attr(const char *name)
+{
+	char p[256], buf[32] = "";
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", nct, name);
+	f = fopen(p, "r");
+	cr_assert_not_null(f, "%s", p);
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? strtol(buf, NULL, 10) : -1;
+}
+
+static void put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	cr_assert_geq(fd, 0, "%s", path);
+	cr_assert_eq(pwrite(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+	cr_assert_eq(ftruncate(fd, (off_t)strlen(text)), 0);
+	close(fd);
+}
+
+static void put_attr(const char *name, const char *text)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", nct, name);
+	put(p, text);
+}
+
+static struct sov_reader *attach(const char *name)
+{
+	struct sov_reader *r = NULL;
+
+	for (int i = 0; i < 500; i++) {
+		if (sov_reader_open(name, NULL, &r) == 0) {
+			if (sov_reader_head(r) > 0)
+				return r;
+			sov_reader_close(r);
+		}
+		sleep_ms(10);
+	}
+	cr_assert_fail("no segment %s: %s", name, file_text("fan.log"));
+	return NULL;
+}
+
+static int64_t value(struct sov_reader *r, const char *key)
+{
+	struct sov_sample *s = sov_sample_alloc(r);
+	int idx = sov_reader_find(r, NULL, key);
+	int64_t v = INT64_MIN;
+
+	cr_assert_not_null(s);
+	cr_assert_geq(idx, 0, "no sensor %s", key);
+	if (sov_reader_latest(r, s) == 0 && sov_sample_get(s, (uint32_t)idx, &v, NULL))
+		v = INT64_MIN;
+	sov_sample_free(s);
+	return v;
+}
+
+/* Wait until the zone has left its start failsafe. */
+static void wait_controlling(struct sov_reader *st)
+{
+	for (int i = 0; i < 300 && value(st, "cpu-failsafe") != 0; i++)
+		sleep_ms(20);
+	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still failing safe: %s", file_text("fan.log"));
+}
+
+/* Does the state segment hold an event of @type whose text has @needle? */
+static bool has_event(struct sov_reader *st, uint16_t type, const char *needle)
+{
+	struct sov_event ev[64];
+	uint64_t cursor = 0;
+	int n = sov_reader_events(st, &cursor, ev, 64, NULL);
+
+	for (int i = 0; i < n; i++)
+		if (ev[i].type == type && (!needle || strstr(ev[i].text, needle)))
+			return true;
+	return false;
+}
+
+/* Milliseconds until pwm1 reads 255 (full speed), or -1 after @limit_ms. */
+static long wait_full_speed(long limit_ms)
+{
+	int64_t t0 = now_ms();
+
+	while (now_ms() - t0 <= limit_ms) {
+		if (read_attr("pwm1") == 255 && read_attr("pwm1_enable") == 1)
+			return (long)(now_ms() - t0);
+		sleep_ms(5);
+	}
+	return -1;
+}
+
+/* (a) and (f): from a load step, Tctl settles at the setpoint; no duty below the floor. */
+Test(fan_settle, load_step_settles_within_2C_without_oscillation)
+{
+	struct sov_reader *r, *st;
+	int64_t t0, lo = INT64_MAX, hi = INT64_MIN, last = 0;
+	long minraw = 1000;
+	int64_t minduty = INT64_MAX;
+
+	start_sim("step", "20");    /* full load at 30 s simulated = 1.5 s here */
+	start_sampler("");
+	r = attach(seg);
+	start_fan();
+	st = attach(state);
+	t0 = now_ms();
+	while (now_ms() - t0 < 22000) {
+		int64_t t = value(r, "Tctl"), d = value(st, "cpu-duty");
+		long raw = read_attr("pwm1");
+
+		/* The sim rewrites pwm1 only in automatic mode; under us it is what we wrote. */
+		if (read_attr("pwm1_enable") == 1 && raw >= 0 && raw < minraw)
+			minraw = raw;
+		if (d != INT64_MIN && d < minduty)
+			minduty = d;
+		if (now_ms() - t0 > 14000 && t != INT64_MIN) {
+			lo = t < lo ? t : lo;
+			hi = t > hi ? t : hi;
+			last = t;
+		}
+		sleep_ms(50);
+	}
+	cr_log_info("last 8 s: Tctl %lld..%lld m°C, duty now %lld", (long long)lo, (long long)hi,
+		    (long long)value(st, "cpu-duty"));
+	cr_assert(lo >= 78000 && hi <= 82000, "Tctl %lld..%lld outside 80 +- 2 °C: %s",
+		  (long long)lo, (long long)hi, file_text("fan.log"));
+	cr_assert_lt(hi - lo, 4000, "peak-to-peak %lld m°C", (long long)(hi - lo));
+	cr_assert(last > 0);
+	cr_assert_geq(minraw, 51, "pwm1 went down to %ld (< 20 %%)", minraw);
+	cr_assert_geq(minduty, 200, "published duty %lld", (long long)minduty);
+	{
+		/* Full load at 80 °C needs ~60 % airflow (model.c calibration). */
+		int64_t d = value(st, "cpu-duty");
+
+		cr_assert(d > 400 && d < 850, "duty %lld", (long long)d);
+	}
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_EXIT, "zone=cpu"), "start failsafe left, as an event");
+	sov_reader_close(st);
+	sov_reader_close(r);
+}
+
+/* (f): at idle the PID asks for less than the floor; the floor is what is written. */
+Test(fan_sim, duty_never_below_minimum)
+{
+	struct sov_reader *st;
+	int64_t t0;
+	long minraw = 1000, lastraw = -1;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	t0 = now_ms();
+	while (now_ms() - t0 < 4000) {
+		long raw = read_attr("pwm1");
+
+		cr_assert_eq(read_attr("pwm1_enable"), 1);
+		if (raw >= 0) {
+			minraw = raw < minraw ? raw : minraw;
+			lastraw = raw;
+		}
+		cr_assert_geq(value(st, "cpu-duty"), 200);
+		sleep_ms(10);
+	}
+	cr_assert_geq(minraw, 51, "pwm1 %ld below 20 %%", minraw);
+	cr_assert_eq(lastraw, 51, "idle: held at the floor, not above (%ld)", lastraw);
+	sov_reader_close(st);
+}
+
+/* (b): the sampler dies -> full speed within one period (+ margin). */
+Test(fan_sim, sampler_killed_full_speed_within_a_period)
+{
+	struct sov_reader *st;
+	long ms;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	sleep_ms(2500);   /* slewed down from the start duty */
+	cr_assert_lt(read_attr("pwm1"), 255);
+	kill(sampler_pid, SIGKILL);
+	waitpid(sampler_pid, NULL, 0);
+	sampler_pid = -1;
+	ms = wait_full_speed(1000);
+	cr_assert_geq(ms, 0, "no full speed after the sampler died: %s", file_text("fan.log"));
+	/* One 100 ms period plus scheduling margin on a shared machine. */
+	cr_assert_leq(ms, 300, "full speed after %ld ms (period 100 ms)", ms);
+	cr_log_info("full speed %ld ms after SIGKILL", ms);
+	sleep_ms(200);
+	cr_assert_eq(value(st, "cpu-failsafe"), 1);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "restart"), "event names the reason");
+	cr_assert(strstr(file_text("fan.log"), "failsafe (restart"), "%s", file_text("fan.log"));
+	sov_reader_close(st);
+}
+
+/* (c): Tctl reads garbage -> the sampler marks it invalid -> the zone fails safe, then recovers. */
+Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
+{
+	struct sov_reader *st;
+	char p[256];
+	long ms;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	sleep_ms(2500);
+	cr_assert_lt(read_attr("pwm1"), 255);
+	/* Stop the sim so it does not rewrite the file, then spoil it. */
+	kill(sim_pid, SIGSTOP);
+	snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon0/temp1_input", tree);
+	put(p, "garbage\n");
+	ms = wait_full_speed(1500);
+	cr_assert_geq(ms, 0, "no failsafe on an invalid sensor: %s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", file_text("fan.log"));
+	cr_assert_eq(value(st, "cpu-input"), INT64_MIN, "the zone input is published invalid");
+	/* The sim writes a real value again: the zone leaves failsafe after good samples. */
+	kill(sim_pid, SIGCONT);
+	for (int i = 0; i < 200 && value(st, "cpu-failsafe") != 0; i++)
+		sleep_ms(20);
+	cr_assert_eq(value(st, "cpu-failsafe"), 0, "%s", file_text("fan.log"));
+	sov_reader_close(st);
+}
+
+/* (d): SIGTERM gives back the original pwm1_enable/pwm1 (manual 77) and pwm2_enable (auto). */
+Test(fan_sim, sigterm_restores_original_settings)
+{
+	struct sov_reader *st;
+	int status;
+
+	start_sim("idle", "20");
+	/* After the sim's first step (it writes the chip's power-on controls), set pwm1 by hand. */
+	sleep_ms(300);
+	put_attr("pwm1_enable", "1\n");
+	put_attr("pwm1", "77\n");
+	sleep_ms(100);
+	cr_assert_eq(read_attr("pwm1_enable"), 1, "the sim keeps a manual setting");
+	cr_assert_eq(read_attr("pwm1"), 77);
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	cr_assert_eq(read_attr("pwm1_enable"), 1);
+	cr_assert_eq(read_attr("pwm2_enable"), 1, "taken over from automatic");
+	cr_assert_neq(read_attr("pwm1"), 77, "driven by the actuator");
+	kill(fan_pid, SIGTERM);
+	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
+	fan_pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	cr_assert_eq(read_attr("pwm1_enable"), 1);
+	cr_assert_eq(read_attr("pwm1"), 77, "original manual duty back");
+	cr_assert_eq(read_attr("pwm2_enable"), 2, "automatic mode back");
+	cr_assert(strstr(file_text("fan.log"), "pwm1: manual control (was enable 1 pwm 77)"), "%s",
+		  file_text("fan.log"));
+	cr_assert(strstr(file_text("fan.log"), "pwm2: manual control (was enable 2 pwm"), "%s",
+		  file_text("fan.log"));
+	sov_reader_close(st);
+}
+
+/* (e): another program switches pwm1 to automatic -> said once, control taken back. */
+Test(fan_sim, foreign_write_noticed_and_control_reasserted)
+{
+	struct sov_reader *st;
+	const char *log;
+	int64_t t0;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	sleep_ms(2500);
+	put_attr("pwm1_enable", "2\n");
+	t0 = now_ms();
+	while (now_ms() - t0 < 1000 && !has_event(st, SOV_EV_DEGRADED, "another writer"))
+		sleep_ms(10);
+	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm1: enable 2"), "%s", file_text("fan.log"));
+	sleep_ms(300);
+	cr_assert_eq(read_attr("pwm1_enable"), 1, "control re-asserted");
+	cr_assert_eq(read_attr("pwm1"), 51, "back at the actuator's duty");
+	/* A script pokes pwm1 itself: noticed too. */
+	put_attr("pwm1", "200\n");
+	sleep_ms(400);
+	cr_assert_eq(read_attr("pwm1"), 51);
+	log = file_text("fan.log");
+	cr_assert(strstr(log, "pwm1: enable 1 pwm 200 by another writer"), "%s", log);
+	/* Once per occurrence: the first message appears once. */
+	cr_assert_null(strstr(strstr(log, "pwm1: enable 2") + 1, "pwm1: enable 2"), "%s", log);
+	sov_reader_close(st);
+}
+
+/* A temperature at its critical limit (from the sampler's table) fails the zone safe. */
+Test(fan_sim, critical_temperature_fails_safe)
+{
+	struct sov_reader *st;
+	long ms;
+
+	start_sim("idle", "20");
+	/* Idle Tctl is ~35-45 °C: a 30 °C critical limit is always crossed. */
+	start_sampler("[sensor k10temp/temp1]\ncrit_hi = 30C\n");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	ms = wait_full_speed(1000);
+	cr_assert_geq(ms, 0);
+	sleep_ms(1500);   /* long past good_samples periods */
+	cr_assert_eq(value(st, "cpu-failsafe"), 1, "%s", file_text("fan.log"));
+	cr_assert_eq(read_attr("pwm1"), 255);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "critical"), "%s", file_text("fan.log"));
+	sov_reader_close(st);
+}
+
+/* The configuration shipped in tools/deploy runs as it is on the simulated server. */
+Test(fan_sim, shipped_config_runs)
+{
+	char log[160];
+	char *argv[] = { SOV_FAN_BIN, "-c", SOV_SHIPPED_FAN_CONF, "--root", tree, "--segment", seg,
+			 "--state-segment", state, NULL };
+	struct sov_reader *st;
+	int status;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	snprintf(log, sizeof(log), "%s/fan.log", dir);
+	fan_pid = spawn(argv, log);
+	st = attach(state);
+	cr_assert_eq(sov_reader_header(st)->period_ns, 100000000, "the sampler's period");
+	cr_assert_eq(read_attr("pwm5_enable"), 1);
+	kill(fan_pid, SIGTERM);
+	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
+	fan_pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", file_text("fan.log"));
+	cr_assert(strstr(file_text("fan.log"), "1 zone(s), 5 fan(s)"), "%s", file_text("fan.log"));
+	cr_assert_eq(read_attr("pwm5_enable"), 2);
+	sov_reader_close(st);
+}
+
+/* A bad configuration names file and line, and touches no fan. */
+Test(fan_sim, bad_config_names_file_and_line)
+{
+	char log[160];
+	char *argv[] = { SOV_FAN_BIN, "-c", fconf, NULL };
+	FILE *f;
+	int status;
+
+	start_sim("idle", "20");
+	sleep_ms(200);
+	f = fopen(fconf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "[fan]\nroot = %s\n[zone cpu]\nsensors = Tctl\nfans = nct6779:pwm1\nkp = fast\n", tree);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/fan.log", dir);
+	fan_pid = spawn(argv, log);
+	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
+	fan_pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	cr_assert(strstr(file_text("fan.log"), "fan.conf:6") && strstr(file_text("fan.log"), "kp"),
+		  "%s", file_text("fan.log"));
+	cr_assert_eq(read_attr("pwm1_enable"), 2, "no fan touched");
+}
+
+/* A fan reading 0 RPM while driven above the floor is a stall: full speed. */
+Test(fan_sim, stalled_fan_fails_safe)
+{
+	struct sov_reader *st;
+	char p[256];
+	long ms;
+
+	start_sim("step", "20");   /* loaded: the PID drives the fans above the floor */
+	start_sampler("");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
+		sleep_ms(20);
+	cr_assert_lt(read_attr("pwm1"), 255);
+	cr_assert_gt(read_attr("pwm1"), 51, "driven above the floor");
+	/* Freeze the sim, stop fan3's tachometer. */
+	kill(sim_pid, SIGSTOP);
+	snprintf(p, sizeof(p), "%s/fan3_input", nct);
+	put(p, "0\n");
+	ms = wait_full_speed(1500);
+	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", file_text("fan.log"));
+	kill(sim_pid, SIGCONT);
+	sov_reader_close(st);
+}
+
+/* A frozen sensor (the sampler flags it suspect) fails the zone safe. */
+Test(fan_sim, suspect_sensor_fails_safe)
+{
+	struct sov_reader *st;
+	long ms;
+
+	start_sim("step", "20");
+	start_sampler("[sensor k10temp/temp1]\nstuck_s = 1\n");
+	attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
+		sleep_ms(20);
+	cr_assert_lt(read_attr("pwm1"), 255);
+	/* The sim stops: Tctl stops changing; after stuck_s the sampler says suspect. */
+	kill(sim_pid, SIGSTOP);
+	ms = wait_full_speed(3000);
+	cr_assert_geq(ms, 800, "not before stuck_s: %ld ms", ms);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", file_text("fan.log"));
+	kill(sim_pid, SIGCONT);
+	sov_reader_close(st);
+}
+
+/* A stepwise zone over every DIMM shares pwm1 with the CPU's PID: the fan gets the larger duty. */
+Test(fan_sim, stepwise_zone_and_shared_fan)
+{
+	struct sov_reader *st;
+	int64_t in;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	attach(seg);
+	start_fan_with("[zone dimm]\nsensors = jc42:temp1\nfans = nct6779:pwm1\n"
+		       "stepwise = 0:900, 100000:1000\n");
+	st = attach(state);
+	wait_controlling(st);
+	for (int i = 0; i < 200 && value(st, "dimm-failsafe") != 0; i++)
+		sleep_ms(20);
+	sleep_ms(2500);   /* the CPU zone slews down to its floor */
+	cr_assert_eq(value(st, "dimm-duty"), 900);
+	cr_assert_eq(value(st, "cpu-duty"), 200);
+	cr_assert_eq(read_attr("pwm1"), 230, "shared: the larger duty (90 %%)");
+	cr_assert_eq(read_attr("pwm2"), 51, "CPU zone only: its floor");
+	in = value(st, "dimm-input");
+	cr_assert(in > 20000 && in < 80000, "hottest DIMM %lld m°C", (long long)in);
+	sov_reader_close(st);
+}
