@@ -360,7 +360,7 @@ Test(fan_sim, duty_never_below_minimum)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -389,7 +389,7 @@ Test(fan_sim, sampler_killed_full_speed_within_a_period)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -419,7 +419,7 @@ Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -456,7 +456,7 @@ Test(fan_sim, sigterm_restores_original_settings)
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "the sim keeps a manual setting");
 	cr_assert_eq(read_attr("pwm1"), 77);
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -486,7 +486,7 @@ Test(fan_sim, foreign_write_noticed_and_control_reasserted)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -519,7 +519,7 @@ Test(fan_sim, critical_temperature_fails_safe)
 	start_sim("idle", "20");
 	/* Idle Tctl is ~35-45 °C: a 30 °C critical limit is always crossed. */
 	start_sampler("[sensor k10temp/temp1]\ncrit_hi = 30C\n");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	ms = wait_full_speed(1000);
@@ -542,7 +542,7 @@ Test(fan_sim, shipped_config_runs)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	fan_pid = spawn(argv, log);
 	st = attach(state);
@@ -590,7 +590,7 @@ Test(fan_sim, stalled_fan_fails_safe)
 
 	start_sim("step", "20");   /* loaded: the PID drives the fans above the floor */
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -617,7 +617,7 @@ Test(fan_sim, suspect_sensor_fails_safe)
 
 	start_sim("step", "20");
 	start_sampler("[sensor k10temp/temp1]\nstuck_s = 1\n");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
@@ -641,7 +641,7 @@ Test(fan_sim, stepwise_zone_and_shared_fan)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	attach(seg);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
 	start_fan_with("[zone dimm]\nsensors = jc42:temp1\nfans = nct6779:pwm1\n"
 		       "stepwise = 0:900, 100000:1000\n");
 	st = attach(state);
