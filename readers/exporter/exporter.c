@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * exporter.c - sovereign-exporter: serves the sampler's segment to
- * Prometheus over HTTP (libmicrohttpd).  A poll thread renders once per new
- * sample; scrapes only take a reference to the last rendered page.
+ * exporter.c - sovereign-exporter: serves the sampler's segment (and,
+ * read-only, the fan controller's and the watchdog's) to Prometheus over
+ * HTTP (libmicrohttpd).  A poll thread renders once per new sample in any of
+ * them; scrapes only take a reference to the last rendered page.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,10 +31,16 @@
 
 #define PROG "sovereign-exporter"
 
+/* Defaults of readers/fan (state_segment) and readers/watchdog (segment). */
+#define EXP_FAN_SEGMENT "/sovereign-fan"
+#define EXP_WATCHDOG_SEGMENT "/sovereign-watchdog"
+
 /* ---- options ---- */
 
 struct opts {
 	const char *segment;
+	const char *fan_segment;      /* "": not exported */
+	const char *watchdog_segment; /* "": not exported */
 	const char *listen;
 	uint64_t window_s;
 	uint64_t stale_ms;     /* 0: 5 x the sampler's period, or 5 s */
@@ -167,94 +174,156 @@ static const char *open_state(int rc)
 	return "error";
 }
 
+/* One segment the poll thread follows: the sampler's, the fan's or the watchdog's. */
+struct seg_poll {
+	const char *name;         /* shm name; "" disables */
+	struct sov_reader *r;     /* NULL: not attached */
+	struct sov_sample *s;
+	uint64_t last_head, last_gen;
+	int last_err;             /* last open error said, to say it once */
+	int status;               /* sov_reader_status() of this round */
+	struct exp_snapshot snap;
+};
+
+static void seg_detached(struct seg_poll *p, const char *state)
+{
+	p->snap.attached = p->snap.up = p->snap.have_sample = false;
+	p->snap.n = 0;
+	p->snap.state = state;
+}
+
+/*
+ * seg_step() - attach @p if needed, re-attach it on -SOV_ERESTARTED.
+ * Context: the poll thread.  Return: true when it has a new sample or
+ * generation since the last seg_take().
+ */
+static bool seg_step(struct seg_poll *p)
+{
+	int rc;
+
+	if (!p->r) {
+		rc = sov_reader_open(p->name, NULL, &p->r);
+		if (rc) {
+			p->r = NULL;
+			if (rc != p->last_err)
+				fprintf(stderr, PROG ": segment %s: %s\n", p->name, sov_strerror(rc));
+			p->last_err = rc;
+		} else {
+			sov_sample_free(p->s);
+			p->s = sov_sample_alloc(p->r);
+			if (!p->s) {
+				sov_reader_close(p->r);
+				p->r = NULL;
+				rc = -ENOMEM;
+			}
+		}
+		if (!p->r) {
+			seg_detached(p, open_state(rc));
+			return false;
+		}
+		p->last_err = 0;
+		p->last_head = 0;
+		fprintf(stderr, PROG ": attached to %s, generation %llu\n", p->name,
+			(unsigned long long)sov_reader_header(p->r)->generation);
+	}
+	p->status = sov_reader_status(p->r);
+	if (p->status == -SOV_ERESTARTED) {
+		/* The writer restarted: a new generation, maybe a new layout. */
+		rc = sov_reader_reattach(p->r);
+		if (rc == 0) {
+			sov_sample_free(p->s);
+			p->s = sov_sample_alloc(p->r);
+			if (!p->s) {
+				sov_reader_close(p->r);
+				p->r = NULL;
+				seg_detached(p, "error");
+				return true;
+			}
+			p->status = sov_reader_status(p->r);
+			fprintf(stderr, PROG ": re-attached to %s, generation %llu\n", p->name,
+				(unsigned long long)sov_reader_header(p->r)->generation);
+		}
+	}
+	return sov_reader_head(p->r) != p->last_head ||
+	       sov_reader_header(p->r)->generation != p->last_gen;
+}
+
+/* The writer's period of @p, or 0 when not attached or unknown. */
+static uint64_t seg_period(const struct seg_poll *p)
+{
+	return p->r ? sov_reader_header(p->r)->period_ns : 0;
+}
+
+/* seg_take() - snapshot @p (if attached) for the next rendering. */
+static void seg_take(struct seg_poll *p, uint64_t window_ns)
+{
+	uint64_t period = seg_period(p) ? seg_period(p) : 100000000u;
+	uint64_t stale = g.o.stale_ms ? g.o.stale_ms * 1000000u : 5 * period;
+	int rc;
+
+	if (!p->r)
+		return;
+	p->last_head = sov_reader_head(p->r);
+	p->last_gen = sov_reader_header(p->r)->generation;
+	rc = exp_snapshot_take(p->r, p->s, p->status, window_ns, stale, &p->snap);
+	if (rc == -ENOBUFS) {
+		sov_sample_free(p->s);
+		p->s = sov_sample_alloc(p->r);
+	}
+}
+
+static void seg_close(struct seg_poll *p)
+{
+	exp_snapshot_free(&p->snap);
+	sov_sample_free(p->s);
+	sov_reader_close(p->r);
+	p->s = NULL;
+	p->r = NULL;
+}
+
+enum { SEG_SAMPLER, SEG_FAN, SEG_WATCHDOG, SEG_MAX_ };
+
 static void *poll_main(void *arg)
 {
-	struct exp_snapshot snap = { 0 };
-	struct sov_reader *r = NULL;
-	struct sov_sample *s = NULL;
-	uint64_t last_head = 0, last_render = 0, last_gen = 0;
+	struct seg_poll seg[SEG_MAX_] = {
+		[SEG_SAMPLER] = { .name = g.o.segment },
+		[SEG_FAN] = { .name = g.o.fan_segment },
+		[SEG_WATCHDOG] = { .name = g.o.watchdog_segment },
+	};
+	uint64_t last_render = 0;
 	double render_s = 0;
-	int last_err = 0;
 
 	(void)arg;
 	while (!atomic_load(&g.stop)) {
-		uint64_t period = 100000000u, stale, t = now_ns();
-		int status = 0, rc;
-		bool again;
+		uint64_t period = 0, t = now_ns();
+		bool again = t - last_render >= 1000000000u;
 
-		if (!r) {
-			rc = sov_reader_open(g.o.segment, NULL, &r);
-			if (rc) {
-				r = NULL;
-				if (rc != last_err)
-					fprintf(stderr, PROG ": segment %s: %s\n", g.o.segment, sov_strerror(rc));
-				last_err = rc;
-			} else {
-				sov_sample_free(s);
-				s = sov_sample_alloc(r);
-				if (!s) {
-					sov_reader_close(r);
-					r = NULL;
-					rc = -ENOMEM;
-				}
-			}
-			if (!r) {
-				snap.attached = snap.up = snap.have_sample = false;
-				snap.n = 0;
-				snap.state = open_state(rc);
-				if (t - last_render >= 1000000000u) {
-					publish(&snap, &render_s);
-					last_render = t;
-				}
-				sleep_ms(100);
-				continue;
-			}
-			last_err = 0;
-			last_head = 0;
-			fprintf(stderr, PROG ": attached to %s, generation %llu\n", g.o.segment,
-				(unsigned long long)sov_reader_header(r)->generation);
+		for (int i = 0; i < SEG_MAX_; i++) {
+			if (!seg[i].name[0])
+				continue; /* disabled */
+			again |= seg_step(&seg[i]);
+			if (seg_period(&seg[i]) && (!period || seg_period(&seg[i]) < period))
+				period = seg_period(&seg[i]);
 		}
-		if (sov_reader_header(r)->period_ns)
-			period = sov_reader_header(r)->period_ns;
-		stale = g.o.stale_ms ? g.o.stale_ms * 1000000u : 5 * period;
-		status = sov_reader_status(r);
-		if (status == -SOV_ERESTARTED) {
-			/* The writer restarted: a new generation, maybe a new layout. */
-			rc = sov_reader_reattach(r);
-			if (rc == 0) {
-				sov_sample_free(s);
-				s = sov_sample_alloc(r);
-				if (!s) {
-					sov_reader_close(r);
-					r = NULL;
-					continue;
-				}
-				status = sov_reader_status(r);
-				fprintf(stderr, PROG ": re-attached to %s, generation %llu\n",
-					g.o.segment, (unsigned long long)sov_reader_header(r)->generation);
-			}
-		}
-		/* Render on every new sample, and at least once a second so that
-		 * age and staleness move while the sampler is silent. */
-		again = sov_reader_head(r) != last_head || t - last_render >= 1000000000u ||
-			sov_reader_header(r)->generation != last_gen;
+		/* Render on every new sample in any segment, and at least once a
+		 * second so that age and staleness move while writers are silent. */
 		if (again) {
-			last_head = sov_reader_head(r);
-			last_gen = sov_reader_header(r)->generation;
-			rc = exp_snapshot_take(r, s, status, g.o.window_s * 1000000000u, stale, &snap);
-			if (rc == -ENOBUFS) {
-				sov_sample_free(s);
-				s = sov_sample_alloc(r);
-			}
-			publish(&snap, &render_s);
+			for (int i = 0; i < SEG_MAX_; i++)
+				if (seg[i].name[0])
+					seg_take(&seg[i], i == SEG_SAMPLER ? g.o.window_s * 1000000000u : 0);
+			seg[SEG_SAMPLER].snap.fan = seg[SEG_FAN].name[0] ? &seg[SEG_FAN].snap : NULL;
+			seg[SEG_SAMPLER].snap.watchdog =
+				seg[SEG_WATCHDOG].name[0] ? &seg[SEG_WATCHDOG].snap : NULL;
+			publish(&seg[SEG_SAMPLER].snap, &render_s);
 			last_render = t;
 		}
-		/* Half the sampler's period, within 10..100 ms. */
+		/* Half the shortest writer period, within 10..100 ms. */
+		if (!period)
+			period = 200000000u;
 		sleep_ms((long)(period / 2000000u < 10 ? 10 : period / 2000000u > 100 ? 100 : period / 2000000u));
 	}
-	exp_snapshot_free(&snap);
-	sov_sample_free(s);
-	sov_reader_close(r);
+	for (int i = 0; i < SEG_MAX_; i++)
+		seg_close(&seg[i]);
 	return NULL;
 }
 
@@ -612,6 +681,10 @@ static void usage(FILE *f)
 		"Usage: " PROG " [OPTION]...\n"
 		"Serve the Sovereign sampler's segment to Prometheus.\n\n"
 		"  --segment NAME         shm segment (default " SOV_SHM_DEFAULT_NAME ")\n"
+		"  --fan-segment NAME     the fan controller's segment (default " EXP_FAN_SEGMENT ");\n"
+		"                         '' disables\n"
+		"  --watchdog-segment NAME  the watchdog's segment (default " EXP_WATCHDOG_SEGMENT ");\n"
+		"                         '' disables\n"
 		"  --listen ADDR:PORT     :9100 (default, every address), 127.0.0.1:9100, [::1]:9100\n"
 		"  --window-s N           min/max window, 1..3600 s (default 15)\n"
 		"  --stale-s N            sample age making the segment stale, 1..3600 s\n"
@@ -628,6 +701,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "segment", required_argument, NULL, 's' },
+		{ "fan-segment", required_argument, NULL, 'F' },
+		{ "watchdog-segment", required_argument, NULL, 'W' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "window-s", required_argument, NULL, 'w' },
 		{ "stale-s", required_argument, NULL, 'S' },
@@ -643,11 +718,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	*o = (struct opts){ .segment = SOV_SHM_DEFAULT_NAME, .listen = ":9100", .window_s = 15,
+	*o = (struct opts){ .segment = SOV_SHM_DEFAULT_NAME, .fan_segment = EXP_FAN_SEGMENT,
+			    .watchdog_segment = EXP_WATCHDOG_SEGMENT, .listen = ":9100", .window_s = 15,
 			    .max_conn = 256, .timeout_s = 10 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->segment = optarg; break;
+		case 'F': o->fan_segment = optarg; break;
+		case 'W': o->watchdog_segment = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'w':
 			if (parse_u64(optarg, "--window-s", 1, 3600, &o->window_s))

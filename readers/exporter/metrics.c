@@ -434,6 +434,143 @@ static void put_simple(struct exp_buf *b, enum exp_format fmt, const char *name,
 	putf(b, "%s%s %s\n", name, counter ? "_total" : "", value);
 }
 
+/* ---- the watchdog's and the fan actuator's own segments ---- */
+
+/* The valid value of the sensor named @name in @snap, or false. */
+static bool find_value(const struct exp_snapshot *snap, const char *name, int64_t *out)
+{
+	size_t n = strlen(name);
+
+	for (uint32_t i = 0; i < snap->n; i++) {
+		const struct exp_sensor_snap *e = &snap->sen[i];
+
+		if (field_len(e->s.name, SOV_NAME_LEN) == n && !strncmp(e->s.name, name, n) &&
+		    e->valid) {
+			*out = e->value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * readers/watchdog's segment ("/sovereign-watchdog"): gauges
+ * inference_active (1/0), inference_state (enum wd_state, readers/watchdog/wd.h:
+ * 0 unknown, 1 active, 2 hung, 3 dead) and counter watchdog_feeds.  Nothing
+ * but sovereign_watchdog_up while the segment is absent, stopped or stale:
+ * never a made-up "inactive".
+ */
+static void render_watchdog(const struct exp_snapshot *wd, enum exp_format fmt,
+			    struct exp_buf *b)
+{
+	char v[32];
+	int64_t x;
+
+	put_simple(b, fmt, "sovereign_watchdog_up", false,
+		   "1 when the watchdog's segment is live and its newest sample fresh; 0 when absent, stopped or stale (the inference series are then absent).",
+		   wd->up ? "1" : "0");
+	if (!wd->up)
+		return;
+	if (find_value(wd, "inference_active", &x))
+		put_simple(b, fmt, "sovereign_inference_active", false,
+			   "1 while the watched inference process is alive and progressing, else 0 (from the watchdog).",
+			   x ? "1" : "0");
+	if (find_value(wd, "inference_state", &x)) {
+		snprintf(v, sizeof(v), "%lld", (long long)x);
+		put_simple(b, fmt, "sovereign_inference_state", false,
+			   "Inference process state as the watchdog sees it: 0 unknown, 1 active, 2 hung, 3 dead.",
+			   v);
+	}
+	if (find_value(wd, "watchdog_feeds", &x)) {
+		snprintf(v, sizeof(v), "%lld", (long long)x);
+		put_simple(b, fmt, "sovereign_watchdog_feeds", true,
+			   "Hardware watchdog feeds since the watchdog started.", v);
+	}
+}
+
+/* The fan actuator's per-zone series, in the order of the header below. */
+static const struct {
+	const char *what;    /* sensor name "<zone>-<what>" */
+	const char *name, *help;
+	uint32_t divisor;    /* m°C, permille -> celsius, ratio */
+	bool boolean;        /* rendered as 1/0 */
+} fan_zone[] = {
+	{ "input", "sovereign_fan_zone_input_celsius",
+	  "Control input of the fan zone (its hottest sensor), degrees Celsius.", 1000, false },
+	{ "setpoint", "sovereign_fan_zone_setpoint_celsius",
+	  "Temperature setpoint of the fan zone, degrees Celsius.", 1000, false },
+	{ "duty", "sovereign_fan_zone_duty_ratio",
+	  "Duty the fan controller commands for the zone, 0 to 1.", 1000, false },
+	{ "failsafe", "sovereign_fan_zone_failsafe",
+	  "1 while the fan zone fails safe (fixed safe duty), else 0.", 1, true },
+};
+
+/* Does sensor @s name "<zone>-@what"? */
+static bool fan_sensor_is(const struct sov_sensor *s, const char *what)
+{
+	size_t n = field_len(s->name, SOV_NAME_LEN), w = strlen(what);
+
+	return n > w + 1 && s->name[n - w - 1] == '-' && !strncmp(s->name + n - w, what, w);
+}
+
+/* {zone="..."}: the "zone=" entry of the sensor's labels, else the name
+ * before "-@what" (the writer truncates that one to 20 characters). */
+static void put_zone(struct exp_buf *b, const struct sov_sensor *s, const char *what)
+{
+	const char *p = s->labels, *end = s->labels + field_len(s->labels, SOV_LABELS_LEN);
+
+	puts_(b, "{zone=");
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+
+		if (stop - p >= 5 && !strncmp(p, "zone=", 5)) {
+			put_value(b, p + 5, (size_t)(stop - p - 5));
+			puts_(b, "}");
+			return;
+		}
+		p = stop + 1;
+	}
+	put_value(b, s->name, field_len(s->name, SOV_NAME_LEN) - strlen(what) - 1);
+	puts_(b, "}");
+}
+
+/*
+ * readers/fan's state segment ("/sovereign-fan"): four sensors per zone,
+ * "<zone>-input/-setpoint/-duty/-failsafe" labelled zone=<zone>.  An
+ * invalid reading (no input while failing safe) is absent, never 0.
+ */
+static void render_fan(const struct exp_snapshot *fan, enum exp_format fmt, struct exp_buf *b)
+{
+	put_simple(b, fmt, "sovereign_fan_controller_up", false,
+		   "1 when the fan controller's segment is live and its newest sample fresh; 0 when absent, stopped or stale (the per-zone series are then absent).",
+		   fan->up ? "1" : "0");
+	if (!fan->up)
+		return;
+	for (size_t f = 0; f < sizeof(fan_zone) / sizeof(fan_zone[0]); f++) {
+		bool header = false;
+
+		for (uint32_t i = 0; i < fan->n; i++) {
+			const struct exp_sensor_snap *e = &fan->sen[i];
+
+			if (!e->valid || !fan_sensor_is(&e->s, fan_zone[f].what))
+				continue;
+			if (!header) {
+				put_header(b, fmt, fan_zone[f].name, "", false, fan_zone[f].help, NULL);
+				header = true;
+			}
+			puts_(b, fan_zone[f].name);
+			put_zone(b, &e->s, fan_zone[f].what);
+			put(b, " ", 1);
+			if (fan_zone[f].boolean)
+				puts_(b, e->value ? "1" : "0");
+			else
+				put_scaled(b, e->value, fan_zone[f].divisor);
+			put(b, "\n", 1);
+		}
+	}
+}
+
 int exp_render(const struct exp_snapshot *snap, enum exp_format fmt, struct exp_buf *b)
 {
 	char v[64];
@@ -483,9 +620,12 @@ int exp_render(const struct exp_snapshot *snap, enum exp_format fmt, struct exp_
 		for (int f = 0; f < FAM_MAX_; f++)
 			render_family(snap, fmt, &families[f], b);
 	}
-	/* TODO(watchdog): sovereign_inference_active belongs to readers/watchdog,
-	 * which publishes it in its own segment; export it from there once that
-	 * segment's ABI exists.  Never a made-up value here. */
+	/* sovereign_inference_active comes from readers/watchdog's own segment
+	 * only: absent (never 0) while that segment is absent or stale. */
+	if (snap->watchdog)
+		render_watchdog(snap->watchdog, fmt, b);
+	if (snap->fan)
+		render_fan(snap->fan, fmt, b);
 
 	snprintf(v, sizeof(v), "%.9f", snap->render_s);
 	put_simple(b, fmt, "sovereign_exporter_render_seconds", false,

@@ -2,7 +2,9 @@
 /*
  * metrics.h - sovereign-exporter's metric table and renderer: the one place
  * that maps a sensor's kind/unit/chip to a Prometheus family, and turns a
- * snapshot of the segment into text 0.0.4 or OpenMetrics 1.0.0.
+ * snapshot of the segment into text 0.0.4 or OpenMetrics 1.0.0.  Also the
+ * fan actuator's and the watchdog's own segments (read-only), rendered as
+ * sovereign_fan_zone_* and sovereign_inference_* / sovereign_watchdog_*.
  */
 #ifndef SOVEREIGN_EXPORTER_METRICS_H
 #define SOVEREIGN_EXPORTER_METRICS_H
@@ -76,6 +78,11 @@ struct exp_snapshot {
 	uint64_t scrapes;
 	uint64_t requests[EXP_NCODES];
 	double render_s;        /* duration of the previous render */
+	/* The fan actuator's and the watchdog's segments, each snapped with
+	 * exp_snapshot_take() like the sampler's (their scalars above unused).
+	 * NULL: that segment is disabled and none of its series is rendered. */
+	const struct exp_snapshot *fan;
+	const struct exp_snapshot *watchdog;
 };
 
 /*
@@ -102,7 +109,9 @@ struct exp_buf {
 };
 
 /*
- * exp_render() - render @snap in format @fmt, appended to @b.
+ * exp_render() - render @snap in format @fmt, appended to @b; with
+ * @snap->fan and @snap->watchdog when set (sovereign_fan_controller_up and
+ * sovereign_watchdog_up always then; their other series only while up).
  * Context: any; pure (no system call, no clock, no segment access).
  * Return: 0 or -ENOMEM.  Ownership: @b->p is the caller's (free()).
  */

@@ -93,6 +93,10 @@ def test_http(d, port, seg, conf, start_sampler):
     check('sovereign_cpu_temp_celsius{sensor="temp1",chip="k10temp/0000:00:18.3",label="Tctl"}' in text, "Tctl series")
     pm = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     check(pm.returncode == 0, "promtool check metrics: %s %s" % (pm.stdout, pm.stderr))
+    # Absent watchdog and fan controller: said so, and no made-up value.
+    check(re.search(r"(?m)^sovereign_watchdog_up 0$", text), "sovereign_watchdog_up 0")
+    check(re.search(r"(?m)^sovereign_fan_controller_up 0$", text), "sovereign_fan_controller_up 0")
+    check(not re.search(r"(?m)^sovereign_(inference_|fan_zone_)", text), "no watchdog/fan series")
     st, h, om = get(port, headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
     check(h["Content-Type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8", "om ctype")
     om = om.decode()
@@ -331,8 +335,11 @@ try:
 
     start_sampler()
     port = free_port()
+    # No fan controller nor watchdog runs: their segments (never the host's
+    # defaults) are absent.
     exporter = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % port, "--stale-s", "1",
-                      "--max-conn", "1500", "--timeout-s", "3"], open(os.path.join(d, "exporter.log"), "w"))
+                      "--max-conn", "1500", "--timeout-s", "3",
+                      "--fan-segment", seg + "-fan", "--watchdog-segment", seg + "-wd"], open(os.path.join(d, "exporter.log"), "w"))
     wait_for(lambda: up(port) == 1, 15, "exporter serves a live segment")
     if MODE == "http":
         test_http(d, port, seg, conf, start_sampler)

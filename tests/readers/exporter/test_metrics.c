@@ -2,7 +2,9 @@
 /*
  * test_metrics.c - unit tests of sovereign-exporter's renderer on a
  * hand-made segment (writer API): exact lines per family, invalid sensors
- * absent, label escaping, limits, OpenMetrics counters and # EOF, gzip.
+ * absent, label escaping, limits, OpenMetrics counters and # EOF, gzip;
+ * the fan controller's and the watchdog's segments (live, stale, stopped,
+ * absent, disabled).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -315,4 +317,214 @@ Test(metrics, gzip_round_trip)
 	free(back);
 	free(gz);
 	free(t);
+}
+
+/* ---- the fan controller's and the watchdog's own segments ---- */
+
+static char fseg[64], wseg[64];
+static struct sov_writer *fw, *ww;
+static struct sov_reader *fr, *wr;
+static struct sov_sample *fs, *ws;
+
+/* As readers/fan publishes: "<zone>-input/-setpoint/-duty/-failsafe", zone=. */
+static void mk_fan_zone(struct sov_sensor *t, const char *zone)
+{
+	static const char *const what[4] = { "input", "setpoint", "duty", "failsafe" };
+	static const uint16_t kind[4] = { SOV_KIND_TEMP, SOV_KIND_TEMP, SOV_KIND_FAN_DUTY,
+					  SOV_KIND_GAUGE };
+	static const uint16_t unit[4] = { SOV_UNIT_MILLICELSIUS, SOV_UNIT_MILLICELSIUS,
+					  SOV_UNIT_PERMILLE, SOV_UNIT_NONE };
+	char name[64], labels[64];
+
+	for (int k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "%s-%s", zone, what[k]);
+		snprintf(labels, sizeof(labels), "zone=%s", zone);
+		t[k] = mk(kind[k], unit[k], "sovereign-fan", name, what[k], labels);
+		t[k].source = SOV_SRC_INTERNAL;
+	}
+}
+
+/* As readers/watchdog publishes: chip "watchdog", label "inference". */
+static struct sov_sensor mk_wd(const char *name, uint16_t kind, uint16_t unit)
+{
+	struct sov_sensor x = mk(kind, unit, "watchdog", name, "inference", "");
+
+	x.source = SOV_SRC_INTERNAL;
+	return x;
+}
+
+/* Zone "cpu": 61.5 / 70 / 0.35 / 0; zone "gpu": input invalid, failing safe at 1. */
+static void fanwd_setup(void)
+{
+	struct sov_sensor ft[8], wt[6];
+	struct sov_writer_opts o = { .writer_name = "test", .nslots = 16, .period_ns = 100000000 };
+	struct sov_slot *st;
+	uint64_t now = mono();
+
+	snprintf(fseg, sizeof(fseg), "/sov-exp-fan-%d", (int)getpid());
+	snprintf(wseg, sizeof(wseg), "/sov-exp-wd-%d", (int)getpid());
+	mk_fan_zone(ft, "cpu");
+	mk_fan_zone(ft + 4, "gpu");
+	wt[0] = mk_wd("inference_active", SOV_KIND_GAUGE, SOV_UNIT_NONE);
+	wt[1] = mk_wd("inference_state", SOV_KIND_GAUGE, SOV_UNIT_NONE);
+	snprintf(wt[1].labels, sizeof(wt[1].labels), "states=0unknown_1active_2hung_3dead");
+	wt[2] = mk_wd("inference_pid", SOV_KIND_GAUGE, SOV_UNIT_NONE);
+	wt[3] = mk_wd("inference_progress_age_ms", SOV_KIND_GAUGE, SOV_UNIT_NONE);
+	wt[4] = mk_wd("sampler_fresh", SOV_KIND_GAUGE, SOV_UNIT_NONE);
+	wt[5] = mk_wd("watchdog_feeds", SOV_KIND_COUNT, SOV_UNIT_COUNT);
+	wt[5].flags = SOV_SEN_COUNTER;
+	sov_shm_unlink(fseg);
+	sov_shm_unlink(wseg);
+	o.name = fseg;
+	cr_assert_eq(sov_writer_create(&o, ft, 8, &fw), 0);
+	o.name = wseg;
+	cr_assert_eq(sov_writer_create(&o, wt, 6, &ww), 0);
+
+	st = sov_writer_stage(fw);
+	st->mono_ns = now;
+	sov_writer_set(fw, 0, 61500, now);
+	sov_writer_set(fw, 1, 70000, now);
+	sov_writer_set(fw, 2, 350, now);
+	sov_writer_set(fw, 3, 0, now);
+	sov_writer_set_invalid(fw, 4);
+	sov_writer_set(fw, 5, 75000, now);
+	sov_writer_set(fw, 6, 1000, now);
+	sov_writer_set(fw, 7, 1, now);
+	sov_writer_publish(fw);
+
+	st = sov_writer_stage(ww);
+	st->mono_ns = now;
+	sov_writer_set(ww, 0, 1, now);
+	sov_writer_set(ww, 1, 1, now);
+	sov_writer_set(ww, 2, 4242, now);
+	sov_writer_set_invalid(ww, 3);
+	sov_writer_set(ww, 4, 1, now);
+	sov_writer_set(ww, 5, 42, now);
+	sov_writer_publish(ww);
+
+	cr_assert_eq(sov_reader_open(fseg, NULL, &fr), 0);
+	cr_assert_eq(sov_reader_open(wseg, NULL, &wr), 0);
+	fs = sov_sample_alloc(fr);
+	ws = sov_sample_alloc(wr);
+	cr_assert(fs && ws);
+}
+
+static void fanwd_teardown(void)
+{
+	sov_sample_free(fs);
+	sov_sample_free(ws);
+	sov_reader_close(fr);
+	sov_reader_close(wr);
+	sov_writer_close(fw);
+	sov_writer_close(ww);
+	sov_shm_unlink(fseg);
+	sov_shm_unlink(wseg);
+}
+
+TestSuite(fanwd, .init = fanwd_setup, .fini = fanwd_teardown, .timeout = 30);
+
+/* Render the fan and watchdog segments (taken with @stale_ns) beside an
+ * absent sampler's segment. */
+static char *render_fanwd(enum exp_format f, uint64_t stale_ns, bool expect_up)
+{
+	struct exp_snapshot fan = { 0 }, wd = { 0 };
+	struct exp_snapshot top = { .state = "absent", .fan = &fan, .watchdog = &wd };
+	char *out;
+
+	cr_assert_eq(exp_snapshot_take(fr, fs, sov_reader_status(fr), 0, stale_ns, &fan), 0);
+	cr_assert_eq(exp_snapshot_take(wr, ws, sov_reader_status(wr), 0, stale_ns, &wd), 0);
+	cr_assert_eq(fan.up, expect_up, "fan state %s", fan.state);
+	cr_assert_eq(wd.up, expect_up, "watchdog state %s", wd.state);
+	out = render(f, &top);
+	exp_snapshot_free(&fan);
+	exp_snapshot_free(&wd);
+	return out;
+}
+
+Test(fanwd, watchdog_exact_lines)
+{
+	char *t = render_fanwd(EXP_FMT_TEXT, 5000000000ull, true);
+	char *o = render_fanwd(EXP_FMT_OPENMETRICS, 5000000000ull, true);
+
+	has_line(t, "sovereign_watchdog_up 1");
+	has_line(t, "# TYPE sovereign_inference_active gauge");
+	has_line(t, "sovereign_inference_active 1");
+	has_line(t, "sovereign_inference_state 1");
+	has_line(t, "# TYPE sovereign_watchdog_feeds_total counter");
+	has_line(t, "sovereign_watchdog_feeds_total 42");
+	cr_assert_null(strstr(t, "inference_pid"), "pid is not exported");
+	has_line(o, "# TYPE sovereign_watchdog_feeds counter");
+	has_line(o, "sovereign_watchdog_feeds_total 42");
+	has_line(o, "# EOF");
+	/* The sampler's absence does not hide the other segments. */
+	has_line(t, "sovereign_up 0");
+	free(t);
+	free(o);
+}
+
+Test(fanwd, fan_zone_exact_lines_invalid_absent)
+{
+	char *t = render_fanwd(EXP_FMT_TEXT, 5000000000ull, true);
+
+	has_line(t, "sovereign_fan_controller_up 1");
+	has_line(t, "# TYPE sovereign_fan_zone_input_celsius gauge");
+	has_line(t, "sovereign_fan_zone_input_celsius{zone=\"cpu\"} 61.5");
+	has_line(t, "sovereign_fan_zone_setpoint_celsius{zone=\"cpu\"} 70");
+	has_line(t, "sovereign_fan_zone_setpoint_celsius{zone=\"gpu\"} 75");
+	has_line(t, "sovereign_fan_zone_duty_ratio{zone=\"cpu\"} 0.35");
+	has_line(t, "sovereign_fan_zone_duty_ratio{zone=\"gpu\"} 1");
+	has_line(t, "sovereign_fan_zone_failsafe{zone=\"cpu\"} 0");
+	has_line(t, "sovereign_fan_zone_failsafe{zone=\"gpu\"} 1");
+	cr_assert_null(strstr(t, "sovereign_fan_zone_input_celsius{zone=\"gpu\"}"),
+		       "invalid input rendered:\n%s", t);
+	cr_assert_eq(occurrences(t, "# TYPE sovereign_fan_zone_duty_ratio gauge\n"), 1);
+	free(t);
+}
+
+Test(fanwd, stale_segments_drop_series)
+{
+	char *t;
+
+	usleep(20000);
+	t = render_fanwd(EXP_FMT_TEXT, 10000000ull, false);
+	has_line(t, "sovereign_watchdog_up 0");
+	has_line(t, "sovereign_fan_controller_up 0");
+	cr_assert_null(strstr(t, "sovereign_inference_"), "stale watchdog series:\n%s", t);
+	cr_assert_null(strstr(t, "sovereign_watchdog_feeds"));
+	cr_assert_null(strstr(t, "sovereign_fan_zone_"), "stale fan series:\n%s", t);
+	free(t);
+}
+
+Test(fanwd, stopped_writers_drop_series)
+{
+	char *t;
+
+	sov_writer_close(fw);
+	sov_writer_close(ww);
+	fw = ww = NULL;
+	t = render_fanwd(EXP_FMT_TEXT, 5000000000ull, false);
+	has_line(t, "sovereign_watchdog_up 0");
+	has_line(t, "sovereign_fan_controller_up 0");
+	cr_assert_null(strstr(t, "sovereign_inference_active"));
+	cr_assert_null(strstr(t, "sovereign_fan_zone_"));
+	free(t);
+}
+
+Test(fanwd, absent_and_disabled_segments)
+{
+	struct exp_snapshot fan = { .state = "absent" }, wd = { .state = "absent" };
+	struct exp_snapshot top = { .state = "absent", .fan = &fan, .watchdog = &wd };
+	struct exp_snapshot off = { .state = "absent" };
+	char *t = render(EXP_FMT_OPENMETRICS, &top), *n = render(EXP_FMT_TEXT, &off);
+
+	has_line(t, "sovereign_watchdog_up 0");
+	has_line(t, "sovereign_fan_controller_up 0");
+	cr_assert_null(strstr(t, "sovereign_inference_active"), "absent watchdog, made-up value");
+	cr_assert_null(strstr(t, "sovereign_fan_zone_"));
+	has_line(t, "# EOF");
+	/* Disabled ('' option): not even the _up series. */
+	cr_assert_null(strstr(n, "sovereign_watchdog_up"));
+	cr_assert_null(strstr(n, "sovereign_fan_controller_up"));
+	free(t);
+	free(n);
 }
