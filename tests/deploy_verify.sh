@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# deploy_verify.sh SAMPLER_BIN UNIT - systemd-analyze verify the sampler's unit
-# with its ExecStart pointing at the built binary; any complaint fails.
+# deploy_verify.sh BIN UNIT [LINE...] - systemd-analyze verify a shipped unit
+# with its ExecStart pointing at the built binary BIN; any complaint fails,
+# and so does a missing LINE (a setting the unit must keep, e.g. its
+# capability bounding set).
 set -euo pipefail
 bin=$1 unit=$2
+shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" >"$tmp/sovereign-sampler.service"
-out=$(systemd-analyze verify "$tmp/sovereign-sampler.service" 2>&1 || true)
+copy="$tmp/$(basename "$unit")"
+sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" >"$copy"
+out=$(systemd-analyze verify "$copy" 2>&1 || true)
 if [ -n "$out" ]; then
 	echo "$out"
 	exit 1
 fi
-grep -q '^Type=notify' "$tmp/sovereign-sampler.service"
-grep -q '^CapabilityBoundingSet=CAP_SYS_RAWIO CAP_SYS_NICE CAP_IPC_LOCK$' "$tmp/sovereign-sampler.service"
+for line in "$@"; do
+	grep -qxF -- "$line" "$copy" || { echo "$(basename "$unit"): missing '$line'"; exit 1; }
+done
 echo "unit verified: $(basename "$unit")"
