@@ -11,6 +11,7 @@ PACKAGES=(
 	curl procps util-linux systemd
 	clang libclang-rt-14-dev
 	prometheus python3 wrk
+	prometheus-node-exporter rt-tests gnuplot-nox
 )
 
 SUDO=()
