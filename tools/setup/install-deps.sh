@@ -8,6 +8,7 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	liburcu-dev libnuma-dev libi2c-dev i2c-tools
 	libcriterion-dev libmicrohttpd-dev libsystemd-dev libcjson-dev libinih-dev
+	libcurl4-openssl-dev libgsl-dev
 	curl procps util-linux systemd
 	clang libclang-rt-14-dev
 	prometheus python3 wrk
