@@ -114,7 +114,12 @@ struct msr_chan {
 	unsigned esu;           /* energy: 2^-esu J per count */
 	int tjmax_c;            /* temperature: TjMax, °C */
 	struct wrap_acc acc;    /* energy and SMI: 32-bit wrap */
+	uint64_t acc_ns;        /* energy: deadline of the last accepted read */
+	unsigned rejected;      /* energy: implausible reads in a row */
 };
+
+/* Implausible energy reads in a row after which the counter is taken as it is. */
+#define MSR_ENERGY_REJECT_MAX 3
 
 /* --- conversion helpers (pure) --- */
 
@@ -446,6 +451,18 @@ err_close:
 	return rc;
 }
 
+/*
+ * msr_acc_u32() - accumulate a 32-bit counter, starting from the counter
+ * itself so that the first value is the count since reset, as energy_uj
+ * and turbostat show it.
+ */
+static void msr_acc_u32(struct msr_chan *c, uint32_t raw32)
+{
+	if (!c->acc.primed)
+		c->acc.acc = raw32;
+	wrap_acc_u32(&c->acc, raw32);
+}
+
 static int msr_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 {
 	struct msr_chan *c = ch->priv;
@@ -453,7 +470,6 @@ static int msr_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 	uint32_t raw32;
 	int rc;
 
-	(void)now_ns;
 	rc = msr_pread(c->dev->fd, c->reg, &raw);
 	if (rc)
 		return rc;
@@ -467,15 +483,26 @@ static int msr_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 		*value = msr_therm_raw_to_millicelsius(raw, c->tjmax_c);
 		return 0;
 	case MSR_CH_ENERGY:
+		raw32 = (uint32_t)(raw & RAPL_ENERGY_MASK);
+		if (c->acc.primed &&
+		    !wrap_energy_plausible(wrap_units_to_uj((uint32_t)(raw32 - (uint32_t)c->acc.prev),
+							    c->esu),
+					   now_ns - c->acc_ns)) {
+			if (++c->rejected < MSR_ENERGY_REJECT_MAX)
+				return -EIO; /* transient: the next read is judged against the same base */
+			/* Still implausible: the base was the bad read.  Start
+			 * again from this value; the interval's energy is lost
+			 * but the accumulator stays monotonic. */
+			c->acc.prev = raw32;
+		}
+		c->rejected = 0;
+		c->acc_ns = now_ns;
+		msr_acc_u32(c, raw32);
+		*value = (int64_t)wrap_units_to_uj(c->acc.acc, c->esu);
+		return 0;
 	case MSR_CH_SMI:
-		raw32 = (uint32_t)(raw & (c->type == MSR_CH_SMI ? SMI_COUNT_MASK : RAPL_ENERGY_MASK));
-		/* start from the counter itself, so the first value is the
-		 * count since reset, as energy_uj and turbostat show it */
-		if (!c->acc.primed)
-			c->acc.acc = raw32;
-		wrap_acc_u32(&c->acc, raw32);
-		*value = (int64_t)(c->type == MSR_CH_SMI ? c->acc.acc
-							  : wrap_units_to_uj(c->acc.acc, c->esu));
+		msr_acc_u32(c, (uint32_t)(raw & SMI_COUNT_MASK));
+		*value = (int64_t)c->acc.acc;
 		return 0;
 	}
 	return -EOPNOTSUPP;

@@ -58,6 +58,25 @@ static inline uint64_t wrap_acc_range(struct wrap_acc *w, uint64_t raw, uint64_t
 }
 
 /*
+ * WRAP_MAX_UJ_PER_NS - the fastest an energy counter can plausibly move:
+ * 10 µJ/ns is 10 kW, some twenty times the package power of the largest
+ * server socket.  A step above it is a bad read (a torn or glitched
+ * counter that the modular delta would count as a wrap, 2^32 units = 65 kJ
+ * at ESU 16), never energy.
+ */
+#define WRAP_MAX_UJ_PER_NS 10u
+
+/*
+ * wrap_energy_plausible() - whether @delta_uj µJ in @dt_ns ns is a power
+ * a server domain can draw (see WRAP_MAX_UJ_PER_NS).  Pure.
+ */
+static inline bool wrap_energy_plausible(uint64_t delta_uj, uint64_t dt_ns)
+{
+	return dt_ns < UINT64_MAX / WRAP_MAX_UJ_PER_NS ? delta_uj <= WRAP_MAX_UJ_PER_NS * dt_ns
+						       : true;
+}
+
+/*
  * wrap_units_to_uj() - @count energy-status units of 2^-@esu J in µJ,
  * without overflow for any 64-bit count (count * 10^6 split in two).
  */

@@ -189,14 +189,18 @@ static inline struct rt_chan *chan(struct probed *p, const char *chip, const cha
 	return NULL;
 }
 
-/* rd() - read @c, asserting success. */
+/* rd_clock_ns - the deadline rd() passes: one second later at each read. */
+static uint64_t rd_clock_ns;
+
+/* rd() - read @c one second after the previous rd(), asserting success. */
 static inline int64_t rd(struct rt_chan *c)
 {
 	int64_t v = INT64_MIN;
 	int rc;
 
 	cr_assert_not_null(c);
-	rc = c->ops->read(c, 0, &v);
+	rd_clock_ns += 1000000000u;
+	rc = c->ops->read(c, rd_clock_ns, &v);
 	cr_assert_eq(rc, 0, "read %s/%s: %s", c->desc.chip, c->desc.name, strerror(-rc));
 	return v;
 }

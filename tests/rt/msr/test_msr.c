@@ -270,6 +270,52 @@ Test(msr, energy_32bit_wrap_accumulates_modular_delta)
 	fx_rm(&fx);
 }
 
+/*
+ * A counter that steps back (a torn or glitched read) would be a 32-bit
+ * wrap: 2^32 units, 262 kJ at ESU 14.  No domain draws 10 kW: the read is
+ * refused, the accumulator keeps its base, and a counter that stays there
+ * is taken as the new base after three refusals.
+ */
+Test(msr, energy_step_implying_over_10kw_is_a_bad_read)
+{
+	struct fx fx;
+	struct probed p;
+	struct rt_chan *pkg;
+	int64_t v1, v = 0;
+
+	fx_init(&fx);
+	fx_intel(&fx, MODEL_SKX, 14);
+	fx_wr(&fx, 0, PKG_ENERGY, 0x100000); /* 64 J */
+	cr_assert_eq(probe(&fx, "msr", 0, NULL, &p), 0, "%s", p.err.msg);
+	pkg = chan(&p, NULL, "package-0-energy");
+	v1 = rd(pkg);
+
+	fx_wr(&fx, 0, PKG_ENERGY, 0x0FFFFF); /* one unit back */
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 100000000u, &v), -EIO);
+	/* 200 ms later the counter is sane again: judged against the old base */
+	fx_wr(&fx, 0, PKG_ENERGY, 0x100000 + 0x4000 / 8); /* +0.125 J: 0.6 W */
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 200000000u, &v), 0);
+	cr_assert_eq(v - v1, 125000, "0x800 units of 2^-14 J = %lld µJ", (long long)(v - v1));
+
+	/* 5 kW for 100 ms (500 J) is accepted; 3500 J more is not, even over 300 ms */
+	rd_clock_ns += 200000000u;
+	fx_wr(&fx, 0, PKG_ENERGY, 0x100000 + 0x4000 / 8 + 500 * 0x4000);
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 100000000u, &v), 0);
+	rd_clock_ns += 100000000u;
+	v1 = v;
+	fx_wr(&fx, 0, PKG_ENERGY, 0x100000 + 0x4000 / 8 + 4000 * 0x4000);
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 100000000u, &v), -EIO);
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 200000000u, &v), -EIO);
+	/* third refusal in a row: re-based there, nothing added */
+	cr_assert_eq(pkg->ops->read(pkg, rd_clock_ns + 300000000u, &v), 0);
+	cr_assert_eq(v, v1);
+	rd_clock_ns += 300000000u;
+	fx_wr(&fx, 0, PKG_ENERGY, 0x100000 + 0x4000 / 8 + 4000 * 0x4000 + 0x4000);
+	cr_assert_eq(rd(pkg) - v1, 1000000, "1 J over 1 s after the re-base");
+	probed_free(&p);
+	fx_rm(&fx);
+}
+
 Test(msr, smi_count_from_0x34_with_wrap)
 {
 	struct fx fx;
