@@ -105,12 +105,20 @@ out_unref:
 	return rc;
 }
 
+/*
+ * wd_spawn() - start the command through "/bin/sh -c 'exec COMMAND'": the
+ * shell replaces itself with the runtime, so the pid held is the runtime's
+ * own (a stopped runtime is seen hung, and SIGTERM reaches it, not a shell
+ * that would leave it running).
+ */
 static int wd_spawn(struct wd_target *t)
 {
-	char *argv[] = { "/bin/sh", "-c", t->spec, NULL };
+	char cmd[sizeof(t->spec) + 8];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	pid_t pid;
 	int rc;
 
+	snprintf(cmd, sizeof(cmd), "exec %s", t->spec);
 	rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
 	if (rc)
 		return -rc;

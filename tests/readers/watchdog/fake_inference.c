@@ -2,15 +2,18 @@
 /*
  * fake_inference.c - a stand-in inference runtime for the watchdog tests:
  * "heartbeat PATH" bumps a heartbeat every 20 ms; "http PORTFILE" answers
- * every GET with 200 on a loopback port it writes into PORTFILE.
+ * every GET with 200 on a loopback port it writes into PORTFILE; "mtime
+ * PATH" touches PATH every 20 ms (a log or checkpoint file being written).
  * The tests SIGSTOP it to make it hang and SIGKILL it to make it die.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,20 @@ static int run_heartbeat(const char *path)
 		return 1;
 	for (;;) {
 		sov_hb_bump(hb);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int run_mtime(const char *path)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return 1;
+	for (;;) {
+		if (futimens(fd, NULL) < 0)
+			return 1;
 		nanosleep(&ts, NULL);
 	}
 }
@@ -69,6 +86,8 @@ int main(int argc, char **argv)
 		return run_heartbeat(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "http") == 0)
 		return run_http(argv[2]);
-	fprintf(stderr, "usage: fake_inference heartbeat PATH | http PORTFILE\n");
+	if (argc == 3 && strcmp(argv[1], "mtime") == 0)
+		return run_mtime(argv[2]);
+	fprintf(stderr, "usage: fake_inference heartbeat PATH | http PORTFILE | mtime PATH\n");
 	return 2;
 }

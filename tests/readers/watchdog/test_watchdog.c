@@ -208,6 +208,48 @@ static void start(const char *mode, const char *extra)
 	}
 }
 
+/*
+ * Command mode: the watchdog starts the fake runtime itself (through
+ * /bin/sh -c, as a unit's ExecStart would be written) and judges progress
+ * by the mtime of the file it touches.
+ */
+static void start_command_mtime(void)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
+		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
+		 "[target]\ncommand = %s mtime %s\n"
+		 "[progress]\nmtime_file = %s\n"
+		 "[device]\npath = %s\ntimeout_s = 2\n",
+		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, WD_FAKE_BIN, hbf, hbf, dev);
+	write_file(conf, text);
+	write_file(dev, "");
+	{
+		char *argv[] = { WD_BIN, "-c", conf, NULL };
+
+		wd_pid = spawn(argv);
+	}
+}
+
+/* The watchdog's child (the runtime it started), or 0 when it has none yet. */
+static pid_t wd_child(void)
+{
+	char path[64];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)wd_pid, (int)wd_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
 /* The watchdog's published values; -1 where unavailable. */
 struct seen {
 	int64_t active, state, sampler_ok, feeds;
@@ -513,4 +555,61 @@ Test(wd, health_url_active_then_hung)
 	cr_assert_eq(read_wd(&v), 0);
 	cr_expect_eq(v.active, 0);
 	cr_expect_eq(feeds_during(400), 0);
+}
+
+Test(wd, command_mode_mtime_progress)
+{
+	struct seen v;
+	int64_t t;
+
+	start_command_mtime();
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active (command + mtime)");
+	fake_pid = wd_child(); /* teardown kills it if the watchdog does not */
+	cr_assert_gt(fake_pid, 0, "the watchdog started no runtime");
+	cr_expect_geq(feeds_during(400), 2, "fed while the file is being touched");
+
+	/* Stopped, the file's mtime stands still: hung after hang_ms. */
+	kill(fake_pid, SIGSTOP);
+	t = wait_state(WD_HUNG, HANG_MS + 2000);
+	cr_assert_geq(t, 0, "never became hung on a still mtime");
+	cr_expect_geq(t, HANG_MS - 2 * PERIOD_MS, "hung too early: %lld ms", (long long)t);
+	cr_expect_eq(feeds_during(400), 0, "not fed while hung");
+	kill(fake_pid, SIGCONT);
+	cr_assert_geq(wait_state(WD_ACTIVE, 2000), 0, "never came back when touched again");
+
+	/* The runtime it started dies: dead at once (pidfd), and not restarted. */
+	kill(fake_pid, SIGKILL);
+	t = wait_state(WD_DEAD, 1000);
+	cr_assert_geq(t, 0, "never became dead");
+	cr_expect_leq(t, 3 * PERIOD_MS, "dead after %lld ms", (long long)t);
+	cr_assert_eq(read_wd(&v), 0);
+	cr_expect_eq(v.active, 0);
+	sleep_ms(3 * PERIOD_MS);
+	cr_expect_eq(wd_child(), 0, "the watchdog restarted the runtime (a supervisor's job)");
+	fake_pid = 0; /* reaped by the watchdog */
+}
+
+Test(wd, command_mode_stop_takes_the_runtime_down)
+{
+	int status;
+	pid_t child;
+	uint64_t t0;
+
+	start_command_mtime();
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active (command + mtime)");
+	child = fake_pid = wd_child();
+	cr_assert_gt(child, 0, "the watchdog started no runtime");
+	kill(wd_pid, SIGTERM);
+	for (t0 = ms_now(); ms_now() - t0 < 3000;) {
+		if (waitpid(wd_pid, &status, WNOHANG) == wd_pid)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert(ms_now() - t0 < 3000, "watchdog did not stop on SIGTERM");
+	wd_pid = 0;
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The runtime it started was stopped and reaped with it, not orphaned. */
+	cr_expect_eq(kill(child, 0), -1, "runtime %d outlived the watchdog", (int)child);
+	cr_expect_eq(errno, ESRCH);
+	fake_pid = 0;
 }
