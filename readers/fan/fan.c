@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fan.c - sovereign-fan, the fan PID actuator: reads the sampler's segment
- * read-only, runs one PID (pid.c) per thermal zone, drives hwmon pwmN
- * (pwm.c), fails safe (failsafe.c) and publishes its own state and events
- * into a segment of its own.
+ * read-only, runs one PID (pid.c) per thermal zone -- or a table
+ * (stepwise.c), or a PID whose output is an RPM setpoint followed by an
+ * inner speed loop per fan (rpm.c) -- drives hwmon pwmN (pwm.c), fails
+ * safe (failsafe.c), publishes its own state and events into a segment of
+ * its own and the events to the journal (event.c), and re-reads its
+ * configuration on SIGHUP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,9 +21,11 @@
 #include <time.h>
 
 #include "config.h"
+#include "event.h"
 #include "failsafe.h"
 #include "pid.h"
 #include "pwm.h"
+#include "rpm.h"
 #include "sovereign.h"
 #include "stepwise.h"
 
@@ -28,7 +33,7 @@
 #define FAN_MAX_FANS     16
 #define FAN_MAX_SENSORS  16      /* specs per zone */
 #define FAN_MAX_MATCHES  64      /* sensors those specs match, per zone */
-#define FAN_STATE_PER_ZONE 4     /* input, setpoint, duty, failsafe */
+#define FAN_STATE_PER_ZONE 5     /* input, setpoint, duty, failsafe, rpm-target */
 #define NS_PER_S         1000000000LL
 
 /*
@@ -40,6 +45,13 @@ struct zone_sensor {
 	bool found;
 };
 
+/* How a zone computes what its fans get when it is not failing safe. */
+enum zone_mode {
+	ZONE_PID = 0,    /* thermal PID -> duty */
+	ZONE_TABLE = 1,  /* stepwise table -> duty */
+	ZONE_RPM = 2,    /* thermal PID -> RPM setpoint -> each fan's inner loop -> duty */
+};
+
 struct zone {
 	char name[32];
 	struct zone_sensor sens[FAN_MAX_SENSORS];
@@ -49,11 +61,15 @@ struct zone {
 	int fans[FAN_MAX_FANS];  /* indices into ctx.fans */
 	int nfans;
 	int64_t setpoint;        /* m°C */
-	bool use_table;          /* stepwise table instead of the PID */
+	enum zone_mode mode;
 	struct fan_stepwise table;
-	struct fan_pid pid;
+	struct fan_pid pid;      /* ZONE_RPM: output in RPM, within [rpm_min, rpm_max] */
 	struct fan_fs fs;
-	int out;                 /* per-mille asked for this period */
+	double rpm_min, rpm_max; /* ZONE_RPM: the range of the RPM setpoint */
+	struct fan_rpm_params rpm; /* ZONE_RPM: its fans' inner loop tuning */
+	int out;                 /* per-mille asked for this period, directly */
+	double rpm_sp;           /* ZONE_RPM, not failing safe: RPM its fans follow; else 0 */
+	int duty_now;            /* per-mille its fans got (published as -duty) */
 	int64_t input;           /* m°C, the zone's hottest sensor */
 	bool input_ok;
 };
@@ -63,6 +79,11 @@ struct fan {
 	int channel;
 	struct fan_pwm pwm;
 	int rpm_idx;             /* fanN in the sampler's table, -1 none */
+	int64_t rpm;             /* fanN this period, -1 unknown */
+	bool rpm_cfg;            /* in a ZONE_RPM zone: has an inner loop */
+	bool rpm_on;             /* the inner loop drove it last period */
+	struct fan_rpm_params rpmp; /* from the first ZONE_RPM zone listing it */
+	struct fan_pid rpm_pi;   /* the inner loop (rpm.h) */
 	int duty;                /* per-mille written last */
 	bool tampered;           /* another writer seen, not yet said cleared */
 };
@@ -76,11 +97,16 @@ struct ctx {
 	int min_duty, safe_duty;
 	long long stale_periods, good_samples;
 	int levels[FAN_FS_NCOND];
+	enum fan_log log;
 	struct zone zones[FAN_MAX_ZONES];
 	int nzones;
 	struct fan fans[FAN_MAX_FANS];
 	int nfans;
+	/* command line (kept for reloads) */
+	char conf_path[PATH_MAX];
+	char root_cli[PATH_MAX], segment_cli[64], state_cli[64];
 	/* run time */
+	bool journal;            /* events to the journal, else stderr */
 	struct sov_reader *r;
 	struct sov_sample *s;
 	uint64_t last_number;
@@ -88,12 +114,14 @@ struct ctx {
 	struct sov_writer *w;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -222,7 +250,47 @@ static int load_table(struct zone *z, const struct rt_conf_section *s, struct rt
 	if (fan_stepwise_init(&z->table, pts, n, hyst))
 		return rt_conf_errorf(err, s, "stepwise",
 				      "temperatures must rise and duties must not fall");
-	z->use_table = true;
+	z->mode = ZONE_TABLE;
+	return 0;
+}
+
+/*
+ * "rpm_loop = yes": the thermal PID's output is an RPM setpoint within
+ * [rpm_min, rpm_max]; each fan's inner PI (rpm_kp, rpm_ki, rpm_slew_per_s)
+ * drives its duty until its tachometer reads it.  Sets *@scale to convert
+ * the duty-unit defaults of the thermal gains into RPM (rpm_max / 1000).
+ */
+static int load_rpm_loop(struct ctx *c, struct zone *z, const struct rt_conf_section *s,
+			 double *scale, struct rt_err *err)
+{
+	long long lo, hi;
+	bool on;
+	int rc;
+
+	*scale = 1;
+	if ((rc = rt_conf_bool(s, "rpm_loop", false, &on, err)) || !on)
+		return rc;
+	if ((rc = rt_conf_int(s, "rpm_max", 0, 100000, 0, &hi, err)))
+		return rc;
+	if (hi < 100)
+		return rt_conf_errorf(err, s, "rpm_max",
+				      "rpm_loop needs the fans' top speed in RPM (100..100000)");
+	if ((rc = rt_conf_int(s, "rpm_min", 0, hi, 0, &lo, err)))
+		return rc;
+	z->rpm_min = (double)lo;
+	z->rpm_max = (double)hi;
+	/*
+	 * Defaults: a loop gain of about 0.5 on a fan whose speed is roughly
+	 * proportional to duty (rpm_max at 1000 per-mille), integral time ~1 s.
+	 */
+	if ((rc = conf_double(s, "rpm_kp", 0, 10, 500.0 / (double)hi, &z->rpm.kp, err)) ||
+	    (rc = conf_double(s, "rpm_ki", 0, 100, 500.0 / (double)hi, &z->rpm.ki, err)) ||
+	    (rc = conf_double(s, "rpm_slew_per_s", 0, 100000, 500, &z->rpm.slew_per_s, err)))
+		return rc;
+	z->rpm.duty_min = c->min_duty;
+	z->rpm.duty_max = 1000;
+	z->mode = ZONE_RPM;
+	*scale = (double)hi / 1000.0;
 	return 0;
 }
 
@@ -232,7 +300,7 @@ static int load_zone(struct ctx *c, const struct rt_conf_section *s, struct rt_e
 	struct fan_pid_params p;
 	char items[FAN_MAX_FANS][64];
 	long long sp;
-	double slew;
+	double slew, k;
 	int n, rc;
 
 	if (c->nzones == FAN_MAX_ZONES)
@@ -266,23 +334,42 @@ static int load_zone(struct ctx *c, const struct rt_conf_section *s, struct rt_e
 	if (rc)
 		return rc;
 	z->setpoint = sp;
-	/* Gains in per-mille of duty per °C (and per °C·s, per °C/s). */
-	if ((rc = conf_double(s, "kp", 0, 1000, 20, &p.kp, err)) ||
-	    (rc = conf_double(s, "ki", 0, 1000, 2, &p.ki, err)) ||
-	    (rc = conf_double(s, "kd", 0, 10000, 0, &p.kd, err)) ||
-	    (rc = conf_double(s, "d_tau_s", 0, 600, 2, &p.d_tau_s, err)) ||
-	    (rc = conf_double(s, "slew_per_s", 0, 100000, 200, &slew, err)))
+	rc = load_rpm_loop(c, z, s, &k, err);
+	if (rc)
 		return rc;
-	p.out_min = c->min_duty;
-	p.out_max = 1000;
+	/*
+	 * Gains in per-mille of duty per °C (and per °C·s, per °C/s); with
+	 * rpm_loop in RPM instead, the defaults and ranges scaled by k.
+	 */
+	if ((rc = conf_double(s, "kp", 0, 1000 * k, 20 * k, &p.kp, err)) ||
+	    (rc = conf_double(s, "ki", 0, 1000 * k, 2 * k, &p.ki, err)) ||
+	    (rc = conf_double(s, "kd", 0, 10000 * k, 0, &p.kd, err)) ||
+	    (rc = conf_double(s, "d_tau_s", 0, 600, 2, &p.d_tau_s, err)) ||
+	    (rc = conf_double(s, "slew_per_s", 0, 100000 * k, 200 * k, &slew, err)))
+		return rc;
+	p.out_min = z->mode == ZONE_RPM ? z->rpm_min : c->min_duty;
+	p.out_max = z->mode == ZONE_RPM ? z->rpm_max : 1000;
 	p.slew_per_s = slew;
-	if (fan_pid_init(&z->pid, &p, c->safe_duty))
+	if (fan_pid_init(&z->pid, &p, p.out_max))
 		return rt_conf_errorf(err, s, NULL, "inconsistent PID parameters");
+	if (z->mode == ZONE_RPM && rt_conf_get(s, "stepwise"))
+		return rt_conf_errorf(err, s, "stepwise", "a zone has a table or rpm_loop, not both");
 	rc = load_table(z, s, err);
 	if (rc)
 		return rc;
+	for (int i = 0; z->mode == ZONE_RPM && i < z->nfans; i++) {
+		struct fan *f = &c->fans[z->fans[i]];
+
+		if (f->rpm_cfg)
+			continue;   /* in two RPM zones: the first one's tuning */
+		f->rpmp = z->rpm;
+		f->rpm_cfg = true;
+		if (fan_rpm_init(&f->rpm_pi, &f->rpmp, c->safe_duty))
+			return rt_conf_errorf(err, s, "rpm_kp", "inconsistent inner loop parameters");
+	}
 	fan_fs_init(&z->fs, (uint32_t)c->good_samples);
 	z->out = c->safe_duty;
+	z->duty_now = c->safe_duty;
 	c->nzones++;
 	return 0;
 }
@@ -296,6 +383,7 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	};
 	struct rt_config cfg = { 0 };
 	const struct rt_conf_section *s;
+	char logv[16];
 	long long v;
 	int rc;
 
@@ -303,6 +391,18 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	if (rc)
 		return rc;
 	s = rt_config_section(&cfg, "fan", NULL);
+	if ((rc = conf_str(s, "log", "auto", logv, sizeof(logv), err)))
+		goto out;
+	if (!strcmp(logv, "auto")) {
+		c->log = FAN_LOG_AUTO;
+	} else if (!strcmp(logv, "journal")) {
+		c->log = FAN_LOG_JOURNAL;
+	} else if (!strcmp(logv, "stderr")) {
+		c->log = FAN_LOG_STDERR;
+	} else {
+		rc = rt_conf_errorf(err, s, "log", "'%s' is not auto, journal or stderr", logv);
+		goto out;
+	}
 	if ((rc = conf_str(s, "segment", SOV_SHM_DEFAULT_NAME, c->segment, sizeof(c->segment), err)) ||
 	    (rc = conf_str(s, "state_segment", "/sovereign-fan", c->state_segment,
 			   sizeof(c->state_segment), err)) ||
@@ -470,13 +570,53 @@ static uint32_t zone_conditions(struct ctx *c, struct zone *z)
 	}
 	for (int i = 0; i < z->nfans; i++) {
 		struct fan *f = &c->fans[z->fans[i]];
-		int64_t rpm;
 
-		if (f->rpm_idx >= 0 && sov_sample_get(c->s, (uint32_t)f->rpm_idx, &rpm, NULL) == 0 &&
-		    rpm == 0 && f->duty > c->min_duty)
+		if (f->rpm == 0 && f->duty > c->min_duty)
 			active |= 1u << FAN_FS_STALL;
+		/* The inner loop needs the fan's tachometer. */
+		if (z->mode == ZONE_RPM && f->rpm < 0)
+			active |= 1u << FAN_FS_SENSOR;
 	}
 	return active;
+}
+
+/* Every fan's tachometer in this period's sample (-1: none, unreadable, or no sample). */
+static void read_fans(struct ctx *c, bool have_sample)
+{
+	for (int i = 0; i < c->nfans; i++) {
+		struct fan *f = &c->fans[i];
+		int64_t v;
+
+		f->rpm = -1;
+		if (have_sample && f->rpm_idx >= 0 &&
+		    sov_sample_get(c->s, (uint32_t)f->rpm_idx, &v, NULL) == 0 && v >= 0)
+			f->rpm = v;
+	}
+}
+
+static const char *mode_name(enum zone_mode m)
+{
+	return m == ZONE_TABLE ? "stepwise" : m == ZONE_RPM ? "rpm" : "pid";
+}
+
+/*
+ * Bumpless (re)start of @z's controller from what its fans do now: on
+ * leaving failsafe and on a mode change by reload.  A PID restarts from
+ * the duty the fans have, the RPM PID from the fastest fan's speed; both
+ * then slew down from the failsafe level instead of dropping.
+ */
+static void bumpless_start(struct ctx *c, struct zone *z)
+{
+	if (z->mode == ZONE_RPM) {
+		double rpm = -1;
+
+		for (int i = 0; i < z->nfans; i++)
+			if (c->fans[z->fans[i]].rpm > rpm)
+				rpm = (double)c->fans[z->fans[i]].rpm;
+		fan_pid_reset(&z->pid, rpm >= 0 ? rpm : z->rpm_max);
+	} else {
+		fan_pid_reset(&z->pid, z->duty_now);
+	}
 }
 
 static void describe(uint32_t active, char *buf, size_t len)
@@ -494,11 +634,15 @@ static void describe(uint32_t active, char *buf, size_t len)
 
 static int create_state(struct ctx *c, int64_t period_ns)
 {
-	static const char *const what[FAN_STATE_PER_ZONE] = { "input", "setpoint", "duty", "failsafe" };
+	/* rpm-target: the RPM setpoint of an rpm_loop zone, invalid otherwise. */
+	static const char *const what[FAN_STATE_PER_ZONE] = { "input", "setpoint", "duty", "failsafe",
+								"rpm-target" };
 	static const uint16_t kind[FAN_STATE_PER_ZONE] = { SOV_KIND_TEMP, SOV_KIND_TEMP,
-							   SOV_KIND_FAN_DUTY, SOV_KIND_GAUGE };
+							   SOV_KIND_FAN_DUTY, SOV_KIND_GAUGE,
+							   SOV_KIND_FAN_RPM };
 	static const uint16_t unit[FAN_STATE_PER_ZONE] = { SOV_UNIT_MILLICELSIUS, SOV_UNIT_MILLICELSIUS,
-							   SOV_UNIT_PERMILLE, SOV_UNIT_NONE };
+							   SOV_UNIT_PERMILLE, SOV_UNIT_NONE,
+							   SOV_UNIT_RPM };
 	struct sov_sensor t[FAN_MAX_ZONES * FAN_STATE_PER_ZONE];
 	struct sov_writer_opts o = {
 		.name = c->state_segment, .writer_name = "sovereign-fan",
@@ -542,26 +686,72 @@ static void publish_state(struct ctx *c, int64_t now)
 		else
 			sov_writer_set_invalid(c->w, b);
 		sov_writer_set(c->w, b + 1, z->setpoint, (uint64_t)now);
-		sov_writer_set(c->w, b + 2, z->out, (uint64_t)now);
+		sov_writer_set(c->w, b + 2, z->duty_now, (uint64_t)now);
 		sov_writer_set(c->w, b + 3, z->fs.in, (uint64_t)now);
+		if (z->mode == ZONE_RPM && !z->fs.in)
+			sov_writer_set(c->w, b + 4, llround(z->rpm_sp), (uint64_t)now);
+		else
+			sov_writer_set_invalid(c->w, b + 4);
 	}
 	sov_writer_publish(c->w);
 }
 
 /* ---- the fans ---- */
 
-static void drive_fans(struct ctx *c)
+/*
+ * The inner loop of fan @f toward @sp RPM; @direct is what the zones ask
+ * for directly (the floor, another zone's duty).  The larger one wins; when
+ * @direct wins, the loop tracks it so that it takes over from there.
+ */
+static int rpm_loop(struct fan *f, double sp, int direct, double dt_s)
+{
+	int duty;
+
+	if (f->rpm < 0)   /* no tachometer: the zone fails safe; hold meanwhile */
+		return f->duty > direct ? f->duty : direct;
+	if (!f->rpm_on)   /* engaging (start, after failsafe): from the duty it has */
+		fan_pid_reset(&f->rpm_pi, f->duty);
+	f->rpm_on = true;
+	duty = (int)lround(fan_rpm_step(&f->rpm_pi, sp, (double)f->rpm, dt_s));
+	if (direct > duty) {
+		fan_pid_reset(&f->rpm_pi, direct);
+		duty = direct;
+	}
+	return duty;
+}
+
+static void drive_fans(struct ctx *c, double dt_s)
 {
 	for (int i = 0; i < c->nfans; i++) {
 		struct fan *f = &c->fans[i];
 		int duty = c->min_duty, rc;
 		long en = -1, pwm = -1;
+		double sp = 0;
+		bool rpm_fs = false;
 
-		/* A fan shared by zones gets the most any of them asks for. */
-		for (int zi = 0; zi < c->nzones; zi++)
-			for (int k = 0; k < c->zones[zi].nfans; k++)
-				if (c->zones[zi].fans[k] == i && c->zones[zi].out > duty)
-					duty = c->zones[zi].out;
+		/*
+		 * A fan shared by zones gets the most any of them asks for, and
+		 * follows the highest RPM setpoint -- unless a zone of its inner
+		 * loop fails safe: then that zone's level overrides both loops.
+		 */
+		for (int zi = 0; zi < c->nzones; zi++) {
+			const struct zone *z = &c->zones[zi];
+
+			for (int k = 0; k < z->nfans; k++) {
+				if (z->fans[k] != i)
+					continue;
+				if (z->out > duty)
+					duty = z->out;
+				if (z->mode == ZONE_RPM && z->fs.in)
+					rpm_fs = true;
+				else if (z->mode == ZONE_RPM && z->rpm_sp > sp)
+					sp = z->rpm_sp;
+			}
+		}
+		if (f->rpm_cfg && sp > 0 && !rpm_fs)
+			duty = rpm_loop(f, sp, duty, dt_s);
+		else
+			f->rpm_on = false;
 		if (duty < c->min_duty)
 			duty = c->min_duty;
 		if (duty > 1000)
@@ -572,12 +762,17 @@ static void drive_fans(struct ctx *c)
 		 */
 		rc = fan_pwm_check(&f->pwm, &en, &pwm);
 		if (rc == 1 && !f->tampered) {
-			char text[SOV_EVENT_TEXT_LEN];
+			char text[SOV_EVENT_TEXT_LEN], name[80];
 
 			snprintf(text, sizeof(text), "pwm%d: enable %ld pwm %ld by another writer; re-asserting",
 				 f->channel, en, pwm);
-			say("%s %s", f->pwm.chip, text);
-			sov_writer_note(c->w, SOV_EV_DEGRADED, SOV_SEV_WARNING, en, text);
+			snprintf(name, sizeof(name), "%s pwm%d", f->pwm.chip, f->channel);
+			fan_event_emit(c->w, c->journal,
+				       &(struct fan_event){ .type = SOV_EV_DEGRADED,
+							    .severity = SOV_SEV_WARNING, .value = en,
+							    .reason = "foreign_write", .fan = name,
+							    .text = text },
+				       "%s %s", f->pwm.chip, text);
 		}
 		if (rc >= 0)
 			f->tampered = rc == 1;
@@ -601,42 +796,66 @@ static void restore_fans(struct ctx *c, int n)
 
 /* ---- the loop ---- */
 
+/* One zone's failsafe transition @e as an event with its reason. */
+static void zone_event(struct ctx *c, struct zone *z, enum fan_fs_edge e)
+{
+	char why[64], text[SOV_EVENT_TEXT_LEN];
+
+	if (e == FAN_FS_ENTER) {
+		int level = fan_fs_level(z->fs.active, c->levels);
+
+		describe(z->fs.active, why, sizeof(why));
+		snprintf(text, sizeof(text), "%s zone=%s", why, z->name);
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_FAILSAFE_ENTER,
+						    .severity = SOV_SEV_CRIT, .value = level,
+						    .zone = z->name, .reason = why,
+						    .mode = "failsafe", .text = text },
+			       "zone %s: failsafe (%s): duty %d.%d %%", z->name, why, level / 10,
+			       level % 10);
+	} else if (e == FAN_FS_EXIT) {
+		snprintf(text, sizeof(text), "zone=%s %lld good samples", z->name, c->good_samples);
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_FAILSAFE_EXIT,
+						    .severity = SOV_SEV_NOTICE, .value = z->out,
+						    .zone = z->name, .reason = "good_samples",
+						    .mode = mode_name(z->mode), .text = text },
+			       "zone %s: failsafe over after %lld good samples, back to %s control",
+			       z->name, c->good_samples, mode_name(z->mode));
+	}
+}
+
 static void control(struct ctx *c, int64_t now, double dt_s)
 {
 	bool new_sample;
 	uint32_t global = read_segment(c, &new_sample);
 
+	read_fans(c, !global);
 	for (int zi = 0; zi < c->nzones; zi++) {
 		struct zone *z = &c->zones[zi];
 		uint32_t active = global ? global : zone_conditions(c, z);
 		enum fan_fs_edge e;
-		char why[96];
 
 		if (global)
 			z->input_ok = false;
 		e = fan_fs_update(&z->fs, active, new_sample);
-		if (e == FAN_FS_ENTER) {
-			int level = fan_fs_level(z->fs.active, c->levels);
-
-			describe(z->fs.active, why, sizeof(why));
-			say("zone %s: failsafe (%s): duty %d.%d %%", z->name, why, level / 10, level % 10);
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), " zone=%s", z->name);
-			sov_writer_note(c->w, SOV_EV_FAILSAFE_ENTER, SOV_SEV_CRIT, level, why);
-		} else if (e == FAN_FS_EXIT) {
-			say("zone %s: failsafe over after %lld good samples", z->name, c->good_samples);
-			snprintf(why, sizeof(why), "zone=%s %lld good samples", z->name, c->good_samples);
-			sov_writer_note(c->w, SOV_EV_FAILSAFE_EXIT, SOV_SEV_NOTICE, z->out, why);
-			/* Bumpless: start from the failsafe duty and slew down. */
-			fan_pid_reset(&z->pid, z->out);
-		}
+		zone_event(c, z, e);
+		/* Bumpless: start from the failsafe duty (or speed) and slew down. */
+		if (e == FAN_FS_EXIT)
+			bumpless_start(c, z);
+		z->rpm_sp = 0;
 		if (z->fs.in) {
 			int level = fan_fs_level(z->fs.active, c->levels);
 
 			/* Counting good samples: hold the failsafe duty. */
 			if (level >= 0)
 				z->out = level;
-		} else if (z->use_table) {
+		} else if (z->mode == ZONE_TABLE) {
 			z->out = fan_stepwise_eval(&z->table, z->input);
+		} else if (z->mode == ZONE_RPM) {
+			/* The thermal PID's output is the fans' speed; the floor stays direct. */
+			z->rpm_sp = fan_pid_step(&z->pid, z->setpoint / 1000.0, z->input / 1000.0, dt_s);
+			z->out = c->min_duty;
 		} else {
 			z->out = (int)lround(fan_pid_step(&z->pid, z->setpoint / 1000.0,
 							  z->input / 1000.0, dt_s));
@@ -644,8 +863,163 @@ static void control(struct ctx *c, int64_t now, double dt_s)
 		if (z->out < c->min_duty)
 			z->out = c->min_duty;
 	}
-	drive_fans(c);
+	drive_fans(c, dt_s);
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+
+		z->duty_now = z->out;
+		for (int k = 0; z->mode == ZONE_RPM && k < z->nfans; k++)
+			if (c->fans[z->fans[k]].duty > z->duty_now)
+				z->duty_now = c->fans[z->fans[k]].duty;
+	}
 	publish_state(c, now);
+}
+
+/* ---- SIGHUP: reload ---- */
+
+/* The configuration @path, with the command line's overrides, into the zeroed @n. */
+static int load_with_cli(struct ctx *n, const struct ctx *c, struct rt_err *err)
+{
+	int rc;
+
+	snprintf(n->root, sizeof(n->root), "%s", c->root_cli);
+	rc = load_config(n, c->conf_path, err);
+	if (rc)
+		return rc;
+	if (c->segment_cli[0])
+		snprintf(n->segment, sizeof(n->segment), "%s", c->segment_cli);
+	if (c->state_cli[0])
+		snprintf(n->state_segment, sizeof(n->state_segment), "%s", c->state_cli);
+	return 0;
+}
+
+/*
+ * Is @n's zone/fan set the running one's?  Return NULL, or what differs
+ * (written into @buf).  Zones and fans are compared in order: the same
+ * zone names with the same fans, the same fans (chip, channel), the same
+ * segments and root.  Sensors, setpoints, gains, modes, levels, limits
+ * may differ.
+ */
+static const char *set_changed(const struct ctx *c, const struct ctx *n, char *buf, size_t len)
+{
+	if (strcmp(c->segment, n->segment) || strcmp(c->state_segment, n->state_segment) ||
+	    strcmp(c->root, n->root))
+		return "segment, state_segment or root";
+	if (c->nzones != n->nzones || c->nfans != n->nfans)
+		return "the number of zones or fans";
+	for (int i = 0; i < c->nfans; i++) {
+		if (strcmp(c->fans[i].spec, n->fans[i].spec) || c->fans[i].channel != n->fans[i].channel) {
+			snprintf(buf, len, "fan %s:pwm%d", c->fans[i].spec, c->fans[i].channel);
+			return buf;
+		}
+	}
+	for (int zi = 0; zi < c->nzones; zi++) {
+		const struct zone *a = &c->zones[zi], *b = &n->zones[zi];
+
+		if (strcmp(a->name, b->name) || a->nfans != b->nfans ||
+		    memcmp(a->fans, b->fans, sizeof(a->fans[0]) * (size_t)a->nfans)) {
+			snprintf(buf, len, "zone %s", a->name);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Take over @n's settings in place.  Controller state stays: failsafe
+ * state and good-sample counts, the integrals (retuned, clamped into the
+ * new limits), the table's step and the inner loops -- a zone whose mode
+ * changed restarts bumplessly from what its fans do now.
+ */
+static void apply_config(struct ctx *c, const struct ctx *n)
+{
+	c->period_ms = n->period_ms;
+	c->min_duty = n->min_duty;
+	c->safe_duty = n->safe_duty;
+	c->stale_periods = n->stale_periods;
+	c->good_samples = n->good_samples;
+	memcpy(c->levels, n->levels, sizeof(c->levels));
+	c->log = n->log;
+	c->journal = fan_log_use_journal(c->log);
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+		const struct zone *nz = &n->zones[zi];
+
+		memcpy(z->sens, nz->sens, sizeof(z->sens));
+		z->nsens = nz->nsens;
+		z->setpoint = nz->setpoint;
+		z->fs.need_good = nz->fs.need_good;
+		z->rpm_min = nz->rpm_min;
+		z->rpm_max = nz->rpm_max;
+		z->rpm = nz->rpm;
+		if (nz->mode == ZONE_TABLE) {
+			int level = z->mode == ZONE_TABLE ? z->table.level : -1;
+
+			z->table = nz->table;
+			if (level < z->table.n)
+				z->table.level = level;
+		}
+		if (nz->mode == z->mode) {
+			fan_pid_retune(&z->pid, &nz->pid.p);   /* validated by load_zone() */
+		} else {
+			z->pid = nz->pid;
+			z->mode = nz->mode;
+			if (!z->fs.in)
+				bumpless_start(c, z);
+		}
+	}
+	for (int i = 0; i < c->nfans; i++) {
+		struct fan *f = &c->fans[i];
+		const struct fan *nf = &n->fans[i];
+
+		if (nf->rpm_cfg && f->rpm_cfg)
+			fan_rpm_retune(&f->rpm_pi, &nf->rpmp);
+		else if (nf->rpm_cfg)
+			fan_rpm_init(&f->rpm_pi, &nf->rpmp, f->duty);
+		f->rpm_cfg = nf->rpm_cfg;
+		f->rpmp = nf->rpmp;
+		if (!f->rpm_cfg)
+			f->rpm_on = false;
+	}
+	if (c->r)
+		resolve(c);   /* the sensors may have changed */
+}
+
+/*
+ * SIGHUP: re-read the configuration.  A bad file, or one that changes the
+ * zone/fan set, is refused and the running configuration kept; otherwise
+ * applied in place, bumplessly.  Either way an event says which.
+ */
+static void reload(struct ctx *c)
+{
+	static struct ctx n;   /* large: not on the stack */
+	struct rt_err err = { "" };
+	char buf[96];
+	const char *diff;
+
+	memset(&n, 0, sizeof(n));
+	if (load_with_cli(&n, c, &err)) {
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_CONFIG, .severity = SOV_SEV_ERR,
+						    .reason = "invalid", .text = "reload refused: invalid" },
+			       "reload refused, running configuration kept: %s", err.msg);
+		return;
+	}
+	diff = set_changed(c, &n, buf, sizeof(buf));
+	if (diff) {
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_CONFIG, .severity = SOV_SEV_ERR,
+						    .reason = "set_changed",
+						    .text = "reload refused: zone/fan set changed" },
+			       "reload refused, running configuration kept: %s changed; restart the "
+			       "service to change the zone/fan set", diff);
+		return;
+	}
+	apply_config(c, &n);
+	fan_event_emit(c->w, c->journal,
+		       &(struct fan_event){ .type = SOV_EV_CONFIG, .severity = SOV_SEV_NOTICE,
+					    .reason = "reload", .text = "configuration reloaded" },
+		       "configuration reloaded from %s", c->conf_path);
 }
 
 static void ts_add(struct timespec *t, int64_t ns)
@@ -670,15 +1044,21 @@ static void run(struct ctx *c, int64_t period_ns)
 		int64_t now = mono_ns();
 		int rc;
 
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(c);
+		}
 		control(c, now, (double)(now - prev) / NS_PER_S);
 		prev = now;
-		if (c->period_ms == 0 && c->r)
+		if (c->period_ms)
+			period_ns = c->period_ms * 1000000;
+		else if (c->r)
 			period_ns = c->sampler_period_ns;
 		ts_add(&next, period_ns);
 		/* Overslept (stopped, swapped): skip the missed deadlines, do not burst. */
 		while (ts_ns(&next) <= mono_ns())
 			ts_add(&next, period_ns);
-		/* clock_nanosleep returns its error; EINTR is the stop signal. */
+		/* clock_nanosleep returns its error; EINTR is a stop or reload signal. */
 		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 		if (rc && rc != EINTR)
 			say("clock_nanosleep: %s", strerror(rc));
@@ -688,7 +1068,8 @@ static void run(struct ctx *c, int64_t period_ns)
 static void usage(FILE *f)
 {
 	fputs("Usage: sovereign-fan -c CONF [--root DIR] [--segment NAME] [--state-segment NAME]\n"
-	      "Drive the fans from the sampler's segment; fail safe to full speed.\n", f);
+	      "Drive the fans from the sampler's segment; fail safe to full speed.\n"
+	      "SIGHUP re-reads CONF (see readers/fan/README.md).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -711,7 +1092,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
-		case 'r': snprintf(c.root, sizeof(c.root), "%s", optarg); break;
+		case 'r': snprintf(c.root_cli, sizeof(c.root_cli), "%s", optarg); break;
 		case 's': seg = optarg; break;
 		case 'S': state = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -722,19 +1103,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(&c, conf, &err)) {
+	snprintf(c.conf_path, sizeof(c.conf_path), "%s", conf);
+	snprintf(c.segment_cli, sizeof(c.segment_cli), "%s", seg ? seg : "");
+	snprintf(c.state_cli, sizeof(c.state_cli), "%s", state ? state : "");
+	if (load_with_cli(&c, &c, &err)) {
 		say("%s", err.msg);
 		return 1;
 	}
-	if (seg)
-		snprintf(c.segment, sizeof(c.segment), "%s", seg);
-	if (state)
-		snprintf(c.state_segment, sizeof(c.state_segment), "%s", state);
+	c.journal = fan_log_use_journal(c.log);
 
 	/* No SA_RESTART: the signal must cut the sleep short. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	/* The period: configured, else the sampler's, else 1 s. */
 	if (sov_reader_open(c.segment, NULL, &c.r) == 0) {
@@ -771,10 +1153,17 @@ int main(int argc, char **argv)
 	if (c.r)
 		resolve(&c);   /* after the fans: the tachometers need the chips' names */
 	for (int zi = 0; zi < c.nzones; zi++) {
-		char why[96];
+		char why[SOV_EVENT_TEXT_LEN];
 
 		snprintf(why, sizeof(why), "start zone=%s", c.zones[zi].name);
-		sov_writer_note(c.w, SOV_EV_FAILSAFE_ENTER, SOV_SEV_NOTICE, c.safe_duty, why);
+		fan_event_emit(c.w, c.journal,
+			       &(struct fan_event){ .type = SOV_EV_FAILSAFE_ENTER,
+						    .severity = SOV_SEV_NOTICE, .value = c.safe_duty,
+						    .zone = c.zones[zi].name, .reason = "start",
+						    .mode = "failsafe", .text = why },
+			       "zone %s: failsafe (start) at duty %d.%d %% until good readings, then %s",
+			       c.zones[zi].name, c.safe_duty / 10, c.safe_duty % 10,
+			       mode_name(c.zones[zi].mode));
 	}
 	say("%d zone(s), %d fan(s), every %lld ms, from %s; state in %s", c.nzones, c.nfans,
 	    (long long)(period_ns / 1000000), c.segment, c.state_segment);
@@ -784,7 +1173,10 @@ int main(int argc, char **argv)
 	/* Stopping: the safe duty, then the chip's own settings back. */
 	for (int i = 0; i < c.nfans; i++)
 		fan_pwm_write(&c.fans[i].pwm, fan_pwm_duty_to_raw(c.safe_duty), true);
-	say("stopping: restoring the fans' original settings");
+	fan_event_emit(NULL, c.journal,
+		       &(struct fan_event){ .type = SOV_EV_WRITER_STOP, .severity = SOV_SEV_NOTICE,
+					    .value = c.safe_duty, .reason = "stop" },
+		       "stopping: restoring the fans' original settings");
 	rc = 0;
 err_restore:
 	restore_fans(&c, opened);

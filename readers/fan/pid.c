@@ -4,6 +4,7 @@
  * that tests can drive it against a plant model with no clock and no I/O.
  */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "pid.h"
 
@@ -12,13 +13,28 @@ static double clamp(double v, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+static bool params_ok(const struct fan_pid_params *p)
+{
+	return p->kp >= 0 && p->ki >= 0 && p->kd >= 0 && p->d_tau_s >= 0 && p->slew_per_s >= 0 &&
+	       p->out_min <= p->out_max;
+}
+
 int fan_pid_init(struct fan_pid *pid, const struct fan_pid_params *p, double out0)
 {
-	if (p->kp < 0 || p->ki < 0 || p->kd < 0 || p->d_tau_s < 0 || p->slew_per_s < 0 ||
-	    !(p->out_min <= p->out_max))
+	if (!params_ok(p))
 		return -EINVAL;
 	pid->p = *p;
 	fan_pid_reset(pid, out0);
+	return 0;
+}
+
+int fan_pid_retune(struct fan_pid *pid, const struct fan_pid_params *p)
+{
+	if (!params_ok(p))
+		return -EINVAL;
+	pid->p = *p;
+	pid->out = clamp(pid->out, p->out_min, p->out_max);
+	pid->integ = clamp(pid->integ, p->out_min, p->out_max);
 	return 0;
 }
 

@@ -48,6 +48,15 @@ int fan_pid_init(struct fan_pid *pid, const struct fan_pid_params *p, double out
 void fan_pid_reset(struct fan_pid *pid, double out0);
 
 /*
+ * fan_pid_retune() - new tuning @p for a running controller (a reload):
+ * the integral, the derivative history and the last output are kept
+ * (bumpless: no jump from the retune itself), only clamped into the new
+ * output limits.  Context: any.
+ * Return: 0, or -EINVAL (as fan_pid_init()) and @pid unchanged.
+ */
+int fan_pid_retune(struct fan_pid *pid, const struct fan_pid_params *p);
+
+/*
  * fan_pid_step() - one control step of @dt_s seconds.
  *
  * Proportional on error, integral on error with conditional integration

@@ -64,6 +64,9 @@ static void teardown(void)
 
 TestSuite(fan_sim, .init = setup, .fini = teardown, .timeout = 45);
 TestSuite(fan_settle, .init = setup, .fini = teardown, .timeout = 55);
+TestSuite(fan_rpm, .init = setup, .fini = teardown, .timeout = 55);
+TestSuite(fan_reload, .init = setup, .fini = teardown, .timeout = 55);
+TestSuite(fan_journal, .init = setup, .fini = teardown, .timeout = 55);
 
 static pid_t spawn(char *const argv[], const char *out)
 {
@@ -181,24 +184,41 @@ static void start_sampler(const char *extra)
 	sampler_pid = spawn(argv, log);
 }
 
-/* The actuator on every fan of the tree, PID tuned for --speed 20 (tau ~1.7 s real). */
-static void start_fan_with(const char *extra)
+/*
+ * The actuator's configuration: every fan of the tree in zone cpu, PID
+ * tuned for --speed 20 (tau ~1.7 s real); @fan_extra ends [fan] (from
+ * line 9), @extra follows the zone's 7 lines (from line 16 on when
+ * @fan_extra is empty).  A key given again in an extra overrides (the last
+ * one counts).
+ */
+static void write_fan_conf(const char *fan_extra, const char *extra)
 {
-	char log[160];
-	char *argv[] = { SOV_FAN_BIN, "-c", fconf, NULL };
 	FILE *f = fopen(fconf, "w");
 
 	cr_assert_not_null(f);
 	fprintf(f,
 		"[fan]\nsegment = %s\nstate_segment = %s\nroot = %s\nperiod_ms = 100\n"
-		"min_duty = 200\ngood_samples = 3\nstale_periods = 3\n"
+		"min_duty = 200\ngood_samples = 3\nstale_periods = 3\n%s"
 		"[zone cpu]\nsensors = k10temp:Tctl\n"
 		"fans = nct6779:pwm1, nct6779:pwm2, nct6779:pwm3, nct6779:pwm4, nct6779:pwm5\n"
 		"setpoint = 80000\nkp = 20\nki = 10\nslew_per_s = 500\n%s",
-		seg, state, tree, extra);
+		seg, state, tree, fan_extra, extra);
 	fclose(f);
+}
+
+static void start_fan_bin(const char *bin, const char *fan_extra, const char *extra)
+{
+	char log[160];
+	char *argv[] = { (char *)bin, "-c", fconf, NULL };
+
+	write_fan_conf(fan_extra, extra);
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	fan_pid = spawn(argv, log);
+}
+
+static void start_fan_with(const char *extra)
+{
+	start_fan_bin(SOV_FAN_BIN, "", extra);
 }
 
 static void start_fan(void)
@@ -655,5 +675,307 @@ Test(fan_sim, stepwise_zone_and_shared_fan)
 	cr_assert_eq(read_attr("pwm2"), 51, "CPU zone only: its floor");
 	in = value(st, "dimm-input");
 	cr_assert(in > 20000 && in < 80000, "hottest DIMM %lld m°C", (long long)in);
+	sov_reader_close(st);
+}
+
+/* ---- the inner fan-speed loop ---- */
+
+/* RPM of nct6779's fan@n in the sampler's segment (INT64_MIN: none). */
+static int64_t fan_rpm(struct sov_reader *r, int n)
+{
+	struct sov_sample *s = sov_sample_alloc(r);
+	struct sov_sensor d;
+	char key[16];
+	int64_t v = INT64_MIN;
+
+	cr_assert_not_null(s);
+	snprintf(key, sizeof(key), "fan%d", n);
+	for (uint32_t i = 0; i < sov_reader_nsensors(r); i++) {
+		if (sov_reader_sensor(r, i, &d) || strncmp(d.chip, "nct6779", 7) || strcmp(d.name, key))
+			continue;
+		if (sov_reader_latest(r, s) || sov_sample_get(s, i, &v, NULL))
+			v = INT64_MIN;
+		break;
+	}
+	sov_sample_free(s);
+	return v;
+}
+
+/*
+ * For @ms: every fan's measured RPM against the published RPM setpoint.
+ * Return: the largest relative error seen, in per-mille; *@mean_pm gets
+ * the mean one.
+ */
+static int64_t rpm_tracking(struct sov_reader *r, struct sov_reader *st, int64_t want, long ms,
+			    double *mean_pm)
+{
+	int64_t t0 = now_ms(), worst = 0;
+	double sum = 0;
+	long n = 0;
+
+	while (now_ms() - t0 < ms) {
+		int64_t sp = value(st, "cpu-rpm-target");
+
+		cr_assert_eq(sp, want, "RPM setpoint %lld: %s", (long long)sp, file_text("fan.log"));
+		cr_assert_eq(value(st, "cpu-failsafe"), 0);
+		for (int k = 1; k <= 5; k++) {
+			int64_t rpm = fan_rpm(r, k), e;
+
+			cr_assert_neq(rpm, INT64_MIN, "fan%d", k);
+			e = llabs(rpm - want) * 1000 / want;
+			worst = e > worst ? e : worst;
+			sum += (double)e;
+			n++;
+		}
+		sleep_ms(50);
+	}
+	*mean_pm = sum / (double)n;
+	return worst;
+}
+
+/*
+ * rpm_loop: the thermal PID's output is an RPM setpoint (idle: it sits at
+ * rpm_min; the thermal gains are in RPM now, 12 x the duty ones), each
+ * fan's inner loop drives its duty until the simulated tachometer (speed
+ * from pwm, spin-up lag) reads it; a reload moves the setpoint and the
+ * fans follow.
+ */
+Test(fan_rpm, measured_rpm_follows_the_setpoint)
+{
+	static const char zone[] = "rpm_loop = yes\nrpm_min = 6000\nrpm_max = 12000\n"
+				   "kp = 240\nki = 120\nslew_per_s = 5000\n"
+				   "rpm_kp = 0.03\nrpm_ki = 0.15\n";
+	struct sov_reader *r, *st;
+	double mean;
+	int64_t worst, d;
+	char extra[256];
+
+	start_sim("idle", "20");
+	start_sampler("");
+	r = attach(seg);
+	/* A tracking test, not a failsafe one: tolerate a sampler late on a busy machine. */
+	start_fan_bin(SOV_FAN_BIN, "stale_periods = 10\n", zone);
+	st = attach(state);
+	wait_controlling(st);
+	/* From the start failsafe (12000 RPM) down to 6000: within 3 % after ~2.5 s. */
+	sleep_ms(3500);
+	worst = rpm_tracking(r, st, 6000, 1500, &mean);
+	d = value(st, "cpu-duty");
+	cr_log_info("6000 RPM: error mean %.1f, worst %lld per-mille; duty %lld", mean,
+		    (long long)worst, (long long)d);
+	cr_assert_leq(worst, 30, "measured RPM off the setpoint by %lld per-mille: %s",
+		      (long long)worst, file_text("fan.log"));
+	/* The sim's fan: RPM = 12000 * duty: 6000 RPM is ~50 % duty. */
+	cr_assert(d > 420 && d < 580, "duty %lld", (long long)d);
+	cr_assert_eq(read_attr("pwm1_enable"), 1);
+
+	snprintf(extra, sizeof(extra), "%srpm_min = 9000\n", zone);
+	write_fan_conf("stale_periods = 10\n", extra);
+	kill(fan_pid, SIGHUP);
+	sleep_ms(3000);
+	worst = rpm_tracking(r, st, 9000, 1000, &mean);
+	cr_log_info("9000 RPM after reload: error mean %.1f, worst %lld per-mille", mean,
+		    (long long)worst);
+	cr_assert_leq(worst, 30, "measured RPM off the setpoint by %lld per-mille: %s",
+		      (long long)worst, file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", file_text("fan.log"));
+	sov_reader_close(st);
+	sov_reader_close(r);
+}
+
+/* rpm_loop: a fan whose tachometer stops fails the zone safe; the inner loop does not hold it. */
+Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
+{
+	static const char zone[] = "rpm_loop = yes\nrpm_min = 6000\nrpm_max = 12000\n"
+				   "kp = 240\nki = 120\nslew_per_s = 5000\n"
+				   "rpm_kp = 0.03\nrpm_ki = 0.15\n";
+	struct sov_reader *st;
+	char p[256];
+	long ms;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	sov_reader_close(attach(seg));
+	start_fan_with(zone);
+	st = attach(state);
+	wait_controlling(st);
+	sleep_ms(2500);
+	cr_assert_lt(read_attr("pwm3"), 200, "following 6000 RPM: %s", file_text("fan.log"));
+	kill(sim_pid, SIGSTOP);
+	snprintf(p, sizeof(p), "%s/fan3_input", nct);
+	put(p, "0\n");
+	ms = wait_full_speed(1500);
+	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", file_text("fan.log"));
+	sleep_ms(300);
+	cr_assert_eq(read_attr("pwm3"), 255, "failsafe holds over the inner loop");
+	cr_assert_eq(value(st, "cpu-rpm-target"), INT64_MIN, "no RPM setpoint while failing safe");
+	kill(sim_pid, SIGCONT);
+	sov_reader_close(st);
+}
+
+/* ---- SIGHUP ---- */
+
+static bool log_has(const char *needle)
+{
+	return strstr(file_text("fan.log"), needle) != NULL;
+}
+
+static void wait_log(const char *needle, long limit_ms)
+{
+	int64_t t0 = now_ms();
+
+	while (!log_has(needle) && now_ms() - t0 < limit_ms)
+		sleep_ms(10);
+	cr_assert(log_has(needle), "no '%s' in: %s", needle, file_text("fan.log"));
+}
+
+static void assert_running(void)
+{
+	cr_assert_eq(waitpid(fan_pid, NULL, WNOHANG), 0, "exited: %s", file_text("fan.log"));
+}
+
+/*
+ * A reload moves the setpoint in place (no failsafe, Tctl follows); a bad
+ * file is refused naming file:line, a changed zone set is refused, and the
+ * running configuration stays in force through both.
+ */
+Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
+{
+	struct sov_reader *r, *st;
+	int64_t t_before, t_after, t0, dmax = 0;
+	int status;
+
+	start_sim("idle", "20");
+	start_sampler("");
+	r = attach(seg);
+	start_fan();
+	st = attach(state);
+	wait_controlling(st);
+	sleep_ms(1500);
+	cr_assert_eq(value(st, "cpu-setpoint"), 80000);
+	cr_assert_eq(value(st, "cpu-duty"), 200, "idle, 80 °C setpoint: at the floor");
+	t_before = value(r, "Tctl");
+
+	/* Idle Tctl (~40 °C) is far above a 30 °C setpoint: the fans go up, Tctl down. */
+	write_fan_conf("", "setpoint = 30000\n");
+	kill(fan_pid, SIGHUP);
+	t0 = now_ms();
+	while (now_ms() - t0 < 4000) {
+		int64_t d = value(st, "cpu-duty");
+
+		cr_assert_eq(value(st, "cpu-failsafe"), 0, "a reload does not leave control");
+		dmax = d > dmax ? d : dmax;
+		sleep_ms(20);
+	}
+	t_after = value(r, "Tctl");
+	cr_log_info("reload 80 -> 30 °C: Tctl %lld -> %lld m°C in 4 s, duty up to %lld",
+		    (long long)t_before, (long long)t_after, (long long)dmax);
+	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "%s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", file_text("fan.log"));
+	cr_assert_geq(dmax, 900, "the PID acts on the new setpoint");
+	cr_assert_lt(t_after, t_before - 1000, "Tctl moves toward the new setpoint");
+
+	/* A bad value on line 16: refused with file:line, the 30 °C setpoint kept. */
+	write_fan_conf("", "d_tau_s = fast\nsetpoint = 90000\n");
+	kill(fan_pid, SIGHUP);
+	wait_log("reload refused", 1000);
+	cr_assert(log_has("fan.conf:16") && log_has("d_tau_s"), "%s", file_text("fan.log"));
+	sleep_ms(300);
+	assert_running();
+	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
+	cr_assert(has_event(st, SOV_EV_CONFIG, "refused"));
+
+	/* A new zone: the zone/fan set may not change by reload. */
+	write_fan_conf("", "setpoint = 90000\n[zone dimm]\nsensors = jc42:temp1\nfans = nct6779:pwm1\n"
+		       "stepwise = 0:900\n");
+	kill(fan_pid, SIGHUP);
+	wait_log("zone/fan set", 1000);
+	sleep_ms(300);
+	assert_running();
+	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
+	cr_assert_eq(value(st, "cpu-failsafe"), 0);
+
+	kill(fan_pid, SIGTERM);
+	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
+	fan_pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", file_text("fan.log"));
+	sov_reader_close(st);
+	sov_reader_close(r);
+}
+
+/* ---- journald ---- */
+
+/* The captured journal entry (fields, "\n"-separated) with field @a and field @b, or NULL. */
+static const char *journal_entry(const char *a, const char *b)
+{
+	static char entry[4096];
+	const char *text = file_text("journal.txt");
+
+	for (const char *p = text; *p;) {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+
+		snprintf(entry, sizeof(entry), "\n%.*s", (int)n, p);
+		if (strstr(entry, a) && strstr(entry, b))
+			return entry;
+		p += n + (end ? 1 : 0);
+	}
+	return NULL;
+}
+
+/*
+ * log = journal: every transition goes to sd_journal_send() with its
+ * structured fields (captured by journal_capture.c in sovereign-fan-journal,
+ * the real fan.c): the start failsafe, its end, the failsafe on the
+ * sampler's death with its reason, a reload.
+ */
+Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
+{
+	char path[160];
+	struct sov_reader *st;
+	const char *e;
+	int64_t t0;
+
+	snprintf(path, sizeof(path), "%s/journal.txt", dir);
+	cr_assert_eq(setenv("SOV_FAN_JOURNAL", path, 1), 0);
+	start_sim("idle", "20");
+	start_sampler("");
+	sov_reader_close(attach(seg));
+	start_fan_bin(SOV_FAN_JOURNAL_BIN, "log = journal\n", "");
+	st = attach(state);
+	wait_controlling(st);
+	kill(sampler_pid, SIGKILL);
+	waitpid(sampler_pid, NULL, 0);
+	sampler_pid = -1;
+	t0 = now_ms();
+	while (!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter") && now_ms() - t0 < 2000)
+		sleep_ms(10);
+	e = journal_entry("\nSOVEREIGN_REASON=restart\n", "\nSOVEREIGN_EVENT_NAME=failsafe_enter\n");
+	cr_assert_not_null(e, "no failsafe entry: %s", file_text("journal.txt"));
+	cr_log_info("journal entry:%s", e);
+	cr_assert(strstr(e, "\nMESSAGE=zone cpu: failsafe (restart): duty 100.0 %\n"), "%s", e);
+	cr_assert(strstr(e, "\nPRIORITY=2\n"), "critical: %s", e);
+	cr_assert(strstr(e, "\nSOVEREIGN_ZONE=cpu\n"), "%s", e);
+	cr_assert(strstr(e, "\nSOVEREIGN_MODE=failsafe\n"), "%s", e);
+	cr_assert(strstr(e, "\nSOVEREIGN_DUTY=1000\n"), "%s", e);
+	cr_assert(strstr(e, "\nSOVEREIGN_EVENT=13\n"), "SOV_EV_FAILSAFE_ENTER: %s", e);
+	/* The earlier transitions, each with its reason. */
+	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=start\n", "\nSOVEREIGN_ZONE=cpu\n"), "%s",
+			   file_text("journal.txt"));
+	e = journal_entry("\nSOVEREIGN_EVENT_NAME=failsafe_exit\n", "\nSOVEREIGN_ZONE=cpu\n");
+	cr_assert_not_null(e, "%s", file_text("journal.txt"));
+	cr_assert(strstr(e, "\nSOVEREIGN_REASON=good_samples\n") && strstr(e, "\nSOVEREIGN_MODE=pid\n"),
+		  "%s", e);
+	kill(fan_pid, SIGHUP);
+	t0 = now_ms();
+	while (!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n") && now_ms() - t0 < 1000)
+		sleep_ms(10);
+	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), "%s",
+			   file_text("journal.txt"));
+	cr_assert_null(strstr(file_text("journal.txt"), "BADFORMAT"), "%s", file_text("journal.txt"));
+	/* In the journal instead of on stderr; the segment has the event too. */
+	cr_assert_null(strstr(file_text("fan.log"), "failsafe (restart"), "%s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "restart zone=cpu"));
 	sov_reader_close(st);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_fan_unit.c - unit tests of the fan actuator's pure parts: the PID
- * (pid.c) against a first-order plant model, the stepwise table
+ * (pid.c) against a first-order plant model, the inner fan-speed loop
+ * (rpm.c) against a first-order fan model, the stepwise table
  * (stepwise.c), the failsafe decision (failsafe.c) and the duty -> pwmN
  * conversion (pwm.c).
  */
@@ -12,6 +13,7 @@
 #include "failsafe.h"
 #include "pid.h"
 #include "pwm.h"
+#include "rpm.h"
 #include "stepwise.h"
 
 /*
@@ -164,6 +166,159 @@ Test(pid, zero_dt_changes_nothing)
 
 	cr_assert_eq(fan_pid_init(&pid, &tuned, 600), 0);
 	cr_assert_eq(fan_pid_step(&pid, 80, 100, 0), 600);
+}
+
+Test(pid, retune_keeps_the_integral_and_the_output)
+{
+	struct fan_pid pid;
+	struct fan_pid_params p = tuned;
+	double integ, out;
+
+	cr_assert_eq(fan_pid_init(&pid, &tuned, 500), 0);
+	for (int i = 0; i < 100; i++)
+		fan_pid_step(&pid, 80, 82, 0.1);
+	integ = pid.integ;
+	out = pid.out;
+	p.ki = 7;
+	p.kp = 5;
+	cr_assert_eq(fan_pid_retune(&pid, &p), 0);
+	cr_assert_eq(pid.integ, integ, "bumpless: the integral stays");
+	cr_assert_eq(pid.out, out);
+	cr_assert_eq(pid.p.ki, 7);
+	/* Narrower limits: state clamped into them. */
+	p.out_max = 300;
+	cr_assert_eq(fan_pid_retune(&pid, &p), 0);
+	cr_assert_leq(pid.integ, 300);
+	cr_assert_leq(pid.out, 300);
+	p.kp = -1;
+	cr_assert_eq(fan_pid_retune(&pid, &p), -EINVAL);
+	cr_assert_eq(pid.p.kp, 5, "refused: unchanged");
+}
+
+/* ---- the inner fan-speed loop ---- */
+
+/*
+ * A fan like the simulated server's: speed relaxes with @tau_s (spin-up)
+ * toward rpm_max * (duty/1000)^0.9 (a little short of proportional), and
+ * the loop sees it one period late (the sampler's sample).
+ */
+struct fanm {
+	double rpm, seen, rpm_max, tau_s;
+	bool stalled;
+};
+
+static double fan_model_step(struct fanm *f, double duty, double dt)
+{
+	double target = f->stalled ? 0 : f->rpm_max * pow(duty / 1000.0, 0.9);
+
+	f->seen = f->rpm;
+	f->rpm = target + (f->rpm - target) * exp(-dt / f->tau_s);
+	return f->seen;
+}
+
+/* The defaults sovereign-fan derives for a 12000 RPM fan (rpm_kp = rpm_ki = 500 / rpm_max). */
+static const struct fan_rpm_params rpm_tuned = {
+	.kp = 500.0 / 12000, .ki = 500.0 / 12000, .duty_min = 200, .duty_max = 1000,
+	.slew_per_s = 500,
+};
+
+Test(rpm, converges_to_the_setpoint_on_a_first_order_fan)
+{
+	struct fanm f = { .rpm = 12000, .rpm_max = 12000, .tau_s = 1.5 };
+	struct fan_pid pi;
+	double duty = 1000, lo = 1e9, hi = -1e9, t_in = -1;
+
+	cr_assert_eq(fan_rpm_init(&pi, &rpm_tuned, 1000), 0);   /* from failsafe */
+	for (int i = 0; i < 300; i++) {   /* 30 s at 100 ms */
+		double seen = fan_model_step(&f, duty, 0.1);
+
+		duty = fan_rpm_step(&pi, 6000, seen, 0.1);
+		cr_assert(duty >= 200 && duty <= 1000, "duty %f", duty);
+		if (i >= 200) {
+			lo = fmin(lo, f.rpm);
+			hi = fmax(hi, f.rpm);
+		}
+	}
+	cr_log_info("6000 RPM: last 10 s %.0f..%.0f RPM at duty %.0f", lo, hi, duty);
+	cr_assert(fabs(lo - 6000) < 60 && fabs(hi - 6000) < 60, "within 1 %%: %.0f..%.0f", lo, hi);
+	/* A setpoint step up: within 2 % in under 10 s. */
+	for (int i = 0; i < 100; i++) {
+		double seen = fan_model_step(&f, duty, 0.1);
+
+		duty = fan_rpm_step(&pi, 9000, seen, 0.1);
+		if (t_in < 0 && fabs(f.rpm - 9000) < 180)
+			t_in = (i + 1) * 0.1;
+	}
+	cr_log_info("6000 -> 9000 RPM: within 2 %% after %.1f s", t_in);
+	cr_assert(t_in > 0 && t_in < 10, "took %.1f s", t_in);
+	cr_assert(fabs(f.rpm - 9000) < 90, "settled at %.0f", f.rpm);
+}
+
+Test(rpm, no_windup_when_saturated_by_a_stalled_fan_or_an_unreachable_setpoint)
+{
+	struct fanm f = { .rpm = 6000, .rpm_max = 12000, .tau_s = 1.5, .stalled = true };
+	struct fan_pid pi;
+	double duty = 500;
+	int steps = 0;
+
+	cr_assert_eq(fan_rpm_init(&pi, &rpm_tuned, 500), 0);
+	/* Two minutes stalled: the duty pins at 100 %, the integral may not run off. */
+	for (int i = 0; i < 1200; i++)
+		duty = fan_rpm_step(&pi, 6000, fan_model_step(&f, duty, 0.1), 0.1);
+	cr_assert_eq(duty, 1000);
+	cr_assert_leq(pi.integ, 1000, "integral %f", pi.integ);
+	/* Then a minute asking for more than the fan can do (15000 > 12000 RPM). */
+	f.stalled = false;
+	for (int i = 0; i < 600; i++)
+		duty = fan_rpm_step(&pi, 15000, fan_model_step(&f, duty, 0.1), 0.1);
+	cr_assert_eq(duty, 1000);
+	cr_assert_lt(pi.integ, 1000 - 100, "frozen below the limit: %f", pi.integ);
+	cr_log_info("after 3 min saturated: integral %.0f per-mille", pi.integ);
+	/* Back in reach: the duty leaves 100 % at once and the speed is there in seconds. */
+	do {
+		duty = fan_rpm_step(&pi, 6000, fan_model_step(&f, duty, 0.1), 0.1);
+		steps++;
+	} while (duty >= 1000 && steps < 1000);
+	cr_assert_leq(steps, 2, "left saturation after %d steps", steps);
+	cr_log_info("left 100 %% after %d step(s)", steps);
+	for (int i = 0; i < 150; i++)
+		duty = fan_rpm_step(&pi, 6000, fan_model_step(&f, duty, 0.1), 0.1);
+	cr_assert(fabs(f.rpm - 6000) < 120, "15 s later: %.0f RPM", f.rpm);
+}
+
+Test(rpm, never_below_the_floor_and_no_windup_downwards)
+{
+	struct fanm f = { .rpm = 6000, .rpm_max = 12000, .tau_s = 1.5 };
+	struct fan_pid pi;
+	double duty = 500;
+	double t_in = -1;
+
+	cr_assert_eq(fan_rpm_init(&pi, &rpm_tuned, 500), 0);
+	/* 500 RPM is below what the 20 % floor gives (~2800 RPM): held at the floor. */
+	for (int i = 0; i < 600; i++) {
+		duty = fan_rpm_step(&pi, 500, fan_model_step(&f, duty, 0.1), 0.1);
+		cr_assert_geq(duty, 200);
+	}
+	cr_assert_eq(duty, 200);
+	cr_assert_geq(pi.integ, 200, "integral %f", pi.integ);
+	for (int i = 0; i < 100; i++) {
+		duty = fan_rpm_step(&pi, 6000, fan_model_step(&f, duty, 0.1), 0.1);
+		if (t_in < 0 && fabs(f.rpm - 6000) < 120)
+			t_in = (i + 1) * 0.1;
+	}
+	cr_assert(t_in > 0 && t_in < 10, "6000 RPM after %.1f s", t_in);
+}
+
+Test(rpm, init_refuses_inconsistent_parameters)
+{
+	struct fan_pid pi;
+	struct fan_rpm_params p = rpm_tuned;
+
+	p.duty_min = 1001;
+	cr_assert_eq(fan_rpm_init(&pi, &p, 500), -EINVAL);
+	p = rpm_tuned;
+	p.ki = -0.1;
+	cr_assert_eq(fan_rpm_init(&pi, &p, 500), -EINVAL);
 }
 
 /* ---- failsafe ---- */
