@@ -30,6 +30,10 @@
 
 #define DEFAULT_CONFIG "/etc/sovereign/sampler.conf"
 #define PREFAULT_STACK (256 * 1024)
+/* The control thread looks for the first sample this often until READY=1. */
+#define READY_POLL_NS (10 * 1000000ull)
+/* Sent by main() to the control thread to end its wait (see control_main). */
+#define CONTROL_WAKE_SIG SIGRTMIN
 
 struct cli {
 	const char *config;
@@ -212,23 +216,53 @@ static void prefault_stack(void)
 }
 
 /*
+ * How long the control thread may sleep in its signal wait at @now_ns:
+ * short polls until READY=1 (it follows the loop's first sample); then
+ * until the next watchdog check when systemd asked for pings; else
+ * forever (UINT64_MAX), woken only by a signal.  Every wake-up costs CPU
+ * time (tens of µs on a virtual machine), so an idle sampler's control
+ * thread wakes only when it has to.
+ */
+static uint64_t control_timeout_ns(bool ready, bool wd, uint64_t next_check_ns, uint64_t now_ns)
+{
+	if (!ready)
+		return READY_POLL_NS;
+	if (!wd)
+		return UINT64_MAX;
+	return next_check_ns > now_ns ? next_check_ns - now_ns : 0;
+}
+
+/*
  * The control thread: signals, READY=1 once the first sample is out, and
  * WATCHDOG=1 only while the loop's cycle counter moves -- a stuck loop stops
  * the pings and systemd restarts the service, without the loop itself
- * making any extra system call.
+ * making any extra system call.  It ends when main() sets c->stop and
+ * sends it CONTROL_WAKE_SIG (blocked like the others, so a signal sent
+ * before the wait is still pending and ends it: no lost wake-up).
  */
 static void *control_main(void *arg)
 {
 	struct control *c = arg;
-	uint64_t wd_usec = 0, last_cycles = 0, last_ping = 0;
+	uint64_t wd_usec = 0, last_cycles = 0, next_check = 0;
 	bool ready = false;
-	int wd = sd_watchdog_enabled(0, &wd_usec) > 0;
+	bool wd = sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2;
 
 	while (!uatomic_read(&c->stop)) {
-		struct timespec to = { .tv_nsec = 100000000 }, now;
+		struct timespec now;
 		struct sampler_stats st;
 		siginfo_t si;
-		int sig = sigtimedwait(&c->sigs, &si, &to);
+		uint64_t to_ns;
+		int sig;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		to_ns = control_timeout_ns(ready, wd, next_check, ts_to_ns(&now));
+		if (to_ns == UINT64_MAX) {
+			sig = sigwaitinfo(&c->sigs, &si);
+		} else {
+			struct timespec to = ts_from_ns(to_ns);
+
+			sig = sigtimedwait(&c->sigs, &si, &to);
+		}
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			sd_notify(0, "STOPPING=1");
@@ -267,10 +301,16 @@ static void *control_main(void *arg)
 			ready = true;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (wd && ts_to_ns(&now) / 1000 - last_ping >= wd_usec / 2 && st.cycles != last_cycles) {
-			sd_notify(0, "WATCHDOG=1");
-			last_ping = ts_to_ns(&now) / 1000;
-			last_cycles = st.cycles;
+		/* Ping every WATCHDOG_USEC / 2 while cycles advance; while the loop
+		 * is stuck, look again every WATCHDOG_USEC / 4 for it to move. */
+		if (wd && ts_to_ns(&now) >= next_check) {
+			if (st.cycles != last_cycles) {
+				sd_notify(0, "WATCHDOG=1");
+				last_cycles = st.cycles;
+				next_check = ts_to_ns(&now) + wd_usec * 1000u / 2;
+			} else {
+				next_check = ts_to_ns(&now) + wd_usec * 1000u / 4;
+			}
 		}
 	}
 	return NULL;
@@ -310,6 +350,7 @@ int main(int argc, char **argv)
 	sigaddset(&ctl.sigs, SIGHUP);
 	sigaddset(&ctl.sigs, SIGTERM);
 	sigaddset(&ctl.sigs, SIGINT);
+	sigaddset(&ctl.sigs, CONTROL_WAKE_SIG);
 	pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
 
 	/* mlockall(MCL_FUTURE) first, so everything opened and allocated below is locked. */
@@ -351,6 +392,8 @@ int main(int argc, char **argv)
 		ctl.s = s;
 		ctl.cli = &cli;
 		rc = -pthread_create(&control, NULL, control_main, &ctl);
+		if (!rc)
+			pthread_setname_np(control, "sov-control");
 	}
 	if (rc) {
 		fprintf(stderr, "sovereign-sampler: threads: %s\n", strerror(-rc));
@@ -370,6 +413,7 @@ int main(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "sovereign-sampler: loop: %s\n", strerror(-rc));
 	uatomic_set(&ctl.stop, 1);
+	pthread_kill(control, CONTROL_WAKE_SIG); /* end its signal wait */
 	pthread_join(control, NULL);
 	sampler_destroy(s);
 	rt_config_free(&cfg);

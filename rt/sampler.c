@@ -11,14 +11,18 @@
  * sanitizer build.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu/lfstack.h>
 #include <urcu/pointer.h>
 #include <urcu/urcu-qsbr.h>
@@ -32,6 +36,15 @@
 #define JOURNAL_POOL      256          /* events in flight to journald */
 #define DEFAULT_BACKOFF_CAP (60 * NSEC_PER_SEC)
 #define DEFAULT_TEMP_HYST 2000         /* m°C */
+/*
+ * The journal thread polls its queue (the loop may make no system call, so
+ * it cannot wake it): every JOURNAL_IDLE_MIN_NS after an event, doubling
+ * while the queue stays empty up to JOURNAL_IDLE_MAX_NS.  An idle sampler
+ * thus wakes it once a second; an event waits at most that long for
+ * journald (it is in the segment at once).
+ */
+#define JOURNAL_IDLE_MIN_NS (50 * 1000000ull)
+#define JOURNAL_IDLE_MAX_NS (1 * NSEC_PER_SEC)
 
 /* A slow channel's reading, handed from the worker to the loop.  One
  * writer (worker), one reader (loop): the seqcount of shm_seq.h. */
@@ -92,11 +105,12 @@ struct sampler {
 	size_t nprobed;                       /* channels from backends (before derived ones) */
 	struct probe_notes notes;             /* skipped backends and devices, and why */
 	uint32_t smi_idx;                     /* channel of the SMI count, or UINT32_MAX */
+	uint32_t wake_idx;                    /* channel sampler-wake-ns */
 	uint32_t extra_flags;                 /* SOV_SF_NO_RT, SOV_SF_NO_MLOCK */
 	uint64_t last_cost_ns;
 	uint64_t start_ns;
 	uint64_t real_now_ns;                 /* CLOCK_REALTIME of this cycle */
-	int stop;                             /* uatomic: set by sampler_stop() */
+	int stop;                             /* uatomic + futex word: set by sampler_stop() */
 	struct sampler_stats st;              /* written by the loop, read with uatomic */
 	bool has_slow;
 	/* journal */
@@ -550,7 +564,9 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	if (rc)
 		goto err_destroy;
 	s->nprobed = s->chans.n;
-	if ((rc = add_derived_power(s)) || (rc = add_backend_stats(s)))
+	if ((rc = add_derived_power(s)) || (rc = add_backend_stats(s)) ||
+	    (rc = add_internal(s, SOV_KIND_GAUGE, SOV_UNIT_NONE, "sampler-wake-ns",
+			       "wake-up latency (ns)", 0, &s->wake_idx)))
 		goto err_destroy;
 
 	s->params = params_build(cfg, s, 1, err);
@@ -690,10 +706,28 @@ static const char *unit_text(uint16_t unit, int64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Sleep until CLOCK_MONOTONIC @deadline_ns (UINT64_MAX: no deadline) or
+ * until sampler_stop(), whichever comes first: a futex wait on s->stop
+ * while it is 0, woken by the FUTEX_WAKE in sampler_stop().  A stop that
+ * lands before the wait makes it return at once (the word is no longer 0),
+ * so no wake-up is lost.  Context: the worker and journal threads.
+ */
+static void wait_stop_until(struct sampler *s, uint64_t deadline_ns)
+{
+	struct timespec ts = ts_from_ns(deadline_ns);
+
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time; EINTR,
+	 * EAGAIN and ETIMEDOUT all mean "look again", which the callers do. */
+	syscall(SYS_futex, &s->stop, FUTEX_WAIT_BITSET_PRIVATE, 0,
+		deadline_ns == UINT64_MAX ? NULL : &ts, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
 /* The journal thread: the SEL's successor, off the real-time path. */
 static void *journal_main(void *arg)
 {
 	struct sampler *s = arg;
+	uint64_t idle_ns = JOURNAL_IDLE_MIN_NS;
 
 	while (!uatomic_read(&s->stop) || !cds_wfcq_empty(&s->jq_head, &s->jq_tail)) {
 		struct cds_wfcq_node *qn;
@@ -701,9 +735,15 @@ static void *journal_main(void *arg)
 		/* Single dequeuer: the unlocked form is safe. */
 		qn = __cds_wfcq_dequeue_blocking(&s->jq_head, &s->jq_tail);
 		if (!qn) {
-			nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+			struct timespec now;
+
+			/* Idle: back off (see JOURNAL_IDLE_MAX_NS); stop ends the wait. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			wait_stop_until(s, ts_to_ns(&now) + idle_ns);
+			idle_ns = idle_ns * 2 < JOURNAL_IDLE_MAX_NS ? idle_ns * 2 : JOURNAL_IDLE_MAX_NS;
 			continue;
 		}
+		idle_ns = JOURNAL_IDLE_MIN_NS; /* events flow: look again soon */
 		{
 			struct journal_node *jn = caa_container_of(qn, struct journal_node, q);
 			char v[48], l[48];
@@ -879,11 +919,14 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 {
 	struct timespec t0, t1, rt;
 	struct sov_slot *st;
+	int64_t wake_ns;
 	size_t i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	s->real_now_ns = ts_to_ns(&rt);
+	/* Wake-up latency: from the deadline to the start of this cycle. */
+	wake_ns = ts_to_ns(&t0) > now ? (int64_t)(ts_to_ns(&t0) - now) : 0;
 	apply_params(s, now);
 	for (i = 0; i < s->nbstats; i++)
 		s->bstats[i].ns = 0;
@@ -926,6 +969,7 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 		sov_writer_set(s->w, s->bstats[i].idx_ns, (int64_t)s->bstats[i].ns, now);
 		sov_writer_set(s->w, s->bstats[i].idx_err, (int64_t)s->bstats[i].errors, now);
 	}
+	sov_writer_set(s->w, s->wake_idx, wake_ns, now);
 
 	st = sov_writer_stage(s->w);
 	st->mono_ns = now;
@@ -986,7 +1030,7 @@ static void *worker_main(void *arg)
 	struct sampler *s = arg;
 
 	while (!uatomic_read(&s->stop)) {
-		struct timespec now_ts, wake;
+		struct timespec now_ts;
 		uint64_t now, next = UINT64_MAX;
 		size_t i;
 
@@ -1026,11 +1070,8 @@ static void *worker_main(void *arg)
 			if (sc->next_due_ns < next)
 				next = sc->next_due_ns;
 		}
-		/* Wake at the next due read, but check for stop at least every 100 ms. */
-		if (next > now + 100000000u)
-			next = now + 100000000u;
-		wake = ts_from_ns(next);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL);
+		/* Sleep to the next due read (none: until stop); stop wakes it. */
+		wait_stop_until(s, next);
 	}
 	return NULL;
 }
@@ -1064,19 +1105,29 @@ int sampler_start_threads(struct sampler *s, bool rt)
 		if (rc)
 			return -rc;
 		s->worker_started = true;
+		/* Names for top, schedstat and the benchmark's per-thread CPU. */
+		pthread_setname_np(s->worker, "sov-worker");
 	}
 	if (s->o.journal) {
 		rc = pthread_create(&s->journal, NULL, journal_main, s);
 		if (rc)
 			return -rc;
 		s->journal_started = true;
+		pthread_setname_np(s->journal, "sov-journal");
 	}
 	return 0;
 }
 
 void sampler_stop(struct sampler *s)
 {
+	int saved = errno; /* a signal handler may call this */
+
 	uatomic_set(&s->stop, 1);
+	/* Wake the worker and journal threads sleeping in wait_stop_until();
+	 * the futex system call is async-signal-safe.  The loop is not woken:
+	 * it sees the flag after its current sleep (at most one period). */
+	syscall(SYS_futex, &s->stop, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	errno = saved;
 }
 
 int sampler_reload(struct sampler *s, const struct rt_config *cfg,

@@ -65,14 +65,19 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 
 /*
  * sampler_start_threads() - start the slow-bus worker (SCHED_FIFO one
- * below the loop when the loop is real-time) and the journal thread.
+ * below the loop when the loop is real-time; named "sov-worker"; sleeps
+ * until its next due read) and the journal thread ("sov-journal"; polls
+ * its queue, backing off to once a second while idle).
  * Context: process context, before the loop.  Return: 0 or -errno.
  */
 int sampler_start_threads(struct sampler *s, bool rt);
 
 /*
  * sampler_cycle() - one cycle at deadline @now_ns: read due channels,
- * consume slow mailboxes, judge, publish.
+ * consume slow mailboxes, judge, publish.  Also publishes the channel
+ * "sampler-wake-ns" (chip "sampler"): CLOCK_MONOTONIC at the start of the
+ * cycle minus @now_ns, 0 if negative -- the loop's wake-up latency when
+ * @now_ns is the deadline it slept to.
  * Context: the loop thread (registered with liburcu-qsbr); RT-safe: only
  * the sensor reads are system calls.
  */
@@ -86,7 +91,14 @@ void sampler_cycle(struct sampler *s, uint64_t now_ns);
  */
 int sampler_run(struct sampler *s, uint64_t max_cycles);
 
-/* sampler_stop() - ask the loop and threads to end.  Context: any (signal-safe). */
+/*
+ * sampler_stop() - ask the loop and threads to end: sets the stop flag and
+ * wakes the worker and journal threads at once (a futex wake); the loop
+ * sees it after its current sleep (at most one period).
+ * Context: any thread, and async-signal-safe (an atomic store and the
+ * futex system call; errno is preserved).  Not from the loop itself: it is
+ * a system call.
+ */
 void sampler_stop(struct sampler *s);
 
 /*

@@ -3,10 +3,13 @@
  * test_notify.c - the sampler's systemd protocol, over a real NOTIFY_SOCKET:
  * READY=1 only after the first sample, WATCHDOG=1 only while the loop's
  * cycle counter advances (a loop stuck in a read stops the pings), and
- * STOPPING=1 on SIGTERM.  Runs sovereign-sampler built with the fake backend.
+ * STOPPING=1 on SIGTERM; and an idle sampler's helper threads (control,
+ * slow-bus worker, journal) do not wake up when they have nothing to do.
+ * Runs sovereign-sampler built with the fake backend.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -152,5 +155,128 @@ Test(notify, ready_then_watchdog_only_while_the_loop_advances, .fini = teardown,
 	child = -1;
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
 	sov_reader_close(r);
+	close(sock);
+}
+
+/* Times thread @comm of @pid has run (schedstat field 3), or -1 if none. */
+static long long thread_runs(pid_t pid, const char *comm)
+{
+	char p[128], name[32];
+	struct dirent *de;
+	long long runs = -1;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "/proc/%d/task", (int)pid);
+	d = opendir(p);
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		unsigned long long a, b, c;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/task/%s/comm", (int)pid, de->d_name);
+		if (!(f = fopen(p, "r")))
+			continue;
+		name[0] = '\0';
+		if (fgets(name, sizeof(name), f))
+			name[strcspn(name, "\n")] = '\0';
+		fclose(f);
+		if (strcmp(name, comm))
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/task/%s/schedstat", (int)pid, de->d_name);
+		if ((f = fopen(p, "r"))) {
+			if (fscanf(f, "%llu %llu %llu", &a, &b, &c) == 3)
+				runs = (long long)c;
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return runs;
+}
+
+Test(notify, idle_helper_threads_sleep_until_needed, .fini = teardown, .timeout = 60)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long c0, w0, j0, c1, w1, j1;
+	char conf[128], d[128], p[192];
+	uint64_t t0;
+	int sock, st, fd;
+	const char *m;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(d, sizeof(d), "%s/fake", root);
+	mkdir(d, 0755);
+	snprintf(d, sizeof(d), "%s/fake_slow", root);
+	mkdir(d, 0755);
+	snprintf(seg, sizeof(seg), "/sov-notify-idle-%d", (int)getpid());
+	put("temp_a", "45000\n");
+	snprintf(p, sizeof(p), "%s/fake_slow/temp_dimm", root);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	cr_assert_eq(write(fd, "33000\n", 6), 6);
+	close(fd);
+	snprintf(conf, sizeof(conf), "%s/s.conf", root);
+	f = fopen(conf, "w");
+	/* Journal on; a slow channel read once a minute; no watchdog. */
+	fprintf(f, "[sampler]\nperiod_ms = 100\njournal = yes\nroot = %s\nsegment = %s\n"
+		"[fake]\nenable = yes\n[fake_slow]\nenable = yes\n"
+		"[sensor fake_slow/temp_dimm]\nperiod_ms = 60000\n", root, seg);
+	fclose(f);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", root);
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	pid = fork();
+	if (pid == 0) {
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
+		_exit(127);
+	}
+	child = pid;
+	m = next_msg(sock, 3000);
+	cr_assert(strstr(m, "READY=1"), "first message: '%s'", m);
+
+	/* The journal's back-off reaches 1 s within ~1.6 s of the last event. */
+	usleep(2000000);
+	c0 = thread_runs(pid, "sov-control");
+	w0 = thread_runs(pid, "sov-worker");
+	j0 = thread_runs(pid, "sov-journal");
+	cr_assert(c0 >= 0 && w0 >= 0 && j0 >= 0, "threads named sov-control/-worker/-journal: %lld %lld %lld",
+		  c0, w0, j0);
+	usleep(2000000);
+	c1 = thread_runs(pid, "sov-control");
+	w1 = thread_runs(pid, "sov-worker");
+	j1 = thread_runs(pid, "sov-journal");
+	/* Before: control 10/s (100 ms timeout), worker 10/s (100 ms cap), journal 20/s (50 ms). */
+	cr_assert_leq(c1 - c0, 1, "control thread ran %lld times in 2 s without a signal or watchdog",
+		      c1 - c0);
+	cr_assert_leq(w1 - w0, 1, "worker ran %lld times in 2 s with its only read due in a minute",
+		      w1 - w0);
+	/* Idle: ~2 polls in 2 s; an event (an overrun on a loaded machine) resets the
+	 * back-off to 50 ms and a preempted run counts twice: 8 is far below 40. */
+	cr_assert_leq(j1 - j0, 8, "journal thread ran %lld times in 2 s while idle (back-off to 1 s)",
+		      j1 - j0);
+
+	/* A signal still wakes the blocked control thread at once. */
+	kill(pid, SIGHUP);
+	m = next_msg(sock, 1000);
+	cr_assert(strstr(m, "RELOADING=1"), "SIGHUP: '%s'", m);
+	m = next_msg(sock, 1000);
+	cr_assert(strstr(m, "READY=1"), "after reload: '%s'", m);
+
+	/* SIGTERM: the sleeping worker and journal end at once (sampler_stop wakes them). */
+	t0 = now_ms();
+	kill(pid, SIGTERM);
+	m = next_msg(sock, 1000);
+	cr_assert(strstr(m, "STOPPING=1"), "STOPPING=1 on SIGTERM: '%s'", m);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	child = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	cr_assert_lt(now_ms() - t0, 700, "stop took %llu ms", (unsigned long long)(now_ms() - t0));
 	close(sock);
 }

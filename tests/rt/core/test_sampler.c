@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <systemd/sd-journal.h>
@@ -183,7 +184,8 @@ Test(sampler, publishes_values_and_changes)
 	put("fake", "fan_b", "1200\n");
 	s = mk_ok("");
 	view_open(&v);
-	cr_assert_eq(sov_reader_nsensors(v.r), 2 + 2, "2 fake + read-ns/errors of the fake backend (fake_slow found nothing)");
+	cr_assert_eq(sov_reader_nsensors(v.r), 2 + 2 + 1,
+		     "2 fake + read-ns/errors of the fake backend (fake_slow found nothing) + sampler-wake-ns");
 	sampler_cycle(s, 1 * SEC);
 	cr_assert_eq(value(&v, "temp_a", &x), 0);
 	cr_assert_eq(x, 45000);
@@ -536,4 +538,57 @@ Test(sampler, overruns_are_counted_and_caught_up)
 	cr_assert_geq(sov_sample_slot(v.smp)->cycle_cost_ns, 35000000, "the cost is published");
 	view_close(&v);
 	sampler_destroy(s);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+Test(sampler, wake_latency_is_published)
+{
+	struct sampler *s;
+	struct view v;
+	uint64_t t;
+	int64_t x = -1;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk_ok("");
+	view_open(&v);
+	/* A cycle started 5 ms after its deadline says so. */
+	t = mono_ns();
+	sampler_cycle(s, t - 5000000);
+	cr_assert_eq(value(&v, "sampler-wake-ns", &x), 0, "sampler-wake-ns published");
+	cr_assert_geq(x, 5000000, "wake %lld ns: the cycle began >= 5 ms after its deadline", (long long)x);
+	cr_assert_lt(x, 5 * (int64_t)SEC, "wake %lld ns", (long long)x);
+	/* A deadline in the future (tests drive the clock) reads as 0, never negative. */
+	sampler_cycle(s, mono_ns() + 10 * SEC);
+	cr_assert_eq(value(&v, "sampler-wake-ns", &x), 0);
+	cr_assert_eq(x, 0);
+	/* The loop itself: a real wake-up latency, below a period's worth here. */
+	sampler_run(s, sampler_stats(s).cycles + 3);
+	cr_assert_eq(value(&v, "sampler-wake-ns", &x), 0);
+	cr_assert(x >= 0 && x < 10 * 1000000, "loop wake %lld ns", (long long)x);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+Test(sampler, stop_wakes_the_sleeping_worker_at_once)
+{
+	struct sampler *s;
+	uint64_t t;
+
+	put("fake_slow", "temp_dimm", "33250\n");
+	/* A slow channel due every 60 s: the worker sleeps that long (no 100 ms cap). */
+	s = mk_ok("[sensor fake_slow/temp_dimm]\nperiod_ms = 60000\n");
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	usleep(300000); /* the worker has read once and sleeps ~60 s */
+	t = mono_ns();
+	sampler_destroy(s);
+	t = mono_ns() - t;
+	cr_assert_lt(t, 40000000ull, "destroy took %llu ms: the threads were not woken by stop",
+		     (unsigned long long)(t / 1000000));
 }
