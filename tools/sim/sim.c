@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "stall.h"
 #include "tree.h"
 
 #define PROFILE_FILE_MAX (1 << 20)      /* a profile file larger than 1 MiB is a mistake */
@@ -38,7 +39,8 @@ struct opts {
 	const char *root;
 	const char *profile;
 	enum sim_vendor vendor;
-	int sockets, dimms, fans, period_ms;
+	int sockets, dimms, fans, period_ms, bmc_cpu;
+	unsigned bmc_stall_us;
 	double bmc_noise_hz, speed;
 	uint64_t seed, wrap_uj;
 	bool once, noise, print_config, quiet;
@@ -56,6 +58,12 @@ static void usage(FILE *f)
 		"  --profile P            steady|step|sine|idle|FILE (\"seconds load\" lines); steady\n"
 		"  --period-ms N          update period, 10..60000; 100\n"
 		"  --bmc-noise HZ         SMIs per simulated second (Intel MSR 0x34); 0\n"
+		"  --bmc-stall-us US      make each SMI a real stall: a SCHED_FIFO thread on\n"
+		"                         --bmc-cpu busy-spins US us every 1/HZ real seconds\n"
+		"                         (HZ from --bmc-noise, not scaled by --speed) and\n"
+		"                         MSR 0x34 counts exactly these stalls; needs root\n"
+		"                         or CAP_SYS_NICE; 1..100000, 0 = off; 0\n"
+		"  --bmc-cpu N            the CPU the stalls hit; 1\n"
 		"  --speed X              simulated seconds per real second, 0.01..1000; 1\n"
 		"  --wrap-uj N            powercap max_energy_range_uj; %" PRIu64 "\n"
 		"  --seed N               measurement-noise seed; 1\n"
@@ -101,7 +109,8 @@ static int parse_double(const char *name, const char *s, double lo, double hi, d
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_VENDOR = 256, O_SOCKETS, O_DIMMS, O_FANS, O_PROFILE, O_PERIOD, O_NOISE_HZ,
-	       O_SPEED, O_ONCE, O_SEED, O_WRAP, O_NO_NOISE, O_PRINT, O_QUIET, O_ROOT, O_HELP };
+	       O_SPEED, O_ONCE, O_SEED, O_WRAP, O_NO_NOISE, O_PRINT, O_QUIET, O_ROOT, O_HELP,
+	       O_STALL_US, O_BMC_CPU };
 	static const struct option lo[] = {
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "vendor", required_argument, NULL, O_VENDOR },
@@ -111,6 +120,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "profile", required_argument, NULL, O_PROFILE },
 		{ "period-ms", required_argument, NULL, O_PERIOD },
 		{ "bmc-noise", required_argument, NULL, O_NOISE_HZ },
+		{ "bmc-stall-us", required_argument, NULL, O_STALL_US },
+		{ "bmc-cpu", required_argument, NULL, O_BMC_CPU },
 		{ "speed", required_argument, NULL, O_SPEED },
 		{ "once", no_argument, NULL, O_ONCE },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -131,6 +142,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->dimms = 8;
 	o->fans = 5;
 	o->period_ms = 100;
+	o->bmc_cpu = 1;
 	o->speed = 1.0;
 	o->seed = 1;
 	o->wrap_uj = SIM_WRAP_UJ_DEFAULT;
@@ -173,6 +185,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_NOISE_HZ:
 			ret = parse_double("--bmc-noise", optarg, 0.0, 10000.0, &o->bmc_noise_hz);
 			break;
+		case O_STALL_US:
+			ret = parse_ll("--bmc-stall-us", optarg, 0, 100000, &v);
+			o->bmc_stall_us = (unsigned)v;
+			break;
+		case O_BMC_CPU:
+			ret = parse_ll("--bmc-cpu", optarg, 0, CPU_SETSIZE - 1, &v);
+			o->bmc_cpu = (int)v;
+			break;
 		case O_SPEED:
 			ret = parse_double("--speed", optarg, 0.01, 1000.0, &o->speed);
 			break;
@@ -209,6 +229,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (ret == 0 && !o->root) {
 		fprintf(stderr, "sovereign-sim: --root DIR is required\n");
+		ret = -EINVAL;
+	}
+	if (ret == 0 && o->bmc_stall_us &&
+	    (o->bmc_noise_hz <= 0.0 || 1e6 / o->bmc_noise_hz <= o->bmc_stall_us)) {
+		fprintf(stderr, "sovereign-sim: --bmc-stall-us needs --bmc-noise HZ > 0 with a "
+			"period (1/HZ) longer than the stall\n");
 		ret = -EINVAL;
 	}
 	if (ret < 0)
@@ -276,7 +302,8 @@ static void status(const struct sim_model *m)
 		m->fan[0].enable, m->smi_count);
 }
 
-static int run(const struct opts *o, struct sim_tree *t, struct sim_model *m)
+static int run(const struct opts *o, struct sim_tree *t, struct sim_model *m,
+	       struct sim_stall *st)
 {
 	const uint64_t period = (uint64_t)o->period_ms * 1000000ull;
 	uint64_t last = now_ns(), next = last + period, last_status = last;
@@ -311,6 +338,9 @@ static int run(const struct opts *o, struct sim_tree *t, struct sim_model *m)
 			next += ((now - next) / period + 1) * period;
 		}
 		if (!o->quiet && now - last_status >= STATUS_EVERY_NS) {
+			if (st->running)        /* MSR 0x34 counts the stalls */
+				m->smi_count = atomic_load_explicit(&st->count,
+								    memory_order_relaxed);
 			status(m);
 			last_status = now;
 		}
@@ -328,6 +358,7 @@ int main(int argc, char **argv)
 	struct sim_profile prof;
 	struct sim_model m;
 	static struct sim_tree t;       /* ~20 KB of paths: not on the stack */
+	struct sim_stall st = { .running = false };
 	struct opts o;
 	int ret;
 
@@ -340,7 +371,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sovereign-sim: model: %s\n", strerror(-ret));
 		goto out_free_profile;
 	}
-	m.smi_hz = o.bmc_noise_hz;
+	/* With stalls, the stall thread counts the SMIs, in real time. */
+	m.smi_hz = o.bmc_stall_us ? 0.0 : o.bmc_noise_hz;
 
 	if (o.print_config) {
 		char abs[PATH_MAX], cwd[PATH_MAX];
@@ -370,6 +402,7 @@ int main(int argc, char **argv)
 
 	topts.wrap_uj = o.wrap_uj;
 	topts.noise = o.noise;
+	topts.smi_external = o.bmc_stall_us > 0;
 	ret = sim_tree_create(&t, o.root, &m, &topts);
 	if (ret < 0) {
 		fprintf(stderr, "sovereign-sim: %s\n", t.err);
@@ -387,8 +420,27 @@ int main(int argc, char **argv)
 		if (!o.quiet)
 			status(&m);
 	} else {
-		ret = run(&o, &t, &m);
+		if (o.bmc_stall_us) {
+			ret = sim_stall_start(&st, &t, &m, o.bmc_cpu, o.bmc_noise_hz,
+					      o.bmc_stall_us);
+			if (ret < 0) {
+				fprintf(stderr, "sovereign-sim: BMC stall thread (SCHED_FIFO %d "
+					"on cpu %d): %s\n", SIM_STALL_PRIO, o.bmc_cpu,
+					strerror(-ret));
+				goto out_close;
+			}
+			if (!o.quiet)
+				fprintf(stderr, "sovereign-sim: BMC stalls: %u us every %g ms "
+					"on cpu %d\n", o.bmc_stall_us, 1e3 / o.bmc_noise_hz,
+					o.bmc_cpu);
+		}
+		ret = run(&o, &t, &m, &st);
+		sim_stall_stop(&st);
+		if (atomic_load(&st.put_errors))
+			fprintf(stderr, "sovereign-sim: %" PRIu64 " MSR 0x34 write(s) failed\n",
+				(uint64_t)atomic_load(&st.put_errors));
 	}
+out_close:
 	sim_tree_close(&t);
 out_free_profile:
 	sim_profile_free(&prof);

@@ -921,7 +921,8 @@ int sim_tree_update(struct sim_tree *t, struct sim_model *m)
 
 			core_below = core_below < 0 ? 0 : core_below;
 			pkg_below = pkg_below < 0 ? 0 : pkg_below;
-			msr_put(fd, MSR_SMI_COUNT, m->smi_count & 0xFFFFFFFFu, &first);
+			if (!t->opts.smi_external)
+				msr_put(fd, MSR_SMI_COUNT, m->smi_count & 0xFFFFFFFFu, &first);
 			st = THERM_STATUS_VALID | THERM_STATUS_RES_1C |
 			     ((uint64_t)((unsigned long)core_below & THERM_READOUT_MASK)
 			      << THERM_READOUT_SHIFT);
@@ -940,6 +941,18 @@ int sim_tree_update(struct sim_tree *t, struct sim_model *m)
 			msr_put(fd, MSR_PP0_ENERGY_STATUS, k->core_units & ENERGY_MASK, &first);
 		}
 	}
+	return first;
+}
+
+int sim_tree_put_smi(struct sim_tree *t, const struct sim_model *m, uint64_t count)
+{
+	int first = 0;
+
+	if (m->vendor != SIM_INTEL)
+		return 0;
+	for (int c = 0; c < t->ncpu; c++)
+		if (t->msr_fd[c] >= 0)
+			msr_put(t->msr_fd[c], MSR_SMI_COUNT, count & 0xFFFFFFFFu, &first);
 	return first;
 }
 

@@ -37,6 +37,7 @@ struct sim_vfile {
 struct sim_tree_opts {
 	uint64_t wrap_uj;       /* powercap max_energy_range_uj (energy_uj wraps after it) */
 	bool noise;             /* measurement noise and sensor quantisation jitter */
+	bool smi_external;      /* MSR 0x34 is written by sim_tree_put_smi() only */
 };
 
 /* struct sim_tree - the open tree.  Fields are private to tree.c except @err. */
@@ -90,6 +91,17 @@ int sim_tree_read_controls(struct sim_tree *t, struct sim_model *m);
  * generator when opts.noise.  Return: 0, or the first -errno met.
  */
 int sim_tree_update(struct sim_tree *t, struct sim_model *m);
+
+/*
+ * sim_tree_put_smi() - write @count (bits 31:0) as MSR 0x34 (MSR_SMI_COUNT)
+ * into every CPU's msr file; Intel trees only (AMD has no such MSR: no-op).
+ * With opts.smi_external, sim_tree_update() leaves 0x34 alone, so this is
+ * its only writer and the two may run concurrently in different threads:
+ * they pwrite disjoint byte ranges of held fds and share no other state.
+ * Context: any thread; no allocation (the BMC stall thread calls it).
+ * Return: 0, or the first -errno met.
+ */
+int sim_tree_put_smi(struct sim_tree *t, const struct sim_model *m, uint64_t count);
 
 /* sim_tree_step() - read controls, sim_model_step(@m, @dt), update. */
 int sim_tree_step(struct sim_tree *t, struct sim_model *m, double dt);
