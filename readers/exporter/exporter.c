@@ -2,8 +2,12 @@
 /*
  * exporter.c - sovereign-exporter: serves the sampler's segment (and,
  * read-only, the fan controller's and the watchdog's) to Prometheus over
- * HTTP (libmicrohttpd).  A poll thread renders once per new sample in any of
- * them; scrapes only take a reference to the last rendered page.
+ * HTTP (libmicrohttpd).  A request that finds a new sample (or a page a
+ * second old) snapshots the segments into a new page; the first scrape of a
+ * page renders it in the format and encoding it asks for, and every later
+ * scrape of that page is served those bytes.  Scrapes read shared memory
+ * only, never a sensor, and never wait for the sampler; a sample nobody
+ * scrapes costs nothing.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,12 +56,15 @@ struct opts {
 };
 
 /*
- * A page: one rendering in both formats, plain and gzip.  Shared between
- * the poll thread (which makes it) and every response that serves it;
- * freed by whichever drops the last reference.
+ * A page: one snapshot of the segments, and its renderings in each format,
+ * plain and gzip, made on first demand (page_body()).  Shared between
+ * refresh() (which makes it) and every response that serves it; freed by
+ * whichever drops the last reference.
  */
 struct page {
 	atomic_uint refs;
+	pthread_mutex_t mu;     /* guards the renderings below */
+	struct exp_snapshot snap, fan, watchdog; /* owned copies; snap links the others */
 	char *body[EXP_FMT_MAX_];
 	size_t len[EXP_FMT_MAX_];
 	char *gz[EXP_FMT_MAX_];
@@ -74,9 +81,9 @@ static struct {
 	struct opts o;
 	pthread_mutex_t lock;  /* held only to read or swap .cur (and take a ref) */
 	struct page *cur;
-	atomic_bool stop;
 	atomic_ulong scrapes;
 	atomic_ulong requests[EXP_NCODES];
+	atomic_ulong render_ns; /* duration of the last rendering */
 	struct cred *creds;
 	size_t ncreds;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -89,6 +96,10 @@ static void page_put(struct page *p)
 		free(p->body[f]);
 		free(p->gz[f]);
 	}
+	exp_snapshot_free(&p->snap);
+	exp_snapshot_free(&p->fan);
+	exp_snapshot_free(&p->watchdog);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
@@ -123,47 +134,75 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Render @snap into a new page and publish it. */
-static int publish(struct exp_snapshot *snap, double *render_s)
+/*
+ * Make a page of @snap (with its ->fan and ->watchdog, when set) and
+ * publish it.  Nothing is rendered here: see page_body().
+ * Context: refresh().  Return: 0 or -ENOMEM (the old page stays).
+ */
+static int publish(const struct exp_snapshot *snap)
 {
 	struct page *p = calloc(1, sizeof(*p));
-	uint64_t t0 = now_ns();
-	int rc = 0;
+	int rc;
 
 	if (!p)
 		return -ENOMEM;
 	atomic_init(&p->refs, 1);
-	snap->scrapes = atomic_load(&g.scrapes);
-	for (int i = 0; i < EXP_NCODES; i++)
-		snap->requests[i] = atomic_load(&g.requests[i]);
-	snap->render_s = *render_s;
-	p->up = snap->up;
-	snprintf(p->state, sizeof(p->state), "%s", snap->state ? snap->state : "absent");
-	for (int f = 0; f < EXP_FMT_MAX_ && !rc; f++) {
-		struct exp_buf b = { 0 };
-
-		rc = exp_render(snap, (enum exp_format)f, &b);
-		p->body[f] = b.p;
-		p->len[f] = b.len;
-		/* Pre-compressed once here, so that a gzip scrape costs no CPU. */
-		if (!rc)
-			rc = exp_gzip(b.p, b.len, &p->gz[f], &p->gzlen[f]);
-	}
+	pthread_mutex_init(&p->mu, NULL);
+	rc = exp_snapshot_copy(&p->snap, snap);
+	if (!rc && snap->fan && !(rc = exp_snapshot_copy(&p->fan, snap->fan)))
+		p->snap.fan = &p->fan;
+	if (!rc && snap->watchdog && !(rc = exp_snapshot_copy(&p->watchdog, snap->watchdog)))
+		p->snap.watchdog = &p->watchdog;
 	if (rc) {
 		page_put(p);
 		return rc;
 	}
-	*render_s = (double)(now_ns() - t0) / 1e9;
+	p->up = snap->up;
+	snprintf(p->state, sizeof(p->state), "%s", snap->state ? snap->state : "absent");
 	page_swap(p);
 	return 0;
 }
 
-/* ---- the poll thread: the only one that touches the segment ---- */
-
-static void sleep_ms(long ms)
+/*
+ * page_body() - @p rendered in format @f (gzip-compressed if @gz): made on
+ * the first call for that format and encoding, the same bytes after.  The
+ * exporter's own counters are as of that rendering.
+ * Context: an HTTP thread.  Return: 0 with *@body / *@len pointing into
+ * @p (valid while the caller holds its reference), or -ENOMEM / -EIO.
+ */
+static int page_body(struct page *p, enum exp_format f, bool gz, const char **body, size_t *len)
 {
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->body[f]) {
+		struct exp_buf b = { 0 };
+		uint64_t t0 = now_ns();
+
+		p->snap.scrapes = atomic_load(&g.scrapes);
+		for (int i = 0; i < EXP_NCODES; i++)
+			p->snap.requests[i] = atomic_load(&g.requests[i]);
+		p->snap.render_s = (double)atomic_load(&g.render_ns) / 1e9;
+		rc = exp_render(&p->snap, f, &b);
+		if (rc)
+			free(b.p);
+		else {
+			p->body[f] = b.p;
+			p->len[f] = b.len;
+			atomic_store(&g.render_ns, now_ns() - t0);
+		}
+	}
+	if (!rc && gz && !p->gz[f])
+		rc = exp_gzip(p->body[f], p->len[f], &p->gz[f], &p->gzlen[f]);
+	if (!rc) {
+		*body = gz ? p->gz[f] : p->body[f];
+		*len = gz ? p->gzlen[f] : p->len[f];
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
 }
+
+/* ---- the segments: read only when a request asks for a fresh page ---- */
 
 static const char *open_state(int rc)
 {
@@ -174,7 +213,7 @@ static const char *open_state(int rc)
 	return "error";
 }
 
-/* One segment the poll thread follows: the sampler's, the fan's or the watchdog's. */
+/* One segment the exporter follows: the sampler's, the fan's or the watchdog's. */
 struct seg_poll {
 	const char *name;         /* shm name; "" disables */
 	struct sov_reader *r;     /* NULL: not attached */
@@ -194,7 +233,7 @@ static void seg_detached(struct seg_poll *p, const char *state)
 
 /*
  * seg_step() - attach @p if needed, re-attach it on -SOV_ERESTARTED.
- * Context: the poll thread.  Return: true when it has a new sample or
+ * Context: refresh().  Return: true when it has a new sample or
  * generation since the last seg_take().
  */
 static bool seg_step(struct seg_poll *p)
@@ -283,48 +322,59 @@ static void seg_close(struct seg_poll *p)
 
 enum { SEG_SAMPLER, SEG_FAN, SEG_WATCHDOG, SEG_MAX_ };
 
-static void *poll_main(void *arg)
+/* The segments, read by whichever HTTP request refreshes them (under .lock). */
+static struct {
+	pthread_mutex_t lock;
+	struct seg_poll seg[SEG_MAX_];
+	uint64_t last_page_ns;
+} segs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * refresh() - make a new page if any segment has a new sample or
+ * generation, or the page is a second old (so that age and staleness move
+ * while writers are silent); else keep the current page.  Reads only
+ * shared memory: never a sensor, and the seqlock reader never waits for
+ * the sampler.  A sample nobody asks for costs nothing.
+ * Context: an HTTP request (or start-up); serialised by segs.lock.
+ */
+static void refresh(void)
 {
-	struct seg_poll seg[SEG_MAX_] = {
-		[SEG_SAMPLER] = { .name = g.o.segment },
-		[SEG_FAN] = { .name = g.o.fan_segment },
-		[SEG_WATCHDOG] = { .name = g.o.watchdog_segment },
-	};
-	uint64_t last_render = 0;
-	double render_s = 0;
+	struct seg_poll *seg = segs.seg;
+	uint64_t t;
+	bool again;
 
-	(void)arg;
-	while (!atomic_load(&g.stop)) {
-		uint64_t period = 0, t = now_ns();
-		bool again = t - last_render >= 1000000000u;
-
-		for (int i = 0; i < SEG_MAX_; i++) {
-			if (!seg[i].name[0])
-				continue; /* disabled */
-			again |= seg_step(&seg[i]);
-			if (seg_period(&seg[i]) && (!period || seg_period(&seg[i]) < period))
-				period = seg_period(&seg[i]);
-		}
-		/* Render on every new sample in any segment, and at least once a
-		 * second so that age and staleness move while writers are silent. */
-		if (again) {
-			for (int i = 0; i < SEG_MAX_; i++)
-				if (seg[i].name[0])
-					seg_take(&seg[i], i == SEG_SAMPLER ? g.o.window_s * 1000000000u : 0);
-			seg[SEG_SAMPLER].snap.fan = seg[SEG_FAN].name[0] ? &seg[SEG_FAN].snap : NULL;
-			seg[SEG_SAMPLER].snap.watchdog =
-				seg[SEG_WATCHDOG].name[0] ? &seg[SEG_WATCHDOG].snap : NULL;
-			publish(&seg[SEG_SAMPLER].snap, &render_s);
-			last_render = t;
-		}
-		/* Half the shortest writer period, within 10..100 ms. */
-		if (!period)
-			period = 200000000u;
-		sleep_ms((long)(period / 2000000u < 10 ? 10 : period / 2000000u > 100 ? 100 : period / 2000000u));
-	}
+	pthread_mutex_lock(&segs.lock);
+	t = now_ns();
+	again = !segs.last_page_ns || t - segs.last_page_ns >= 1000000000u;
 	for (int i = 0; i < SEG_MAX_; i++)
-		seg_close(&seg[i]);
-	return NULL;
+		if (seg[i].name[0]) /* "": disabled */
+			again |= seg_step(&seg[i]);
+	if (again) {
+		for (int i = 0; i < SEG_MAX_; i++)
+			if (seg[i].name[0])
+				seg_take(&seg[i], i == SEG_SAMPLER ? g.o.window_s * 1000000000u : 0);
+		seg[SEG_SAMPLER].snap.fan = seg[SEG_FAN].name[0] ? &seg[SEG_FAN].snap : NULL;
+		seg[SEG_SAMPLER].snap.watchdog =
+			seg[SEG_WATCHDOG].name[0] ? &seg[SEG_WATCHDOG].snap : NULL;
+		if (!publish(&seg[SEG_SAMPLER].snap))
+			segs.last_page_ns = t;
+	}
+	pthread_mutex_unlock(&segs.lock);
+}
+
+static void segs_open(void)
+{
+	segs.seg[SEG_SAMPLER].name = g.o.segment;
+	segs.seg[SEG_FAN].name = g.o.fan_segment;
+	segs.seg[SEG_WATCHDOG].name = g.o.watchdog_segment;
+	refresh(); /* attach now, so that a wrong name is said at start */
+}
+
+static void segs_close(void)
+{
+	for (int i = 0; i < SEG_MAX_; i++)
+		if (segs.seg[i].name)
+			seg_close(&segs.seg[i]);
 }
 
 /* ---- HTTP ---- */
@@ -413,13 +463,12 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
 			    EXP_FMT_OPENMETRICS : EXP_FMT_TEXT;
 	bool gz = enc && accepts(enc, "gzip");
 	struct MHD_Response *resp;
-	struct page *p = page_get();
+	struct page *p;
 	enum MHD_Result ret;
+	const char *body;
+	size_t len;
 
-	if (!p)
-		return reply_text(c, 500, "text/plain", "not rendered yet\n");
 	if (!authorised(c)) {
-		page_put(p);
 		resp = MHD_create_response_from_buffer(13, (void *)"unauthorized\n",
 						       MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -429,9 +478,17 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
 		count(401);
 		return ret;
 	}
+	refresh();
+	p = page_get();
+	if (!p)
+		return reply_text(c, 500, "text/plain", "no page\n");
+	if (page_body(p, f, gz, &body, &len)) {
+		page_put(p);
+		return reply_text(c, 500, "text/plain", "rendering failed\n");
+	}
 	/* The response borrows the page's bytes and holds a reference to it. */
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		gz ? p->gzlen[f] : p->len[f], gz ? p->gz[f] : p->body[f], release_page, p);
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body,
+								      release_page, p);
 	if (!resp) {
 		page_put(p);
 		return MHD_NO;
@@ -477,8 +534,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/"))
 		return reply_text(c, 200, "text/html; charset=utf-8", landing);
 	if (!strcmp(url, "/healthz")) {
-		struct page *p = page_get();
+		struct page *p;
 		char body[96];
+
+		refresh();
+		p = page_get();
 
 		/* 200 while serving: the exporter is healthy even when the
 		 * sampler is not; the body says which. */
@@ -765,7 +825,6 @@ int main(int argc, char **argv)
 {
 	struct MHD_Daemon *d = NULL;
 	char *cert = NULL, *key = NULL;
-	pthread_t poller;
 	sigset_t set;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	int fd, sig, ret = 1;
@@ -799,10 +858,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (pthread_create(&poller, NULL, poll_main, NULL)) {
-		fprintf(stderr, PROG ": cannot start the poll thread\n");
-		goto out_close_fd;
-	}
+	segs_open();
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, g.o.max_conn,
@@ -817,7 +873,7 @@ int main(int argc, char **argv)
 			     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, PROG ": cannot start the HTTP server on %s\n", g.o.listen);
-		goto out_stop_poller;
+		goto out_close_segs;
 	}
 	fprintf(stderr, PROG ": serving %s on %s%s\n", g.o.segment, g.o.listen,
 		cert ? " (HTTPS)" : "");
@@ -829,9 +885,8 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 	MHD_stop_daemon(d);
-out_stop_poller:
-	atomic_store(&g.stop, true);
-	pthread_join(poller, NULL);
+out_close_segs:
+	segs_close();
 	page_swap(NULL);
 out_close_fd:
 	if (!d)

@@ -186,6 +186,24 @@ int exp_snapshot_take(struct sov_reader *r, struct sov_sample *sample, int statu
 	return 0;
 }
 
+int exp_snapshot_copy(struct exp_snapshot *dst, const struct exp_snapshot *src)
+{
+	*dst = *src;
+	dst->fan = dst->watchdog = NULL;
+	dst->sen = NULL;
+	dst->cap = 0;
+	if (!src->n)
+		return 0;
+	dst->sen = malloc(src->n * sizeof(*dst->sen));
+	if (!dst->sen) {
+		dst->n = 0;
+		return -ENOMEM;
+	}
+	memcpy(dst->sen, src->sen, src->n * sizeof(*dst->sen));
+	dst->cap = src->n;
+	return 0;
+}
+
 void exp_snapshot_free(struct exp_snapshot *snap)
 {
 	free(snap->sen);

@@ -90,13 +90,21 @@ struct exp_snapshot {
  * table, min/max over @window_ns via sov_reader_walk().
  * @stale_ns: a sample older than this makes the segment "stale".
  * @status: sov_reader_status() result the caller already has.
- * Context: the exporter's poll thread (one reader, one thread).
+ * Context: one thread at a time per reader (the exporter's refresh()).
  * Return: 0, or a negative code from the reader (-SOV_ERESTARTED: the
  * caller re-attaches; @snap then says "restarting").  -ENOMEM.
  * Ownership: @snap->sen is (re)allocated and stays @snap's.
  */
 int exp_snapshot_take(struct sov_reader *r, struct sov_sample *sample, int status,
 		      uint64_t window_ns, uint64_t stale_ns, struct exp_snapshot *snap);
+
+/*
+ * exp_snapshot_copy() - a deep copy of @src into @dst (uninitialised), its
+ * own sensor array; @dst->fan and @dst->watchdog are NULL (the caller links
+ * copies of its own).  Context: any.  Return: 0 or -ENOMEM (@dst then
+ * holds nothing to free).  Ownership: exp_snapshot_free(@dst).
+ */
+int exp_snapshot_copy(struct exp_snapshot *dst, const struct exp_snapshot *src);
 
 /* exp_snapshot_free() - release @snap's arrays (not @snap itself). */
 void exp_snapshot_free(struct exp_snapshot *snap);
