@@ -379,6 +379,24 @@ static int wait_ready(struct eb_run *run, struct eb_results *r)
 		}
 		nanosleep(&poll, NULL);
 	}
+	/* The first samples lack the slow channels (the I2C DIMM sensors come
+	 * from the sampler's worker a cycle or more later): count once the
+	 * series stop growing, two scrapes 500 ms apart. */
+	for (size_t last = 0;;) {
+		struct timespec settle = { 0, 500000000L };
+		size_t total, sensor;
+		uint64_t ns, wire;
+
+		nanosleep(&settle, NULL);
+		if (g_stop || !run_alive(run) || eb_scrape(&p[EB_OURS], true, &ns, &wire) ||
+		    !serves(EB_OURS, &p[EB_OURS]))
+			goto out;
+		eb_count_series(p[EB_OURS].body, p[EB_OURS].len, "sovereign_", "sensor=\"", &total,
+				&sensor);
+		if (sensor == last || eb_now_ns() > end)
+			break;
+		last = sensor;
+	}
 	for (int s = 0; s < EB_SIDES_; s++) {
 		const char *ct = eb_content_type(&p[s]);
 
