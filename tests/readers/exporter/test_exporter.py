@@ -18,71 +18,10 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from stack import check, children, failures, free_port, get, series, spawn, stop, up, wait_for  # noqa: E402
+
 MODE, SIM, SAMPLER, EXPORTER = sys.argv[1:5]
-children = []
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        raise AssertionError(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def spawn(argv, log):
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-    children.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGKILL):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def get(port, path="/metrics", headers=None, timeout=5, auth=None):
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=headers or {})
-    if auth:
-        import base64
-        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def wait_for(fn, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        try:
-            if fn():
-                return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    check(False, "timed out: " + what)
-
-
-def up(port):
-    m = re.search(rb"^sovereign_up (\d)$", get(port)[2], re.M)
-    return int(m.group(1)) if m else None
-
-
-def series(text):
-    """Metric name + labels of every sample line."""
-    return sorted(l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#"))
 
 
 def test_http(d, port, seg, conf, start_sampler):
