@@ -9,7 +9,7 @@ PACKAGES=(
 	liburcu-dev libnuma-dev libi2c-dev i2c-tools
 	libcriterion-dev libmicrohttpd-dev libsystemd-dev libcjson-dev libinih-dev
 	libcurl4-openssl-dev libgsl-dev
-	curl procps util-linux systemd
+	curl procps util-linux systemd dbus-daemon
 	clang libclang-rt-14-dev
 	prometheus python3 wrk
 	prometheus-node-exporter rt-tests gnuplot-nox

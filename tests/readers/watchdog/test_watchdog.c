@@ -32,6 +32,7 @@
 static char dir[64], sampler_name[64], wd_name[64], conf[128], dev[128], pidf[128],
 	hbf[128], portf[128];
 static pid_t fake_pid, wd_pid;
+static pid_t bus_pid, sysd_pid; /* unit mode: a private dbus-daemon and a fake systemd */
 static struct sov_writer *sw;
 static pthread_t pub_thread;
 static bool pub_started;
@@ -146,6 +147,16 @@ static void teardown(void)
 		kill(fake_pid, SIGKILL);
 		waitpid(fake_pid, NULL, 0);
 		fake_pid = 0;
+	}
+	if (sysd_pid > 0) {
+		kill(sysd_pid, SIGKILL);
+		waitpid(sysd_pid, NULL, 0);
+		sysd_pid = 0;
+	}
+	if (bus_pid > 0) {
+		kill(bus_pid, SIGKILL);
+		waitpid(bus_pid, NULL, 0);
+		bus_pid = 0;
 	}
 	if (pub_started) {
 		__atomic_store_n(&pub_run, -1, __ATOMIC_RELEASE);
@@ -612,4 +623,72 @@ Test(wd, command_mode_stop_takes_the_runtime_down)
 	cr_expect_eq(kill(child, 0), -1, "runtime %d outlived the watchdog", (int)child);
 	cr_expect_eq(errno, ESRCH);
 	fake_pid = 0;
+}
+
+/* Start a fake runtime and make it the unit's MainPID. */
+static void unit_main_pid_is_new_fake(const char *mainpid)
+{
+	char *argv[] = { WD_FAKE_BIN, "heartbeat", hbf, NULL };
+	char text[32];
+
+	fake_pid = spawn(argv);
+	snprintf(text, sizeof(text), "%d\n", (int)fake_pid);
+	write_file(mainpid, text);
+}
+
+/*
+ * Unit mode: the watchdog asks systemd for the unit's MainPID over D-Bus.
+ * Here a private dbus-daemon stands in for the system bus and fake_systemd
+ * for systemd (GetUnit and the Service's MainPID property).
+ */
+Test(wd, unit_mode_follows_the_units_main_pid)
+{
+	char sock[160], addr[192], mainpid[160], text[1024];
+	uint64_t t0;
+
+	snprintf(sock, sizeof(sock), "%s/system_bus_socket", dir);
+	snprintf(addr, sizeof(addr), "unix:path=%s", sock);
+	snprintf(mainpid, sizeof(mainpid), "%s/mainpid", dir);
+	{
+		char *argv[] = { "/usr/bin/dbus-daemon", "--session", "--nofork", "--nopidfile",
+				 "--address", addr, NULL };
+
+		bus_pid = spawn(argv);
+	}
+	for (t0 = ms_now(); ms_now() - t0 < 5000 && access(sock, F_OK) != 0;)
+		sleep_ms(10);
+	cr_assert_eq(access(sock, F_OK), 0, "dbus-daemon made no socket");
+	/* The children find the bus the way sd_bus_open_system() looks. */
+	cr_assert_eq(setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1), 0);
+	{
+		char *argv[] = { WD_FAKE_SYSTEMD_BIN, "inference.service", mainpid, NULL };
+
+		sysd_pid = spawn(argv);
+	}
+	unit_main_pid_is_new_fake(mainpid);
+	snprintf(text, sizeof(text),
+		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
+		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
+		 "[target]\nunit = inference.service\n[progress]\nheartbeat = %s\n"
+		 "[device]\npath = %s\ntimeout_s = 2\n",
+		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, hbf, dev);
+	write_file(conf, text);
+	write_file(dev, "");
+	{
+		char *argv[] = { WD_BIN, "-c", conf, NULL };
+
+		wd_pid = spawn(argv);
+	}
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active (unit MainPID)");
+	cr_expect_geq(feeds_during(400), 2, "fed while the unit's process is active");
+
+	/* The unit's process dies: dead; systemd restarts it: active again. */
+	kill(fake_pid, SIGKILL);
+	waitpid(fake_pid, NULL, 0);
+	write_file(mainpid, "0\n"); /* a stopped unit has MainPID 0 */
+	cr_assert_geq(wait_state(WD_DEAD, 2000), 0, "never became dead");
+	cr_expect_eq(feeds_during(400), 0, "not fed while the unit is down");
+	unit_main_pid_is_new_fake(mainpid);
+	cr_assert_geq(wait_state(WD_ACTIVE, 3000), 0, "did not follow the unit's new MainPID");
 }
