@@ -8,14 +8,12 @@
 
 #include <cJSON.h>
 #include <errno.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
-#include "eb_proc.h"
+#include "bench_out.h"
+#include "bench_stats.h"
 
 #define EB_GNUPLOT_MS 30000u
 #define EB_INTERVAL_S 15.0 /* Prometheus's default scrape_interval */
@@ -26,10 +24,11 @@ static const char *const mode_name[EB_MODES_] = { "text", "gzip" };
 
 void eb_summarise(struct eb_lat *l)
 {
-	gsl_sort(l->us, 1, l->n);
-	l->med_us = gsl_stats_median_from_sorted_data(l->us, 1, l->n);
-	l->p99_us = gsl_stats_quantile_from_sorted_data(l->us, 1, l->n, 0.99);
-	l->mean_us = gsl_stats_mean(l->us, 1, l->n);
+	struct bench_dist d = bench_dist_of(l->us, l->n);
+
+	l->med_us = d.p50;
+	l->p99_us = d.p99;
+	l->mean_us = d.mean;
 }
 
 void eb_results_free(struct eb_results *r)
@@ -273,9 +272,6 @@ int eb_write_json(const struct eb_results *r, const char *path)
 	struct eb_row w[EB_ROWS_MAX];
 	size_t k = rows(r, w);
 	cJSON *root = cJSON_CreateObject(), *cfg, *smp, *arr;
-	char *txt;
-	FILE *f;
-	int ret = 0;
 
 	if (!root)
 		return -ENOMEM;
@@ -311,21 +307,7 @@ int eb_write_json(const struct eb_results *r, const char *path)
 		cJSON_AddBoolToObject(x, "higher_is_better", w[i].higher_better);
 		cJSON_AddItemToArray(arr, x);
 	}
-	txt = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!txt)
-		return -ENOMEM;
-	f = fopen(path, "we");
-	if (!f) {
-		ret = -errno;
-	} else {
-		if (fputs(txt, f) < 0 || fputc('\n', f) < 0)
-			ret = -EIO;
-		if (fclose(f) != 0 && ret == 0)
-			ret = -errno;
-	}
-	cJSON_free(txt);
-	return ret;
+	return bench_json_write(root, path);
 }
 
 /* Latency quantile curves, one gnuplot data block per server and mode. */
@@ -367,10 +349,8 @@ int eb_write_plot(const struct eb_results *r, const char *path, const char *work
 {
 	const char *ext = strrchr(path, '.');
 	char dat[4096], gp[4096], log[4096];
-	char *argv[] = { (char *)gnuplot, gp, NULL };
 	const char *term;
-	int st = 0, ret;
-	pid_t pid;
+	int ret;
 	FILE *f;
 
 	if (ext && strcmp(ext, ".svg") == 0)
@@ -415,12 +395,6 @@ int eb_write_plot(const struct eb_results *r, const char *path, const char *work
 		r->scrapes, dat, dat, dat, dat, dat);
 	if (fclose(f) != 0)
 		return -errno;
-	pid = eb_spawn(argv, log, log, -1);
-	if (pid < 0)
-		return pid;
-	if (eb_wait_ms(pid, EB_GNUPLOT_MS, &st) < 0) {
-		eb_stop(pid, 500);
-		return -ETIMEDOUT;
-	}
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPROTO;
+	ret = bench_gnuplot(gnuplot, gp, -1, log, EB_GNUPLOT_MS);
+	return ret == -ECHILD ? -EPROTO : ret;
 }

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "eb_proc.h"
+#include "bench_proc.h"
 
 #define EB_SCRAPE_TIMEOUT_S 10L  /* Prometheus's default scrape_timeout */
 #define EB_WRK_SLACK_MS     15000u /* wrk's own start-up and teardown */
@@ -97,9 +97,9 @@ int eb_scrape(struct eb_peer *p, bool keep, uint64_t *ns, uint64_t *wire)
 	p->len = 0;
 	p->got = 0;
 	p->err[0] = '\0';
-	t0 = eb_now_ns();
+	t0 = bench_now_ns();
 	rc = curl_easy_perform(p->h);
-	*ns = eb_now_ns() - t0;
+	*ns = bench_now_ns() - t0;
 	if (rc != CURLE_OK) {
 		if (!p->err[0])
 			snprintf(p->err, sizeof(p->err), "%s", curl_easy_strerror(rc));
@@ -213,17 +213,17 @@ int eb_wrk_run(const char *wrk, int port, unsigned secs, int cpu, const char *lo
 	if (!f)
 		return -errno;
 	fclose(f);
-	pid = eb_spawn(argv, log, log, cpu);
+	pid = bench_spawn(argv, cpu, log, log);
 	if (pid < 0)
 		return pid;
-	end = eb_now_ns() + (uint64_t)(secs * 1000u + EB_WRK_SLACK_MS) * 1000000u;
+	end = bench_now_ns() + (uint64_t)(secs * 1000u + EB_WRK_SLACK_MS) * 1000000u;
 	for (;;) {
 		struct timespec poll = { 0, 20000000L };
 
-		if (eb_exited(pid, &st))
+		if (bench_alive(pid, &st) != 1)
 			break;
-		if (*stop || eb_now_ns() > end) {
-			eb_stop(pid, 1000);
+		if (*stop || bench_now_ns() > end) {
+			bench_stop(pid, 1000);
 			return *stop ? -EINTR : -EPROTO;
 		}
 		nanosleep(&poll, NULL);

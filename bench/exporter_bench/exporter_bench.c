@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,6 +24,9 @@
 
 #include <curl/curl.h>
 
+#include "bench_cpu.h"
+#include "bench_out.h"
+#include "bench_proc.h"
 #include "eb_proc.h"
 #include "eb_report.h"
 #include "eb_scrape.h"
@@ -206,22 +208,13 @@ static void show_logs(const struct eb_run *run)
 		show_log_tail(run->path[i]);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 /* Stop every child (servers first, the sim last), drop the segment and the tree. */
 static void run_teardown(struct eb_run *run, bool keep)
 {
 	for (int s = 0; s < EB_SIDES_; s++)
-		eb_stop(run->srv[s], EB_STOP_MS);
-	eb_stop(run->sampler, EB_STOP_MS);
-	eb_stop(run->sim, EB_STOP_MS);
+		bench_stop(run->srv[s], EB_STOP_MS);
+	bench_stop(run->sampler, EB_STOP_MS);
+	bench_stop(run->sim, EB_STOP_MS);
 	run->srv[EB_OURS] = run->srv[EB_NODE] = run->sampler = run->sim = 0;
 	if (run->seg[0])
 		shm_unlink(run->seg); /* the sampler leaves it for readers to see "stopped" */
@@ -230,27 +223,19 @@ static void run_teardown(struct eb_run *run, bool keep)
 	if (keep)
 		fprintf(stderr, "exporter_bench: kept %s\n", run->dir);
 	else
-		nftw(run->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		bench_rmtree(run->dir);
 }
 
 /* Run @argv to completion within @ms.  Return: 0 if it exited 0, else -1. */
 static int run_once(char *const argv[], const char *out, const char *err, unsigned ms)
 {
-	int st = 0;
-	pid_t pid = eb_spawn(argv, out, err, -1);
+	int st = 0, e = bench_run(argv, -1, out, err, ms, &st);
 
-	if (pid < 0)
-		return -1;
-	if (eb_wait_ms(pid, ms, &st) < 0) {
-		eb_stop(pid, EB_STOP_MS);
+	if (e == -ETIMEDOUT)
 		fprintf(stderr, "exporter_bench: %s did not finish in %u ms\n", argv[0], ms);
-		return -1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	else if (e == -ECHILD)
 		fprintf(stderr, "exporter_bench: %s failed (wait status %#x)\n", argv[0], st);
-		return -1;
-	}
-	return 0;
+	return e < 0 ? -1 : 0;
 }
 
 static int run_setup(struct eb_run *run, const struct eb_opts *o)
@@ -284,14 +269,14 @@ static int run_setup(struct eb_run *run, const struct eb_opts *o)
 		return -1;
 	char *sim[] = { (char *)o->sim, "--root", tree, "--sockets", sockets, "--dimms", dimms,
 			"--fans", fans, "--quiet", NULL };
-	run->sim = eb_spawn(sim, run->path[P_SIM_LOG], run->path[P_SIM_LOG], -1);
+	run->sim = bench_spawn(sim, -1, run->path[P_SIM_LOG], run->path[P_SIM_LOG]);
 	/* --no-rt: no SCHED_FIFO on a shared machine; it still pins itself to
 	 * the config's housekeeping CPU 0. */
 	char *smp[] = { (char *)o->sampler, "-c", run->path[P_CONF], "--segment", run->seg,
 			"--no-rt", NULL };
-	run->sampler = eb_spawn(smp, run->path[P_SAMPLER_LOG], run->path[P_SAMPLER_LOG], -1);
+	run->sampler = bench_spawn(smp, -1, run->path[P_SAMPLER_LOG], run->path[P_SAMPLER_LOG]);
 	for (int s = 0; s < EB_SIDES_; s++) {
-		run->port[s] = eb_free_port();
+		run->port[s] = bench_free_port();
 		if (run->port[s] < 0) {
 			fprintf(stderr, "exporter_bench: no free port: %s\n", strerror(-run->port[s]));
 			return -1;
@@ -303,12 +288,12 @@ static int run_setup(struct eb_run *run, const struct eb_opts *o)
 	/* Only the sampler's segment: the fan controller and watchdog do not run. */
 	char *ours[] = { (char *)o->exporter, "--segment", run->seg, "--listen", listen[EB_OURS],
 			 "--fan-segment", "", "--watchdog-segment", "", NULL };
-	run->srv[EB_OURS] = eb_spawn(ours, run->path[P_OURS_LOG], run->path[P_OURS_LOG], srv_cpu);
+	run->srv[EB_OURS] = bench_spawn(ours, srv_cpu, run->path[P_OURS_LOG], run->path[P_OURS_LOG]);
 	snprintf(sysfs, sizeof(sysfs), "--path.sysfs=%s/sys", tree);
 	snprintf(procfs, sizeof(procfs), "--path.procfs=%s/proc", tree);
 	char *node[] = { (char *)o->node, sysfs, procfs, "--collector.disable-defaults",
 			 "--collector.hwmon", listen[EB_NODE], NULL };
-	run->srv[EB_NODE] = eb_spawn(node, run->path[P_NODE_LOG], run->path[P_NODE_LOG], srv_cpu);
+	run->srv[EB_NODE] = bench_spawn(node, srv_cpu, run->path[P_NODE_LOG], run->path[P_NODE_LOG]);
 	if (run->sim < 0 || run->sampler < 0 || run->srv[EB_OURS] < 0 || run->srv[EB_NODE] < 0) {
 		fprintf(stderr, "exporter_bench: fork failed\n");
 		return -1;
@@ -325,7 +310,7 @@ static bool run_alive(const struct eb_run *run)
 	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
 		int st = 0;
 
-		if (eb_exited(pids[i], &st)) {
+		if (bench_alive(pids[i], &st) != 1) {
 			fprintf(stderr, "exporter_bench: %s exited (wait status %#x)\n", names[i], st);
 			return false;
 		}
@@ -349,7 +334,7 @@ static bool serves(int s, const struct eb_peer *p)
  */
 static int wait_ready(struct eb_run *run, struct eb_results *r)
 {
-	uint64_t end = eb_now_ns() + (uint64_t)EB_READY_MS * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)EB_READY_MS * 1000000u;
 	struct eb_peer p[EB_SIDES_];
 	bool ready[EB_SIDES_] = { false, false };
 	int ret = -1;
@@ -364,7 +349,7 @@ static int wait_ready(struct eb_run *run, struct eb_results *r)
 
 		if (g_stop || !run_alive(run))
 			goto out;
-		if (eb_now_ns() > end) {
+		if (bench_now_ns() > end) {
 			for (int s = 0; s < EB_SIDES_; s++)
 				if (!ready[s])
 					fprintf(stderr, "exporter_bench: %s did not answer with live data "
@@ -393,7 +378,7 @@ static int wait_ready(struct eb_run *run, struct eb_results *r)
 			goto out;
 		eb_count_series(p[EB_OURS].body, p[EB_OURS].len, "sovereign_", "sensor=\"", &total,
 				&sensor);
-		if (sensor == last || eb_now_ns() > end)
+		if (sensor == last || bench_now_ns() > end)
 			break;
 		last = sensor;
 	}
@@ -431,8 +416,8 @@ static int cpu_snap(const struct eb_run *run, uint64_t ns[3])
 {
 	int e;
 
-	if ((e = eb_cpu_ns(run->srv[EB_OURS], &ns[0])) || (e = eb_cpu_ns(run->srv[EB_NODE], &ns[1])) ||
-	    (e = eb_cpu_ns(run->sampler, &ns[2]))) {
+	if ((e = bench_cpu_ns(run->srv[EB_OURS], &ns[0])) ||
+	    (e = bench_cpu_ns(run->srv[EB_NODE], &ns[1])) || (e = bench_cpu_ns(run->sampler, &ns[2]))) {
 		fprintf(stderr, "exporter_bench: reading /proc/PID/task/*/schedstat: %s\n", strerror(-e));
 		return -1;
 	}
@@ -661,7 +646,7 @@ int main(int argc, char **argv)
 		"node_exporter %zu node_hwmon_* (%zu in all) on :%d\n",
 		r.s[EB_OURS].series_sensor, r.s[EB_OURS].series_total, run.port[EB_OURS],
 		r.s[EB_NODE].series_sensor, r.s[EB_NODE].series_total, run.port[EB_NODE]);
-	if (o.pin && eb_pin_self(EB_CLIENT_CPU)) {
+	if (o.pin && bench_pin_self(EB_CLIENT_CPU)) {
 		fprintf(stderr, "exporter_bench: pinning to CPU %d: %s\n", EB_CLIENT_CPU, strerror(errno));
 		goto fail;
 	}
@@ -679,7 +664,7 @@ int main(int argc, char **argv)
 
 	/* Stop the servers before plotting: gnuplot should not share the CPUs. */
 	for (int s = 0; s < EB_SIDES_; s++) {
-		eb_stop(run.srv[s], EB_STOP_MS);
+		bench_stop(run.srv[s], EB_STOP_MS);
 		run.srv[s] = 0;
 	}
 	eb_print_table(&r, stdout);

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -27,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_cpu.h"
+#include "bench_out.h"
+#include "bench_proc.h"
 #include "sampler_bench.h"
 #include "sb_proc.h"
 #include "sovereign.h"
@@ -35,7 +37,7 @@
 #define DURATION_QUICK  2.0
 #define ATTACH_NS       (10 * NS_PER_S)   /* the sampler must publish by then */
 #define SETTLE_NS       (200 * NS_PER_MS) /* after its second sample: start-up excluded */
-#define REAP_NS         (3 * NS_PER_S)    /* SIGTERM, then SIGKILL */
+#define REAP_MS         3000u             /* SIGTERM, then SIGKILL */
 #define SIM_PERIOD_MS   "60000"           /* the sim leaves the tree alone during a run */
 #define RING_SLOTS      "4096"            /* 4 s of 1 kHz: the reader never falls behind */
 #define CHANGE_BASE     50000             /* m°C written by the sensor-change trials */
@@ -66,7 +68,7 @@ static void *floor_main(void *p)
 	struct sched_param sp = { .sched_priority = a->prio };
 	struct timespec next;
 
-	pin_to(a->cpu);
+	bench_pin_self(a->cpu);
 	/* One below the sampler: it never delays the sampler's wake-ups. */
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 	atomic_store(&a->tid, (int)gettid());
@@ -152,7 +154,7 @@ static void *reader_main(void *p)
 	struct collect *c = p;
 	uint64_t last = sov_reader_head(c->r);
 
-	pin_to(c->cpu);
+	bench_pin_self(c->cpu);
 	atomic_store(&c->running, 1);
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
 		uint64_t h = sov_reader_head(c->r), n, seen;
@@ -163,7 +165,7 @@ static void *reader_main(void *p)
 #endif
 			continue;
 		}
-		seen = now_ns();
+		seen = bench_now_ns();
 		n = last + 1;
 		/* Lapped (should not happen with RING_SLOTS): count what was lost. */
 		if (h - last > c->nslots / 2) {
@@ -344,7 +346,7 @@ static int change_trial(struct collect *c, const char *file, int64_t value, uint
 	if (fd < 0)
 		return 0;
 	sleep_ns((uint64_t)(drand48() * (double)period_ns));
-	atomic_store_explicit(&c->t0, now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&c->t0, bench_now_ns(), memory_order_relaxed);
 	/* Pairs with the acquire load of expect in record(). */
 	atomic_store_explicit(&c->expect, value, memory_order_release);
 	if (pwrite(fd, text, (size_t)len, 0) != len || ftruncate(fd, len)) {
@@ -353,8 +355,8 @@ static int change_trial(struct collect *c, const char *file, int64_t value, uint
 		return 0;
 	}
 	close(fd);
-	deadline = now_ns() + 3 * period_ns + NS_PER_S;
-	while (now_ns() < deadline) {
+	deadline = bench_now_ns() + 3 * period_ns + NS_PER_S;
+	while (bench_now_ns() < deadline) {
 		if (!atomic_load(&c->expect)) {
 			put(lat, (double)atomic_load(&c->lat));
 			return 1;
@@ -416,8 +418,8 @@ static int parse_cyclictest(const char *path, struct sb_cyclic *ct)
 	return rc;
 }
 
-static void fill_cpu(struct sb_rate *out, const struct task_cpu *a, size_t na,
-		     const struct task_cpu *b, size_t nb, double wall_s)
+static void fill_cpu(struct sb_rate *out, const struct bench_task *a, size_t na,
+		     const struct bench_task *b, size_t nb, double wall_s)
 {
 	uint64_t ns = 0, runs = 0;
 	size_t i, j;
@@ -451,7 +453,7 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 	unsigned hz = rates_hz[ri];
 	uint64_t period_ns = NS_PER_S / hz, t, wall0, wall1, end, fl_ns0, fl_ns1, fl_r0, fl_r1;
 	char conf[512], log[512], seg[64], file[1024], ctjson[512], cthist[512], ctlog[512];
-	struct task_cpu t0[SB_MAX_THREADS * 2], t1[SB_MAX_THREADS * 2];
+	struct bench_task t0[SB_MAX_THREADS * 2], t1[SB_MAX_THREADS * 2];
 	struct collect c;
 	struct floor_arg fl = { .period_ns = period_ns, .cpu = o->cpu,
 				.prio = o->priority > 1 ? o->priority - 1 : 1 };
@@ -475,14 +477,14 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 	{
 		char *argv[] = { (char *)o->sampler, "-c", conf, NULL };
 
-		sampler = spawn(argv, -1, log);
+		sampler = bench_spawn(argv, -1, log, log);
 	}
 	if (sampler < 0)
-		return -errno;
+		return sampler;
 
 	/* Attach, then wait for a second sample: start-up is not measured. */
-	for (t = now_ns(); now_ns() - t < ATTACH_NS; sleep_ns(20 * NS_PER_MS)) {
-		if (waitpid(sampler, NULL, WNOHANG) == sampler) {
+	for (t = bench_now_ns(); bench_now_ns() - t < ATTACH_NS; sleep_ns(20 * NS_PER_MS)) {
+		if (bench_alive(sampler, NULL) == 0) {
 			fprintf(stderr, "sampler_bench: the sampler exited at %u Hz; its log:\n", hz);
 			print_log(log);
 			return -ECHILD;
@@ -522,9 +524,9 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 	sleep_ns(SETTLE_NS);
 
 	/* --- the measured window --- */
-	wall0 = now_ns();
-	na = read_tasks(sampler, t0, SB_MAX_THREADS * 2);
-	read_schedstat(getpid(), atomic_load(&fl.tid), &fl_ns0, &fl_r0);
+	wall0 = bench_now_ns();
+	na = bench_tasks(sampler, t0, SB_MAX_THREADS * 2);
+	bench_schedstat(getpid(), atomic_load(&fl.tid), &fl_ns0, &fl_r0);
 	atomic_store(&c.from_mono, wall0);
 	if (hz == 1000) {
 		char a[16], p[16], d[16], ma[16];
@@ -541,20 +543,21 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 		char *argv[] = { (char *)o->cyclictest, "-a", a, "-p", p, "-i", "1000", "-m", "-q",
 				 "-D", d, hopt, cthist, ctjson, ma, NULL };
 
-		ct = spawn(argv, -1, ctlog);
+		ct = bench_spawn(argv, -1, ctlog, ctlog);
 	}
 	end = wall0 + (uint64_t)(o->duration_s * 1e9);
 	/* Trials until the window ends, and at least one (bounded). */
-	while (now_ns() < end || (!change.n && now_ns() < end + 3 * period_ns + 2 * NS_PER_S)) {
+	while (bench_now_ns() < end ||
+	       (!change.n && bench_now_ns() < end + 3 * period_ns + 2 * NS_PER_S)) {
 		int64_t v = CHANGE_BASE + (int64_t)ri * 1000 + trial % 1000;
 
 		trial++;
 		if (!change_trial(&c, file, v, (uint64_t)out->change_period_ms * NS_PER_MS, &change))
 			out->change_lost++;
 	}
-	wall1 = now_ns();
-	nb = read_tasks(sampler, t1, SB_MAX_THREADS * 2);
-	read_schedstat(getpid(), atomic_load(&fl.tid), &fl_ns1, &fl_r1);
+	wall1 = bench_now_ns();
+	nb = bench_tasks(sampler, t1, SB_MAX_THREADS * 2);
+	bench_schedstat(getpid(), atomic_load(&fl.tid), &fl_ns1, &fl_r1);
 	/* --- end of the window --- */
 
 	out->window_s = (double)(wall1 - wall0) / 1e9;
@@ -563,7 +566,7 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 	out->floor_wake_us = fl_r1 > fl_r0 ? (double)(fl_ns1 - fl_ns0) / (double)(fl_r1 - fl_r0) / 1e3 : NAN;
 	out->own_pct = out->share_pct - out->floor_pct;
 	if (ct > 0) {
-		int st = reap(ct, (uint64_t)(o->duration_s * 1e9) + 10 * NS_PER_S);
+		int st = bench_reap(ct, (unsigned)(o->duration_s * 1e3) + 10000u);
 		char jp[512];
 
 		snprintf(jp, sizeof(jp), "%s/cyclictest.json", dir);
@@ -588,18 +591,17 @@ out:
 	}
 	if (!rc) {
 		for (i = 0; i < c.nbe; i++)
-			out->be[i].read_ns = sb_dist_of(c.be[i].v, c.be[i].n);
-		out->cycle_ns = sb_dist_of(c.cycle.v, c.cycle.n);
-		out->wake_ns = sb_dist_of(c.wake.v, c.wake.n);
-		out->visible_ns = sb_dist_of(c.visible.v, c.visible.n);
-		out->change_ns = sb_dist_of(change.v, change.n);
+			out->be[i].read_ns = bench_dist_of(c.be[i].v, c.be[i].n);
+		out->cycle_ns = bench_dist_of(c.cycle.v, c.cycle.n);
+		out->wake_ns = bench_dist_of(c.wake.v, c.wake.n);
+		out->visible_ns = bench_dist_of(c.visible.v, c.visible.n);
+		out->change_ns = bench_dist_of(change.v, change.n);
 		out->missed_samples = c.missed;
 		memcpy(out->wake_hist, c.wake_hist, sizeof(out->wake_hist));
 	}
 	if (ct > 0)
-		reap(ct, 0);
-	kill(sampler, SIGTERM);
-	if (reap(sampler, REAP_NS) != 0 && !rc) {
+		bench_reap(ct, 0);
+	if (bench_stop(sampler, REAP_MS) != 0 && !rc) {
 		fprintf(stderr, "sampler_bench: the sampler did not stop cleanly at %u Hz; its log:\n", hz);
 		print_log(log);
 		rc = -ECHILD;
@@ -716,13 +718,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb; (void)flag; (void)f;
-	return remove(p);
-}
-
-static int write_outputs(const struct opts *o, const struct sb_result *res)
+static int write_outputs(const struct opts *o, const struct sb_result *res, const char *dir)
 {
 	char p[1024];
 	int rc = 0, r;
@@ -732,7 +728,7 @@ static int write_outputs(const struct opts *o, const struct sb_result *res)
 		fprintf(stderr, "sampler_bench: %s: %s\n", o->json, strerror(-r));
 		rc = -1;
 	}
-	if (o->plot && (r = sb_write_plot(res, o->plot))) {
+	if (o->plot && (r = sb_write_plot(res, o->plot, dir))) {
 		fprintf(stderr, "sampler_bench: %s: %s\n", o->plot, strerror(-r));
 		rc = -1;
 	}
@@ -756,7 +752,7 @@ static int write_outputs(const struct opts *o, const struct sb_result *res)
 		rc = -1;
 	}
 	snprintf(p, sizeof(p), "%s/sampler_bench.svg", o->out);
-	if ((r = sb_write_plot(res, p))) {
+	if ((r = sb_write_plot(res, p, dir))) {
 		fprintf(stderr, "sampler_bench: %s: %s\n", p, strerror(-r));
 		rc = -1;
 	}
@@ -779,9 +775,9 @@ int main(int argc, char **argv)
 		perror("sampler_bench: mkdtemp");
 		return 1;
 	}
-	srand48((long)now_ns());
+	srand48((long)bench_now_ns());
 	/* The bench and its helpers stay off the sampler's core. */
-	if (pin_to(o.reader_cpu))
+	if (bench_pin_self(o.reader_cpu))
 		fprintf(stderr, "sampler_bench: cannot pin to CPU %d\n", o.reader_cpu);
 	snprintf(tree, sizeof(tree), "%s/tree", dir);
 	snprintf(simlog, sizeof(simlog), "%s/sim.log", dir);
@@ -796,7 +792,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sampler_bench: %s --root %s failed\n", o.sim, tree);
 			goto out;
 		}
-		sim = spawn(live, o.reader_cpu, simlog);
+		sim = bench_spawn(live, o.reader_cpu, simlog, simlog);
 	}
 	res.cpu = o.cpu;
 	res.reader_cpu = o.reader_cpu;
@@ -821,14 +817,13 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	sb_print_table(&res, stdout);
-	rc = write_outputs(&o, &res) ? 1 : 0;
+	rc = write_outputs(&o, &res, dir) ? 1 : 0;
 	if (o.check && sb_check(&res, stderr))
 		rc = 1;
 out:
 	if (sim > 0) {
-		kill(sim, SIGTERM);
-		reap(sim, REAP_NS);
+		bench_stop(sim, REAP_MS);
 	}
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(dir);
 	return rc;
 }

@@ -12,18 +12,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bench_stats.h"
+
 #define SB_NRATES     4            /* 1, 10, 100, 1000 Hz */
 #define SB_MAX_BACKENDS 16
 #define SB_MAX_THREADS  16
 #define SB_NAME_LEN     32
 #define SB_TARGET_PCT   0.01       /* the done criterion: share at 10 Hz below this */
 #define SB_HIST_US      2000       /* wake-up histogram buckets, 1 µs each */
-
-/* struct sb_dist - a distribution summary; all in the unit of the samples. */
-struct sb_dist {
-	size_t n;
-	double mean, p50, p99, max;
-};
 
 /* struct sb_thread - one thread of the sampler over the measured window. */
 struct sb_thread {
@@ -36,7 +32,7 @@ struct sb_thread {
 /* struct sb_backend - one backend's <name>-read-ns channel, cycles with reads only. */
 struct sb_backend {
 	char name[SB_NAME_LEN];
-	struct sb_dist read_ns;
+	struct bench_dist read_ns;
 };
 
 /* struct sb_rate - everything measured at one loop rate. */
@@ -54,10 +50,10 @@ struct sb_rate {
 	/* from the ring */
 	size_t nbackends;
 	struct sb_backend be[SB_MAX_BACKENDS];
-	struct sb_dist cycle_ns;               /* slot cycle_cost_ns (whole cycle) */
-	struct sb_dist wake_ns;                /* sampler-wake-ns */
-	struct sb_dist visible_ns;             /* deadline (mono_ns) -> reader sees the slot */
-	struct sb_dist change_ns;              /* hwmon file written -> reader sees the value */
+	struct bench_dist cycle_ns;            /* slot cycle_cost_ns (whole cycle) */
+	struct bench_dist wake_ns;             /* sampler-wake-ns */
+	struct bench_dist visible_ns;          /* deadline (mono_ns) -> reader sees the slot */
+	struct bench_dist change_ns;           /* hwmon file written -> reader sees the value */
 	unsigned change_lost;                  /* trials the reader never saw (timeout) */
 	unsigned change_period_ms;             /* the changed channel's own period */
 	uint64_t missed_samples;               /* ring samples the reader lost (lapped) */
@@ -67,7 +63,7 @@ struct sb_rate {
 /* struct sb_cyclic - cyclictest beside the sampler at 1 kHz on the same core. */
 struct sb_cyclic {
 	bool ran;
-	struct sb_dist lat_us;                 /* its histogram: mean, p50, p99, max */
+	struct bench_dist lat_us;              /* its histogram: mean, p50, p99, max */
 	uint32_t hist[SB_HIST_US + 1];
 };
 
@@ -81,16 +77,11 @@ struct sb_result {
 };
 
 /*
- * sb_dist_of() - summary of @n samples in @v (sorted in place).
- * Context: any.  Return: the summary; n = 0 and NaN figures when @n is 0.
- */
-struct sb_dist sb_dist_of(double *v, size_t n);
-
-/*
  * sb_dist_of_hist() - summary of a histogram of 1-unit buckets, the last
- * one counting everything at or above its index.  Context: any.
+ * one counting everything at or above its index (nearest-rank percentiles;
+ * samples: bench_dist_of()).  Context: any.
  */
-struct sb_dist sb_dist_of_hist(const uint32_t *hist, size_t nb, double max_seen);
+struct bench_dist sb_dist_of_hist(const uint32_t *hist, size_t nb, double max_seen);
 
 /* sb_print_table() - the human report on @f.  Context: any. */
 void sb_print_table(const struct sb_result *r, FILE *f);
@@ -104,10 +95,11 @@ int sb_write_json(const struct sb_result *r, const char *path);
 /*
  * sb_write_plot() - wake-latency histograms (sampler vs cyclictest, 1 kHz)
  * and CPU share per rate (with the floor) through gnuplot into @path;
- * .png gives PNG (pngcairo), anything else SVG.
+ * .png gives PNG (pngcairo), anything else SVG.  The script is written to
+ * @workdir/plot.gp.  Context: main thread (it starts gnuplot).
  * Return: 0, -errno, or -EIO when gnuplot fails.
  */
-int sb_write_plot(const struct sb_result *r, const char *path);
+int sb_write_plot(const struct sb_result *r, const char *path, const char *workdir);
 
 /*
  * sb_check() - every figure present, positive and finite (the smoke test's

@@ -1,35 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * sb_report.c - sampler_bench's figures: distribution summaries (GSL), the
+ * sb_report.c - sampler_bench's figures: histogram summaries, the
  * human table, the JSON report (cJSON), the plot (gnuplot) and the smoke
  * test's check that every figure is there (see sampler_bench.h).
  */
 #define _GNU_SOURCE
 #include <cJSON.h>
 #include <errno.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "bench_out.h"
 #include "sampler_bench.h"
-
-struct sb_dist sb_dist_of(double *v, size_t n)
-{
-	struct sb_dist d = { .n = n, .mean = NAN, .p50 = NAN, .p99 = NAN, .max = NAN };
-
-	if (!n)
-		return d;
-	gsl_sort(v, 1, n);
-	d.mean = gsl_stats_mean(v, 1, n);
-	d.p50 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
-	d.p99 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
-	d.max = v[n - 1];
-	return d;
-}
 
 /* Nearest-rank percentile @q of a histogram with @total entries. */
 static double hist_rank(const uint32_t *hist, size_t nb, uint64_t total, double q)
@@ -47,9 +31,9 @@ static double hist_rank(const uint32_t *hist, size_t nb, uint64_t total, double 
 	return (double)(nb - 1);
 }
 
-struct sb_dist sb_dist_of_hist(const uint32_t *hist, size_t nb, double max_seen)
+struct bench_dist sb_dist_of_hist(const uint32_t *hist, size_t nb, double max_seen)
 {
-	struct sb_dist d = { .mean = NAN, .p50 = NAN, .p99 = NAN, .max = max_seen };
+	struct bench_dist d = { .mean = NAN, .p50 = NAN, .p99 = NAN, .max = max_seen };
 	uint64_t total = 0;
 	double sum = 0;
 	size_t i;
@@ -81,10 +65,10 @@ static const struct sb_rate *rate_of(const struct sb_result *r, unsigned hz)
 }
 
 /* The sampler's figures at 1 kHz in µs, for the comparison with cyclictest. */
-static struct sb_dist wake_us_1khz(const struct sb_result *r)
+static struct bench_dist wake_us_1khz(const struct sb_result *r)
 {
 	const struct sb_rate *k = rate_of(r, 1000);
-	struct sb_dist d = { 0 };
+	struct bench_dist d = { 0 };
 
 	if (!k)
 		return d;
@@ -124,7 +108,7 @@ static void print_verdict(const struct sb_result *r, FILE *f)
 void sb_print_table(const struct sb_result *r, FILE *f)
 {
 	size_t i, j;
-	struct sb_dist sw = wake_us_1khz(r);
+	struct bench_dist sw = wake_us_1khz(r);
 
 	fprintf(f, "sampler_bench: sovereign-sampler on CPU %d (%s, priority %d), reader on CPU %d;\n"
 		"  sim: %s; %.1f s measured per rate\n",
@@ -139,7 +123,8 @@ void sb_print_table(const struct sb_result *r, FILE *f)
 	for (j = 0; j < r->rate[0].nbackends; j++) {
 		fprintf(f, "  %-14s", r->rate[0].be[j].name);
 		for (i = 0; i < SB_NRATES; i++) {
-			const struct sb_dist *d = j < r->rate[i].nbackends ? &r->rate[i].be[j].read_ns : NULL;
+			const struct bench_dist *d =
+				j < r->rate[i].nbackends ? &r->rate[i].be[j].read_ns : NULL;
 
 			fprintf(f, " %9.0f %9.0f  ", d ? d->p50 : NAN, d ? d->p99 : NAN);
 		}
@@ -186,7 +171,7 @@ void sb_print_table(const struct sb_result *r, FILE *f)
 	fprintf(f, "  %-18s %8.1f %8.1f %8.1f %8.1f %8zu\n", "sovereign-sampler", sw.mean, sw.p50, sw.p99,
 		sw.max, sw.n);
 	if (r->ct.ran) {
-		const struct sb_dist *c = &r->ct.lat_us;
+		const struct bench_dist *c = &r->ct.lat_us;
 
 		fprintf(f, "  %-18s %8.1f %8.1f %8.1f %8.1f %8zu\n", "cyclictest", c->mean, c->p50, c->p99,
 			c->max, c->n);
@@ -205,7 +190,7 @@ void sb_print_table(const struct sb_result *r, FILE *f)
 /* ------------------------------------------------------------------ */
 /* JSON                                                                 */
 
-static cJSON *dist_json(const struct sb_dist *d, double scale)
+static cJSON *dist_json(const struct bench_dist *d, double scale)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -221,12 +206,9 @@ static cJSON *dist_json(const struct sb_dist *d, double scale)
 int sb_write_json(const struct sb_result *r, const char *path)
 {
 	cJSON *root = cJSON_CreateObject(), *rates, *w, *t10;
-	struct sb_dist sw = wake_us_1khz(r);
+	struct bench_dist sw = wake_us_1khz(r);
 	const struct sb_rate *ten = rate_of(r, 10);
-	char *text;
 	size_t i, j;
-	FILE *f;
-	int rc = 0;
 
 	if (!root)
 		return -ENOMEM;
@@ -289,31 +271,20 @@ int sb_write_json(const struct sb_result *r, const char *path)
 		cJSON_AddNumberToObject(t10, "wakeup_floor_pct", ten->wakeups_per_s * ten->floor_wake_us / 1e4);
 		cJSON_AddBoolToObject(t10, "met", ten->share_pct < SB_TARGET_PCT);
 	}
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text)
-		return -ENOMEM;
-	f = fopen(path, "w");
-	if (!f)
-		rc = -errno;
-	else if (fputs(text, f) < 0 || fputc('\n', f) < 0)
-		rc = -EIO;
-	if (f && fclose(f) && !rc)
-		rc = -errno;
-	cJSON_free(text);
-	return rc;
+	return bench_json_write(root, path);
 }
 
 /* ------------------------------------------------------------------ */
 /* the plot                                                             */
 
-int sb_write_plot(const struct sb_result *r, const char *path)
+int sb_write_plot(const struct sb_result *r, const char *path, const char *workdir)
 {
 	const struct sb_rate *k = rate_of(r, 1000);
 	size_t len = strlen(path), i, top = 0;
 	bool png = len > 4 && !strcmp(path + len - 4, ".png");
+	char gp[4096];
 	FILE *g;
-	int st;
+	int ret;
 
 	if (strchr(path, '\'') || strchr(path, '\n'))
 		return -EINVAL; /* it goes into a gnuplot string */
@@ -332,7 +303,8 @@ int sb_write_plot(const struct sb_result *r, const char *path)
 		if (top > SB_HIST_US)
 			top = SB_HIST_US;
 	}
-	g = popen("gnuplot", "w");
+	snprintf(gp, sizeof(gp), "%s/plot.gp", workdir);
+	g = fopen(gp, "we");
 	if (!g)
 		return -errno;
 	fprintf(g, "set terminal %s size 1200,480 font ',10'\nset output '%s'\n",
@@ -361,10 +333,10 @@ int sb_write_plot(const struct sb_result *r, const char *path)
 		"unset multiplot\n",
 		r->cpu, k ? k->wake_ns.max / 1e3 : NAN, r->ct.lat_us.max, top + 1, SB_TARGET_PCT,
 		SB_TARGET_PCT);
-	st = pclose(g);
-	if (st == -1)
+	if (fclose(g))
 		return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	ret = bench_gnuplot(NULL, gp, -1, NULL, 0);
+	return ret == -ECHILD ? -EIO : ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -378,7 +350,7 @@ static int want(FILE *f, const char *what, unsigned hz, double v)
 	return 1;
 }
 
-static int want_dist(FILE *f, const char *what, unsigned hz, const struct sb_dist *d)
+static int want_dist(FILE *f, const char *what, unsigned hz, const struct bench_dist *d)
 {
 	char w[96];
 	int bad = 0;
@@ -398,7 +370,7 @@ static int want_dist(FILE *f, const char *what, unsigned hz, const struct sb_dis
 
 int sb_check(const struct sb_result *r, FILE *f)
 {
-	struct sb_dist sw = wake_us_1khz(r);
+	struct bench_dist sw = wake_us_1khz(r);
 	int bad = 0;
 	size_t i, j;
 

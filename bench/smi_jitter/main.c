@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_out.h"
+#include "bench_proc.h"
 #include "report.h"
 #include "scrape.h"
 #include "shm_writer.h"
@@ -225,9 +226,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->bar_pct = 0.5;
 	o->settle_s = 0.5;
 	o->ipi_trace = true;
-	o->sampler_bin = stack_find_bin(SOV_SAMPLER_BIN, "sovereign-sampler");
-	o->exporter_bin = stack_find_bin(SOV_EXPORTER_BIN, "sovereign-exporter");
-	o->sim_bin = stack_find_bin(SOV_SIM_BIN, "sovereign-sim");
+	o->sampler_bin = bench_find_bin(SOV_SAMPLER_BIN, "sovereign-sampler");
+	o->exporter_bin = bench_find_bin(SOV_EXPORTER_BIN, "sovereign-exporter");
+	o->sim_bin = bench_find_bin(SOV_SIM_BIN, "sovereign-sim");
 	while (ret == 0 && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case O_MODE:
@@ -305,14 +306,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return ret;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_s(double s)
 {
 	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
@@ -359,13 +352,13 @@ static int prepare_stack(struct ctx *x)
 			char *run[] = { (char *)o->sim_bin, "--root", tree, "--quiet", NULL };
 
 			snprintf(tree, sizeof(tree), "%s/tree", x->tmp);
-			ret = stack_run(once, x->o.hk_cpu, NULL, x->log);
+			ret = bench_run(once, x->o.hk_cpu, NULL, x->log, 0, NULL);
 			if (ret < 0) {
 				fprintf(stderr, "smi_jitter: %s --root %s --once failed; see %s\n",
 					o->sim_bin, tree, x->log);
 				return ret;
 			}
-			x->sim = stack_spawn(run, x->o.hk_cpu, NULL, x->log);
+			x->sim = bench_spawn(run, x->o.hk_cpu, NULL, x->log);
 			if (x->sim < 0)
 				return x->sim;
 			note(x, "started %s --root %s (pid %d)", o->sim_bin, tree, (int)x->sim);
@@ -373,7 +366,7 @@ static int prepare_stack(struct ctx *x)
 		{
 			char *pc[] = { (char *)o->sim_bin, "--root", tree, "--print-config", NULL };
 
-			ret = stack_run(pc, x->o.hk_cpu, x->base_conf, x->log);
+			ret = bench_run(pc, x->o.hk_cpu, x->base_conf, x->log, 0, NULL);
 			if (ret < 0) {
 				fprintf(stderr, "smi_jitter: %s --print-config failed; see %s\n",
 					o->sim_bin, x->log);
@@ -394,9 +387,9 @@ static int prepare_stack(struct ctx *x)
 static void stop_children(struct ctx *x)
 {
 	if (x->exporter > 0)
-		stack_stop(x->exporter, STOP_TIMEOUT_MS);
+		bench_stop(x->exporter, STOP_TIMEOUT_MS);
 	if (x->sampler > 0) {
-		stack_stop(x->sampler, STOP_TIMEOUT_MS);
+		bench_stop(x->sampler, STOP_TIMEOUT_MS);
 		/* The sampler leaves its segment for readers to see "stopped". */
 		sov_shm_unlink(x->segment);
 	}
@@ -411,7 +404,7 @@ static int start_loaded(struct ctx *x)
 	uint64_t deadline;
 	int st;
 
-	x->sampler = stack_spawn(sargv, x->o.hk_cpu, NULL, x->log);
+	x->sampler = bench_spawn(sargv, x->o.hk_cpu, NULL, x->log);
 	if (x->sampler < 0)
 		return x->sampler;
 	if (x->o.scrape_hz > 0) {
@@ -419,26 +412,26 @@ static int start_loaded(struct ctx *x)
 				  "--fan-segment", "", "--watchdog-segment", "", "--listen",
 				  listen, NULL };
 
-		x->port = stack_free_port();
+		x->port = bench_free_port();
 		if (x->port < 0)
 			return x->port;
 		snprintf(listen, sizeof(listen), "127.0.0.1:%d", x->port);
-		x->exporter = stack_spawn(eargv, x->o.hk_cpu, NULL, x->log);
+		x->exporter = bench_spawn(eargv, x->o.hk_cpu, NULL, x->log);
 		if (x->exporter < 0)
 			return x->exporter;
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", x->port);
 	snprintf(shm, sizeof(shm), "/dev/shm/%s", x->segment + 1);
-	deadline = mono_ns() + READY_TIMEOUT_MS * 1000000ull;
+	deadline = bench_now_ns() + READY_TIMEOUT_MS * 1000000ull;
 	for (;;) {
-		if (stack_alive(x->sampler, &st) == 0) {
+		if (bench_alive(x->sampler, &st) == 0) {
 			x->sampler = 0;
 			fprintf(stderr, "smi_jitter: the sampler exited (%s %d); see %s\n",
 				WIFEXITED(st) ? "status" : "signal",
 				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), x->log);
 			return -ECHILD;
 		}
-		if (x->exporter && stack_alive(x->exporter, &st) == 0) {
+		if (x->exporter && bench_alive(x->exporter, &st) == 0) {
 			x->exporter = 0;
 			fprintf(stderr, "smi_jitter: the exporter exited (%s %d); see %s\n",
 				WIFEXITED(st) ? "status" : "signal",
@@ -453,7 +446,7 @@ static int start_loaded(struct ctx *x)
 		} else if (access(shm, F_OK) == 0) {
 			break;
 		}
-		if (mono_ns() > deadline || atomic_load(&stop_flag)) {
+		if (bench_now_ns() > deadline || atomic_load(&stop_flag)) {
 			fprintf(stderr, "smi_jitter: sampler%s not ready after %d ms; see %s\n",
 				x->exporter ? "/exporter" : "", READY_TIMEOUT_MS, x->log);
 			return -ETIMEDOUT;
@@ -559,7 +552,7 @@ static int measure_run(struct ctx *x, struct jit_run *run)
 		smi_ok[c] = smi_read(&x->smi[c], &smi0[c]) == 0;
 	if (x->ipi.on)
 		ipitrace_begin(&x->ipi);
-	run->start_s = (double)(mono_ns() - x->t0_ns) / 1e9;
+	run->start_s = (double)(bench_now_ns() - x->t0_ns) / 1e9;
 	pthread_barrier_wait(&go);
 	for (int c = 0; c < n; c++)
 		pthread_join(th[c], NULL);
@@ -612,7 +605,7 @@ static int measure_run(struct ctx *x, struct jit_run *run)
 		scrape_stop(&sc);
 		run->scrapes_ok = sc.ok;
 		run->scrapes_failed = sc.failed;
-		if (x->sampler && stack_alive(x->sampler, &st) == 0) {
+		if (x->sampler && bench_alive(x->sampler, &st) == 0) {
 			x->sampler = 0;
 			fprintf(stderr, "smi_jitter: the sampler died during the run; see %s\n",
 				x->log);
@@ -630,15 +623,6 @@ out_free:
 	free(smi0);
 	free(smi_ok);
 	return ret;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 static int write_outputs(struct ctx *x, const struct jit_summary *s)
@@ -688,7 +672,6 @@ int main(int argc, char **argv)
 	static struct ctx x;
 	struct jit_summary sum;
 	struct sigaction sa;
-	cpu_set_t set;
 	bool need_stack;
 	int ret, nplan;
 
@@ -696,11 +679,10 @@ int main(int argc, char **argv)
 		return 2;
 	need_stack = x.o.mode != RUN_BASELINE;
 	/* This thread, the scraper and the children live on the housekeeping core. */
-	CPU_ZERO(&set);
-	CPU_SET(x.o.hk_cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+	ret = bench_pin_self(x.o.hk_cpu);
+	if (ret < 0) {
 		fprintf(stderr, "smi_jitter: pin to housekeeping cpu %d: %s\n", x.o.hk_cpu,
-			strerror(errno));
+			strerror(-ret));
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -719,7 +701,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(x.log, sizeof(x.log), "%s/children.log", x.tmp);
 	snprintf(x.segment, sizeof(x.segment), "/sovereign-jit-%d", (int)getpid());
-	x.t0_ns = mono_ns();
+	x.t0_ns = bench_now_ns();
 
 	/* The setup the report echoes. */
 	x.b.ncpus = x.o.ncpus;
@@ -809,7 +791,7 @@ int main(int argc, char **argv)
 out_close:
 	stop_children(&x);
 	if (x.sim > 0)
-		stack_stop(x.sim, STOP_TIMEOUT_MS);
+		bench_stop(x.sim, STOP_TIMEOUT_MS);
 	ipitrace_close(&x.ipi);
 out_free:
 	for (int i = 0; i < x.b.nruns; i++) {
@@ -829,7 +811,7 @@ out_free:
 	free(x.b.runs);
 out_rm:
 	if (ret == 0 || !need_stack)
-		nftw(x.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		bench_rmtree(x.tmp);
 	else
 		fprintf(stderr, "smi_jitter: kept %s (children's log)\n", x.tmp);
 	curl_global_cleanup();

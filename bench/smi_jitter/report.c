@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_out.h"
 #include "report.h"
-#include "stack.h"
 
 static const char *const mode_key[JIT_NMODES] = { "baseline", "loaded" };
 
@@ -309,9 +309,6 @@ int report_json(const char *path, const struct jit_bench *b, const struct jit_su
 {
 	cJSON *root = cJSON_CreateObject(), *o, *modes, *runs;
 	double edges[JIT_NBUCKETS - 1];
-	char *text;
-	FILE *f;
-	int ret = 0;
 
 	cJSON_AddStringToObject(root, "tool", "smi_jitter");
 	o = cJSON_AddObjectToObject(root, "tsc");
@@ -399,21 +396,7 @@ int report_json(const char *path, const struct jit_bench *b, const struct jit_su
 			cJSON_AddItemToArray(cores, cell_json(&r->cell[c], gaps));
 		cJSON_AddItemToArray(runs, o);
 	}
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text)
-		return -ENOMEM;
-	f = fopen(path, "we");
-	if (!f) {
-		ret = -errno;
-	} else {
-		fputs(text, f);
-		fputc('\n', f);
-		if (fclose(f))
-			ret = -errno;
-	}
-	free(text);
-	return ret;
+	return bench_json_write(root, path);
 }
 
 int report_plot(const char *path, const struct jit_bench *b, const struct jit_summary *s)
@@ -423,7 +406,7 @@ int report_plot(const char *path, const struct jit_bench *b, const struct jit_su
 	bool svg;
 	size_t len = strlen(path);
 	FILE *f;
-	int ret, x = 0;
+	int x = 0;
 
 	svg = len > 4 && !strcmp(path + len - 4, ".svg");
 	snprintf(gp, sizeof(gp), "%s.gp", path);
@@ -485,10 +468,5 @@ int report_plot(const char *path, const struct jit_bench *b, const struct jit_su
 		b->bar_pct, x - 1, b->bar_pct);
 	if (fclose(f))
 		return -errno;
-	{
-		char *argv[] = { "gnuplot", gp, NULL };
-
-		ret = stack_run(argv, b->hk_cpu, NULL, NULL);
-	}
-	return ret;
+	return bench_gnuplot(NULL, gp, b->hk_cpu, NULL, 0);
 }
