@@ -12,8 +12,8 @@
  *                     CPUs; default none.  Every read of CPU n's device
  *                     interrupts CPU n (the kernel runs rdmsr there by IPI,
  *                     hardware.md §4.1), so each channel of such a CPU
- *                     carries "cpu=n" in its labels (the core is to warn
- *                     about channels not on the housekeeping CPU).
+ *                     carries "cpu=n" in its labels, and the core warns
+ *                     once per such CPU, at start and as an event.
  *   tjmax  = C        Intel TjMax in °C when MSR_TEMPERATURE_TARGET is
  *                     unreadable or 0; default 0 (no temperature channel then)
  *

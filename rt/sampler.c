@@ -505,12 +505,64 @@ static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config
  * [sensor X] labels and "ignore".  Used at create and, to tell whether a
  * reload changes the sensor set, at reload.
  */
+/*
+ * The CPU a channel's reads run on, from its "cpu=N" label (msr.c labels
+ * every channel of a CPU's device so), or -1 when it has none.
+ */
+static int chan_cpu(const struct rt_chan *c)
+{
+	const char *p = c->desc.labels;
+
+	while ((p = strstr(p, "cpu="))) {
+		if (p == c->desc.labels || p[-1] == ',') {
+			char *end;
+			long v = strtol(p + 4, &end, 10);
+
+			if (end != p + 4 && (*end == ',' || *end == '\0') && v >= 0 && v <= INT_MAX)
+				return (int)v;
+		}
+		p += 4;
+	}
+	return -1;
+}
+
+/*
+ * Say loudly, once per CPU, when a channel reads another CPU than the
+ * housekeeping one: each read interrupts that CPU (DESIGN.md, "touch no
+ * other core").  The note is printed at start and published as an event.
+ */
+static void note_other_cpus(const struct sampler_opts *o, const struct rt_chan_list *l,
+			    struct probe_notes *notes)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int cpu = chan_cpu(&l->chan[i]);
+		size_t j;
+		char msg[RT_ERR_LEN];
+
+		if (cpu < 0 || cpu == o->cpu)
+			continue;
+		for (j = 0; j < i && chan_cpu(&l->chan[j]) != cpu; j++)
+			;
+		if (j < i)
+			continue; /* said for this CPU already */
+		snprintf(msg, sizeof(msg),
+			 "warning: %s reads CPU %d, not the housekeeping CPU %d: every read "
+			 "interrupts CPU %d (an IPI on a core the workload owns)",
+			 l->chan[i].desc.chip, cpu, o->cpu, cpu);
+		note_add(notes, msg);
+	}
+}
+
 static int build_channels(const struct sampler_opts *o, const struct rt_config *cfg,
 			  struct rt_chan_list *l, struct rt_err *err, struct probe_notes *notes)
 {
 	int rc = probe_backends(o, l, cfg, err, notes);
 
-	return rc ? rc : apply_sensor_overrides(l, cfg, err);
+	if (!rc)
+		rc = apply_sensor_overrides(l, cfg, err);
+	if (!rc)
+		note_other_cpus(o, l, notes); /* of the channels kept */
+	return rc;
 }
 
 /* Does @l publish a different table than the first @n channels of @cur? */

@@ -592,3 +592,27 @@ Test(sampler, stop_wakes_the_sleeping_worker_at_once)
 	cr_assert_lt(t, 40000000ull, "destroy took %llu ms: the threads were not woken by stop",
 		     (unsigned long long)(t / 1000000));
 }
+
+/* A channel reading another CPU (labels "cpu=N") is said loudly, once per CPU. */
+Test(sampler, reading_another_cpu_is_said_once_per_cpu)
+{
+	struct sampler *s;
+	size_t i, warned = 0;
+
+	put("fake", "temp_a", "45000\n");
+	put("fake", "fan_b", "1200\n");
+	s = mk_ok("[sampler]\ncpu = 0\n[sensor fake/temp_a]\nlabels = cpu=3\n"
+		  "[sensor fake/fan_b]\nlabels = bus=0,cpu=3\n");
+	for (i = 0; sampler_note(s, i); i++)
+		if (strstr(sampler_note(s, i), "reads CPU 3, not the housekeeping CPU 0")) {
+			cr_expect(strstr(sampler_note(s, i), "warning:"), "%s", sampler_note(s, i));
+			warned++;
+		}
+	cr_expect_eq(warned, 1, "one warning for CPU 3, got %zu", warned);
+	sampler_destroy(s);
+
+	s = mk_ok("[sampler]\ncpu = 0\n[sensor fake/temp_a]\nlabels = cpu=0\n");
+	for (i = 0; sampler_note(s, i); i++)
+		cr_expect_null(strstr(sampler_note(s, i), "reads CPU"), "%s", sampler_note(s, i));
+	sampler_destroy(s);
+}
