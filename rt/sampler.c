@@ -789,9 +789,11 @@ static void *journal_main(void *arg)
 		if (!qn) {
 			struct timespec now;
 
-			/* Idle: back off (see JOURNAL_IDLE_MAX_NS); stop ends the wait. */
+			/* Idle: back off (see JOURNAL_IDLE_MAX_NS), waking on the
+			 * loop's grid (no wake-up of the core of its own); stop ends
+			 * the wait. */
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			wait_stop_until(s, ts_to_ns(&now) + idle_ns);
+			wait_stop_until(s, ts_grid_next(ts_to_ns(&now) + idle_ns, s->o.period_ns));
 			idle_ns = idle_ns * 2 < JOURNAL_IDLE_MAX_NS ? idle_ns * 2 : JOURNAL_IDLE_MAX_NS;
 			continue;
 		}
@@ -1057,7 +1059,16 @@ int sampler_run(struct sampler *s, uint64_t max_cycles)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		missed = 0;
-		next = ts_next_deadline(next, s->o.period_ns, ts_to_ns(&now), &missed);
+		if (next == s->start_ns) {
+			/* After the first cycle: onto the absolute grid, counting
+			 * the grid deadlines a long first cycle ran over. */
+			uint64_t g = ts_grid_next(s->start_ns, s->o.period_ns);
+
+			if (ts_to_ns(&now) >= g)
+				missed = (ts_to_ns(&now) - g) / s->o.period_ns + 1;
+			next = ts_grid_next(ts_to_ns(&now), s->o.period_ns);
+		} else
+			next = ts_next_deadline(next, s->o.period_ns, ts_to_ns(&now), &missed);
 		if (missed) {
 			uatomic_set(&s->st.overruns, s->st.overruns + missed);
 			emit(s, SOV_EV_OVERRUN, SOV_SEV_WARNING, SOV_NO_SENSOR, (int64_t)missed, 0,
@@ -1115,8 +1126,9 @@ static void *worker_main(void *arg)
 								       s->o.backoff_cap_ns);
 					sc->next_due_ns = now + sc->backoff_ns;
 				} else {
+					/* On the grid: with the loop, one wake-up of the core. */
 					sc->backoff_ns = 0;
-					sc->next_due_ns = now + c->period_ns;
+					sc->next_due_ns = ts_grid_next(now, c->period_ns);
 				}
 			}
 			if (sc->next_due_ns < next)

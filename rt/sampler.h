@@ -84,8 +84,10 @@ int sampler_start_threads(struct sampler *s, bool rt);
 void sampler_cycle(struct sampler *s, uint64_t now_ns);
 
 /*
- * sampler_run() - the loop: absolute deadlines on the grid start + k *
- * period, catch-up after an oversleep (missed deadlines counted and
+ * sampler_run() - the loop: a first cycle at once, then absolute deadlines
+ * on the grid k * period of CLOCK_MONOTONIC (ts_grid_next(), shared with
+ * the slow worker and the journal thread so that the core wakes once for
+ * all of them), catch-up after an oversleep (missed deadlines counted and
  * published), until sampler_stop() or @max_cycles (0: forever).
  * Context: the loop thread.  Return: 0, or -errno of clock_nanosleep.
  */

@@ -67,4 +67,16 @@ static inline uint64_t ts_next_deadline(uint64_t next, uint64_t period, uint64_t
 	return next;
 }
 
+/*
+ * ts_grid_next() - the first multiple of @period after @now: the absolute
+ * grid every periodic thread of the sampler wakes on.  Threads whose
+ * periods are multiples of each other then wake at the same instants,
+ * one timer interrupt and one wake-up of the core for all of them.
+ * Return: ns.
+ */
+static inline uint64_t ts_grid_next(uint64_t now, uint64_t period)
+{
+	return (now / period + 1) * period;
+}
+
 #endif /* SOVEREIGN_RT_TIMESPEC_H */

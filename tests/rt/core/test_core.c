@@ -49,6 +49,16 @@ Test(timespec, next_deadline_catches_up)
 	cr_assert_eq(missed, 1);
 }
 
+Test(timespec, grid_is_absolute_multiples_of_the_period)
+{
+	cr_assert_eq(ts_grid_next(0, 100), 100);
+	cr_assert_eq(ts_grid_next(99, 100), 100);
+	cr_assert_eq(ts_grid_next(100, 100), 200, "strictly after now");
+	cr_assert_eq(ts_grid_next(1234567, 1000), 1235000);
+	/* periods that divide each other share instants */
+	cr_assert_eq(ts_grid_next(1999999999, 1000000000) % 100000000, 0);
+}
+
 Test(wrap, u32_counter_wraps_once)
 {
 	struct wrap_acc w = { 0 };

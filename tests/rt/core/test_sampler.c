@@ -616,3 +616,28 @@ Test(sampler, reading_another_cpu_is_said_once_per_cpu)
 		cr_expect_null(strstr(sampler_note(s, i), "reads CPU"), "%s", sampler_note(s, i));
 	sampler_destroy(s);
 }
+
+/* The loop runs on the absolute grid k * period after its first cycle. */
+Test(sampler, deadlines_on_the_absolute_grid)
+{
+	struct sampler *s;
+	struct view v;
+	uint64_t n;
+
+	put("fake", "temp_a", "45000\n");
+	s = mk_ok("");
+	cr_assert_eq(sampler_run(s, 4), 0);
+	view_open(&v);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	n = sov_sample_slot(v.smp)->number;
+	cr_assert_eq(n, 4);
+	for (uint64_t k = 2; k <= n; k++) {
+		cr_assert_eq(sov_reader_sample(v.r, k, v.smp), 0);
+		cr_expect_eq(sov_sample_slot(v.smp)->mono_ns % 10000000u, 0,
+			     "cycle %llu at %llu ns: not a multiple of the 10 ms period",
+			     (unsigned long long)k,
+			     (unsigned long long)sov_sample_slot(v.smp)->mono_ns);
+	}
+	view_close(&v);
+	sampler_destroy(s);
+}
