@@ -76,3 +76,24 @@ def series(text):
     return sorted(l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#"))
 
 
+
+
+def finish(rc, d, logs, shm_names):
+    """Stop every child, print the logs' tails on failure, remove @d and the
+    segments; print PASS or FAIL and exit with @rc."""
+    import os
+    import shutil
+    for p in children:
+        stop(p)
+    if rc:
+        print("FAILED: %s" % failures)
+        for name in logs:
+            path = os.path.join(d, name)
+            if os.path.exists(path):
+                print("---- %s" % name)
+                print(open(path, errors="replace").read()[-3000:])
+    for name in shm_names:
+        subprocess.run(["rm", "-f", "/dev/shm" + name])
+    shutil.rmtree(d, ignore_errors=True)
+    print("PASS" if rc == 0 else "FAIL")
+    raise SystemExit(rc)

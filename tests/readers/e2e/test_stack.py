@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from stack import check, children, failures, free_port, get, spawn, stop, wait_for  # noqa: E402
+from stack import check, finish, free_port, get, spawn, stop, wait_for  # noqa: E402
 
 SIM, SAMPLER, EXPORTER, FAN, WATCHDOG, FAKE = sys.argv[1:7]
 
@@ -143,24 +143,11 @@ def main(d):
 
 rc = 1
 d = tempfile.mkdtemp(prefix="sov-stack-")
-seg = None
 try:
-    seg = main(d)
+    main(d)
     rc = 0
 except AssertionError:
     pass
 finally:
-    for p in children:
-        stop(p)
-    if rc:
-        print("FAILED: %s" % failures)
-        for name in ("sampler.log", "fan.log", "watchdog.log", "exporter.log", "sim.log"):
-            p = os.path.join(d, name)
-            if os.path.exists(p):
-                print("---- %s" % name)
-                print(open(p, errors="replace").read()[-2000:])
-    for suffix in ("", "-fan", "-wd"):
-        subprocess.run(["rm", "-f", "/dev/shm/sov-stack-%d%s" % (os.getpid(), suffix)])
-    shutil.rmtree(d, ignore_errors=True)
-print("PASS" if rc == 0 else "FAIL")
-sys.exit(rc)
+    finish(rc, d, ("sampler.log", "fan.log", "watchdog.log", "exporter.log", "sim.log"),
+           ["/sov-stack-%d%s" % (os.getpid(), sfx) for sfx in ("", "-fan", "-wd")])

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from stack import check, children, failures, free_port, get, series, spawn, stop, up, wait_for  # noqa: E402
+from stack import check, finish, free_port, get, series, spawn, stop, up, wait_for  # noqa: E402
 
 MODE, SIM, SAMPLER, EXPORTER = sys.argv[1:5]
 
@@ -291,16 +291,4 @@ try:
 except AssertionError:
     pass
 finally:
-    for p in children:
-        stop(p)
-    if rc:
-        print("FAILED: %s" % failures)
-        for log in ("exporter.log", "sampler.log", "prometheus.log"):
-            p = os.path.join(d, log)
-            if os.path.exists(p):
-                print("---- %s" % log)
-                print(open(p, errors="replace").read()[-3000:])
-    subprocess.run(["rm", "-f", "/dev/shm" + seg])
-    shutil.rmtree(d, ignore_errors=True)
-print("PASS" if rc == 0 else "FAIL")
-sys.exit(rc)
+    finish(rc, d, ("exporter.log", "sampler.log", "prometheus.log"), [seg])

@@ -173,10 +173,34 @@ static void teardown(void)
 
 TestSuite(wd, .init = setup, .fini = teardown, .timeout = 25);
 
+/*
+ * Write the watchdog's config with [target] @target and [progress]
+ * @progress (each "key = value" lines), then start the watchdog.
+ */
+static void start_watchdog(const char *target, const char *progress, const char *extra)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
+		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
+		 "[target]\n%s\n[progress]\n%s\n"
+		 "[device]\npath = %s\ntimeout_s = 2\n%s\n",
+		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, target, progress, dev,
+		 extra ? extra : "");
+	write_file(conf, text);
+	write_file(dev, "");
+	{
+		char *argv[] = { WD_BIN, "-c", conf, NULL };
+
+		wd_pid = spawn(argv);
+	}
+}
+
 /* Start the fake runtime (@mode "heartbeat" or "http"), its pid file and the watchdog. */
 static void start(const char *mode, const char *extra)
 {
-	char text[1024], port[16] = "";
+	char text[32], port[16] = "", target[256], progress[256];
 	uint64_t t0;
 
 	if (strcmp(mode, "heartbeat") == 0) {
@@ -198,25 +222,13 @@ static void start(const char *mode, const char *extra)
 	}
 	snprintf(text, sizeof(text), "%d\n", (int)fake_pid);
 	write_file(pidf, text);
-	snprintf(text, sizeof(text),
-		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
-		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
-		 "[target]\npid_file = %s\n"
-		 "[progress]\n%s%s%s\n"
-		 "[device]\npath = %s\ntimeout_s = 2\n%s\n",
-		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, pidf,
-		 strcmp(mode, "heartbeat") == 0 ? "heartbeat = " : "health_timeout_ms = 50\n"
-		 "health_url = http://127.0.0.1:",
-		 strcmp(mode, "heartbeat") == 0 ? hbf : port,
-		 strcmp(mode, "heartbeat") == 0 ? "" : "/healthz",
-		 dev, extra ? extra : "");
-	write_file(conf, text);
-	write_file(dev, "");
-	{
-		char *argv[] = { WD_BIN, "-c", conf, NULL };
-
-		wd_pid = spawn(argv);
-	}
+	snprintf(target, sizeof(target), "pid_file = %s", pidf);
+	if (strcmp(mode, "heartbeat") == 0)
+		snprintf(progress, sizeof(progress), "heartbeat = %s", hbf);
+	else
+		snprintf(progress, sizeof(progress),
+			 "health_timeout_ms = 50\nhealth_url = http://127.0.0.1:%s/healthz", port);
+	start_watchdog(target, progress, extra);
 }
 
 /*
@@ -226,22 +238,11 @@ static void start(const char *mode, const char *extra)
  */
 static void start_command_mtime(void)
 {
-	char text[1024];
+	char target[512], progress[256];
 
-	snprintf(text, sizeof(text),
-		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
-		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
-		 "[target]\ncommand = %s mtime %s\n"
-		 "[progress]\nmtime_file = %s\n"
-		 "[device]\npath = %s\ntimeout_s = 2\n",
-		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, WD_FAKE_BIN, hbf, hbf, dev);
-	write_file(conf, text);
-	write_file(dev, "");
-	{
-		char *argv[] = { WD_BIN, "-c", conf, NULL };
-
-		wd_pid = spawn(argv);
-	}
+	snprintf(target, sizeof(target), "command = %s mtime %s", WD_FAKE_BIN, hbf);
+	snprintf(progress, sizeof(progress), "mtime_file = %s", hbf);
+	start_watchdog(target, progress, NULL);
 }
 
 /* The watchdog's child (the runtime it started), or 0 when it has none yet. */
@@ -643,7 +644,7 @@ static void unit_main_pid_is_new_fake(const char *mainpid)
  */
 Test(wd, unit_mode_follows_the_units_main_pid)
 {
-	char sock[160], addr[192], mainpid[160], text[1024];
+	char sock[160], addr[192], mainpid[160], progress[256];
 	uint64_t t0;
 
 	snprintf(sock, sizeof(sock), "%s/system_bus_socket", dir);
@@ -666,19 +667,8 @@ Test(wd, unit_mode_follows_the_units_main_pid)
 		sysd_pid = spawn(argv);
 	}
 	unit_main_pid_is_new_fake(mainpid);
-	snprintf(text, sizeof(text),
-		 "[watchdog]\nsegment = %s\nsampler_segment = %s\nperiod_ms = %d\n"
-		 "hang_ms = %d\nsampler_max_age_ms = %d\n"
-		 "[target]\nunit = inference.service\n[progress]\nheartbeat = %s\n"
-		 "[device]\npath = %s\ntimeout_s = 2\n",
-		 wd_name, sampler_name, PERIOD_MS, HANG_MS, STALE_MS, hbf, dev);
-	write_file(conf, text);
-	write_file(dev, "");
-	{
-		char *argv[] = { WD_BIN, "-c", conf, NULL };
-
-		wd_pid = spawn(argv);
-	}
+	snprintf(progress, sizeof(progress), "heartbeat = %s", hbf);
+	start_watchdog("unit = inference.service", progress, NULL);
 	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active (unit MainPID)");
 	cr_expect_geq(feeds_during(400), 2, "fed while the unit's process is active");
