@@ -19,13 +19,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <linux/i2c.h>
 
-#include "i2c.h"
-#include "sensor.h"
+#include "i2c_temp.h"
 
 /* JC-42.4 registers; all 16-bit, big-endian on the wire (hardware.md §5.1) */
 #define JC42_REG_CAP		0x00
@@ -92,10 +88,6 @@ static const struct jc42_chip {
 };
 
 /* struct jc42_data - one sensor (one channel). */
-struct jc42_data {
-	struct i2c_dev io;
-};
-
 /*
  * jc42_temp_raw_to_milli() - register (alarm bits ignored) to m°C:
  * sign-extend bit 12, then 0.0625 °C = 125/2 m°C, truncated toward zero
@@ -108,29 +100,6 @@ static int64_t jc42_temp_raw_to_milli(uint16_t raw)
 	if (t & JC42_TEMP_SIGN)
 		t -= JC42_TEMP_MASK + 1;
 	return (int64_t)(t * 125 / 2);
-}
-
-static int jc42_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
-{
-	const struct jc42_data *data = ch->priv;
-	int raw = i2c_read_word_swapped(&data->io, JC42_REG_TEMP);
-
-	(void)now_ns;
-	if (raw < 0)
-		return raw;
-	*value = jc42_temp_raw_to_milli((uint16_t)raw);
-	return 0;
-}
-
-static void jc42_remove(struct rt_chan *ch)
-{
-	struct jc42_data *data = ch->priv;
-
-	if (!data)
-		return;
-	i2c_dev_close(&data->io);
-	free(data);
-	ch->priv = NULL;
 }
 
 /*
@@ -181,95 +150,24 @@ static int jc42_detect(const struct i2c_dev *io, char *why, size_t len)
 }
 
 /* Probe one address; 0 also when nothing is there (noted in ctx->err). */
-static int jc42_probe_one(struct rt_probe_ctx *ctx, int bus, int addr, uint32_t period_ms)
-{
-	struct sov_sensor desc;
-	struct jc42_data *data;
-	char why[160];
-	int rc, upper, crit;
-
-	data = calloc(1, sizeof(*data));
-	if (!data)
-		return -ENOMEM;
-	rc = i2c_dev_open(&data->io, ctx->root, bus, addr,
-			  I2C_FUNC_SMBUS_READ_BYTE_DATA | I2C_FUNC_SMBUS_READ_WORD_DATA, why,
-			  sizeof(why));
-	if (rc == -EBUSY) {
-		i2c_note(ctx->err, "i2c_jc42", "%s skipped: %s", data->io.name, why);
-		rc = 0;
-		goto err_free;
-	}
-	if (rc) {
-		rt_conf_errorf(ctx->err, ctx->conf, "bus", "%s", why);
-		goto err_free;
-	}
-	why[0] = '\0';
-	rc = jc42_detect(&data->io, why, sizeof(why));
-	if (rc == -ENXIO || rc == -EIO || rc == -ETIMEDOUT || rc == -EAGAIN) {
-		/* Nothing acknowledges here: an empty slot, not worth a note. */
-		rc = 0;
-		goto err_close;
-	}
-	if (rc) {
-		i2c_note(ctx->err, "i2c_jc42", "%s skipped: %s", data->io.name,
-			 why[0] ? why : strerror(-rc));
-		rc = 0;
-		goto err_close;
-	}
-	upper = i2c_read_word_swapped(&data->io, JC42_REG_TEMP_UPPER);
-	crit = i2c_read_word_swapped(&data->io, JC42_REG_TEMP_CRITICAL);
-
-	memset(&desc, 0, sizeof(desc));
-	desc.kind = SOV_KIND_TEMP;
-	desc.unit = SOV_UNIT_MILLICELSIUS;
-	desc.period_ms = period_ms;
-	snprintf(desc.name, sizeof(desc.name), "temp1");
-	snprintf(desc.label, sizeof(desc.label), "DIMM %s", data->io.name);
-	snprintf(desc.chip, sizeof(desc.chip), "jc42/i2c-%s", data->io.name);
-	if (upper >= 0) {
-		desc.warn_hi = jc42_temp_raw_to_milli((uint16_t)upper);
-		desc.flags |= SOV_SEN_WARN_HI;
-	}
-	if (crit >= 0) {
-		desc.crit_hi = jc42_temp_raw_to_milli((uint16_t)crit);
-		desc.flags |= SOV_SEN_CRIT_HI;
-	}
-	/* rt_chan_add() owns @data from here, also when it fails. */
-	return rt_chan_add(ctx, &desc, data);
-
-err_close:
-	i2c_dev_close(&data->io);
-err_free:
-	free(data);
-	return rc;
-}
+static const struct i2c_temp_chip jc42_chip = {
+	.tag = "i2c_jc42",
+	.chip = "jc42",
+	.addr_first = JC42_ADDR_FIRST,
+	.addr_last = JC42_ADDR_LAST,
+	.period_ms = JC42_PERIOD_MS,
+	.min_period_ms = JC42_MIN_PERIOD_MS,
+	.reg_temp = JC42_REG_TEMP,
+	.reg_warn_hi = JC42_REG_TEMP_UPPER,
+	.reg_crit_hi = JC42_REG_TEMP_CRITICAL,
+	.swapped = true,
+	.detect = jc42_detect,
+	.to_milli = jc42_temp_raw_to_milli,
+};
 
 static int jc42_probe(struct rt_probe_ctx *ctx)
 {
-	int buses[I2C_BUSES_MAX], nbus, b, a, rc;
-	bool want[128];
-	long long period;
-
-	nbus = i2c_conf_buses(ctx->conf, buses, I2C_BUSES_MAX, ctx->err);
-	if (nbus < 0)
-		return nbus;
-	rc = i2c_conf_addrs(ctx->conf, "addresses", JC42_ADDR_FIRST, JC42_ADDR_LAST, true, want,
-			    ctx->err);
-	if (rc < 0)
-		return rc;
-	rc = rt_conf_int(ctx->conf, "period_ms", JC42_MIN_PERIOD_MS, 3600000, JC42_PERIOD_MS,
-			 &period, ctx->err);
-	if (rc)
-		return rc;
-	for (b = 0; b < nbus; b++)
-		for (a = JC42_ADDR_FIRST; a <= JC42_ADDR_LAST; a++) {
-			if (!want[a])
-				continue;
-			rc = jc42_probe_one(ctx, buses[b], a, (uint32_t)period);
-			if (rc)
-				return rc;
-		}
-	return 0;
+	return i2c_temp_probe(ctx, &jc42_chip);
 }
 
 static const struct sensor_ops i2c_jc42_ops = {
@@ -279,8 +177,8 @@ static const struct sensor_ops i2c_jc42_ops = {
 	.slow = true,
 	.default_enabled = false,
 	.probe = jc42_probe,
-	.read = jc42_read,
-	.remove = jc42_remove,
+	.read = i2c_temp_read,
+	.remove = i2c_temp_remove,
 };
 
 SENSOR_REGISTER(i2c_jc42_ops);

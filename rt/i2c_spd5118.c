@@ -16,13 +16,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <linux/i2c.h>
 
-#include "i2c.h"
-#include "sensor.h"
+#include "i2c_temp.h"
 
 /* SPD5118 hub registers (hardware.md §5.2; drivers/hwmon/spd5118.c) */
 #define SPD5118_REG_TYPE		0x00  /* MR0:MR1, 0x51 0x18 */
@@ -56,10 +53,6 @@
 #define SPD5118_PERIOD_MS		10000u
 #define SPD5118_MIN_PERIOD_MS		1000u
 
-struct spd5118_data {
-	struct i2c_dev io;
-};
-
 /* spd5118_temp_raw_to_milli() - MR49 + 256*MR50 to m°C (sign_extend32(raw >> 2, 10) * 250). */
 static int64_t spd5118_temp_raw_to_milli(uint16_t raw)
 {
@@ -83,30 +76,6 @@ static bool spd5118_vendor_valid(uint8_t bank, uint8_t id)
 		return false;
 	id &= 0x7f;
 	return id && id != 0x7f;
-}
-
-static int spd5118_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
-{
-	const struct spd5118_data *data = ch->priv;
-	/* One word read: MR49 and MR50 from the same conversion. */
-	int raw = i2c_read_word(&data->io, SPD5118_REG_TEMP);
-
-	(void)now_ns;
-	if (raw < 0)
-		return raw;
-	*value = spd5118_temp_raw_to_milli((uint16_t)raw);
-	return 0;
-}
-
-static void spd5118_remove(struct rt_chan *ch)
-{
-	struct spd5118_data *data = ch->priv;
-
-	if (!data)
-		return;
-	i2c_dev_close(&data->io);
-	free(data);
-	ch->priv = NULL;
 }
 
 /*
@@ -173,92 +142,24 @@ static int spd5118_detect(const struct i2c_dev *io, char *why, size_t len)
 	return 0;
 }
 
-static int spd5118_probe_one(struct rt_probe_ctx *ctx, int bus, int addr, uint32_t period_ms)
-{
-	struct spd5118_data *data;
-	struct sov_sensor desc;
-	char why[160];
-	int rc, hi, crit;
-
-	data = calloc(1, sizeof(*data));
-	if (!data)
-		return -ENOMEM;
-	rc = i2c_dev_open(&data->io, ctx->root, bus, addr,
-			  I2C_FUNC_SMBUS_READ_BYTE_DATA | I2C_FUNC_SMBUS_READ_WORD_DATA, why,
-			  sizeof(why));
-	if (rc == -EBUSY) {
-		i2c_note(ctx->err, "i2c_spd5118", "%s skipped: %s", data->io.name, why);
-		rc = 0;
-		goto err_free;
-	}
-	if (rc) {
-		rt_conf_errorf(ctx->err, ctx->conf, "bus", "%s", why);
-		goto err_free;
-	}
-	why[0] = '\0';
-	rc = spd5118_detect(&data->io, why, sizeof(why));
-	if (rc && !why[0]) {
-		rc = 0; /* nothing acknowledges: an empty slot */
-		goto err_close;
-	}
-	if (rc) {
-		i2c_note(ctx->err, "i2c_spd5118", "%s skipped: %s", data->io.name, why);
-		rc = 0;
-		goto err_close;
-	}
-	hi = i2c_read_word(&data->io, SPD5118_REG_TEMP_MAX);
-	crit = i2c_read_word(&data->io, SPD5118_REG_TEMP_CRIT);
-
-	memset(&desc, 0, sizeof(desc));
-	desc.kind = SOV_KIND_TEMP;
-	desc.unit = SOV_UNIT_MILLICELSIUS;
-	desc.period_ms = period_ms;
-	snprintf(desc.name, sizeof(desc.name), "temp1");
-	snprintf(desc.label, sizeof(desc.label), "DIMM %s", data->io.name);
-	snprintf(desc.chip, sizeof(desc.chip), "spd5118/i2c-%s", data->io.name);
-	if (hi >= 0) {
-		desc.warn_hi = spd5118_temp_raw_to_milli((uint16_t)hi);
-		desc.flags |= SOV_SEN_WARN_HI;
-	}
-	if (crit >= 0) {
-		desc.crit_hi = spd5118_temp_raw_to_milli((uint16_t)crit);
-		desc.flags |= SOV_SEN_CRIT_HI;
-	}
-	return rt_chan_add(ctx, &desc, data); /* owns @data from here */
-
-err_close:
-	i2c_dev_close(&data->io);
-err_free:
-	free(data);
-	return rc;
-}
+static const struct i2c_temp_chip spd5118_chip = {
+	.tag = "i2c_spd5118",
+	.chip = "spd5118",
+	.addr_first = SPD5118_ADDR_FIRST,
+	.addr_last = SPD5118_ADDR_LAST,
+	.period_ms = SPD5118_PERIOD_MS,
+	.min_period_ms = SPD5118_MIN_PERIOD_MS,
+	.reg_temp = SPD5118_REG_TEMP,     /* MR49 and MR50 in one word read */
+	.reg_warn_hi = SPD5118_REG_TEMP_MAX,
+	.reg_crit_hi = SPD5118_REG_TEMP_CRIT,
+	.swapped = false,
+	.detect = spd5118_detect,
+	.to_milli = spd5118_temp_raw_to_milli,
+};
 
 static int spd5118_probe(struct rt_probe_ctx *ctx)
 {
-	int buses[I2C_BUSES_MAX], nbus, b, a, rc;
-	bool want[128];
-	long long period;
-
-	nbus = i2c_conf_buses(ctx->conf, buses, I2C_BUSES_MAX, ctx->err);
-	if (nbus < 0)
-		return nbus;
-	rc = i2c_conf_addrs(ctx->conf, "addresses", SPD5118_ADDR_FIRST, SPD5118_ADDR_LAST, true,
-			    want, ctx->err);
-	if (rc < 0)
-		return rc;
-	rc = rt_conf_int(ctx->conf, "period_ms", SPD5118_MIN_PERIOD_MS, 3600000,
-			 SPD5118_PERIOD_MS, &period, ctx->err);
-	if (rc)
-		return rc;
-	for (b = 0; b < nbus; b++)
-		for (a = SPD5118_ADDR_FIRST; a <= SPD5118_ADDR_LAST; a++) {
-			if (!want[a])
-				continue;
-			rc = spd5118_probe_one(ctx, buses[b], a, (uint32_t)period);
-			if (rc)
-				return rc;
-		}
-	return 0;
+	return i2c_temp_probe(ctx, &spd5118_chip);
 }
 
 static const struct sensor_ops i2c_spd5118_ops = {
@@ -268,8 +169,8 @@ static const struct sensor_ops i2c_spd5118_ops = {
 	.slow = true,
 	.default_enabled = false,
 	.probe = spd5118_probe,
-	.read = spd5118_read,
-	.remove = spd5118_remove,
+	.read = i2c_temp_read,
+	.remove = i2c_temp_remove,
 };
 
 SENSOR_REGISTER(i2c_spd5118_ops);
