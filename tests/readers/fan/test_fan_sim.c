@@ -18,26 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim_stack.h"
 #include "sovereign.h"
 
 static char dir[64], tree[128], conf[128], fconf[128], seg[64], state[64], nct[64];
 static pid_t sim_pid = -1, sampler_pid = -1, fan_pid = -1;
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb; (void)flag; (void)f;
-	return remove(p);
-}
-
-static void stop_child(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGCONT);   /* a test may have stopped it */
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-}
 
 static void setup(void)
 {
@@ -54,10 +39,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	stop_child(&fan_pid);
-	stop_child(&sampler_pid);
-	stop_child(&sim_pid);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	stack_stop_child(&fan_pid);
+	stack_stop_child(&sampler_pid);
+	stack_stop_child(&sim_pid);
+	stack_rm_dir(dir);
 	sov_shm_unlink(seg);
 	sov_shm_unlink(state);
 }
@@ -67,46 +52,6 @@ TestSuite(fan_settle, .init = setup, .fini = teardown, .timeout = 55);
 TestSuite(fan_rpm, .init = setup, .fini = teardown, .timeout = 55);
 TestSuite(fan_reload, .init = setup, .fini = teardown, .timeout = 55);
 TestSuite(fan_journal, .init = setup, .fini = teardown, .timeout = 55);
-
-static pid_t spawn(char *const argv[], const char *out)
-{
-	pid_t pid = fork();
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int run(char *const argv[])
-{
-	int st;
-	pid_t pid = spawn(argv, NULL);
-
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *file_text(const char *name)
 {
@@ -123,24 +68,6 @@ static const char *file_text(const char *name)
 	buf[n] = '\0';
 	fclose(f);
 	return buf;
-}
-
-/* The sim's sampler config with period 100 ms and @extra appended. */
-static void write_sampler_conf(const char *extra)
-{
-	char cmd[512], line[512];
-	FILE *p, *f;
-
-	snprintf(cmd, sizeof(cmd), "%s --root %s --print-config", SOV_SIM_BIN, tree);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), p))
-		fputs(!strncmp(line, "period_ms", 9) ? "period_ms = 100\n" : line, f);
-	cr_assert_eq(pclose(p), 0);
-	fputs(extra, f);
-	fclose(f);
 }
 
 static void hwmon_dir(const char *name, char *out, size_t len)
@@ -165,13 +92,8 @@ static void hwmon_dir(const char *name, char *out, size_t len)
 
 static void start_sim(const char *profile, const char *speed)
 {
-	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
-	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--period-ms", "20", "--profile",
-			 (char *)profile, "--speed", (char *)speed, "--quiet", NULL };
-
-	cr_assert_eq(run(once), 0, "sovereign-sim --once");
+	sim_pid = stack_start_sim(SOV_SIM_BIN, tree, profile, speed);
 	hwmon_dir("nct6779", nct, sizeof(nct));
-	sim_pid = spawn(argv, NULL);
 }
 
 static void start_sampler(const char *extra)
@@ -179,9 +101,9 @@ static void start_sampler(const char *extra)
 	char log[160];
 	char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--no-rt", NULL };
 
-	write_sampler_conf(extra);
+	stack_write_sampler_conf(SOV_SIM_BIN, tree, conf, "100", extra);
 	snprintf(log, sizeof(log), "%s/sampler.log", dir);
-	sampler_pid = spawn(argv, log);
+	sampler_pid = stack_spawn(argv, log);
 }
 
 /*
@@ -213,7 +135,7 @@ static void start_fan_bin(const char *bin, const char *fan_extra, const char *ex
 
 	write_fan_conf(fan_extra, extra);
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
-	fan_pid = spawn(argv, log);
+	fan_pid = stack_spawn(argv, log);
 }
 
 static void start_fan_with(const char *extra)
@@ -268,7 +190,7 @@ static struct sov_reader *attach(const char *name)
 				return r;
 			sov_reader_close(r);
 		}
-		sleep_ms(10);
+		stack_sleep_ms(10);
 	}
 	cr_assert_fail("no segment %s: %s", name, file_text("fan.log"));
 	return NULL;
@@ -292,7 +214,7 @@ static int64_t value(struct sov_reader *r, const char *key)
 static void wait_controlling(struct sov_reader *st)
 {
 	for (int i = 0; i < 300 && value(st, "cpu-failsafe") != 0; i++)
-		sleep_ms(20);
+		stack_sleep_ms(20);
 	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still failing safe: %s", file_text("fan.log"));
 }
 
@@ -312,12 +234,12 @@ static bool has_event(struct sov_reader *st, uint16_t type, const char *needle)
 /* Milliseconds until pwm1 reads 255 (full speed), or -1 after @limit_ms. */
 static long wait_full_speed(long limit_ms)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = stack_now_ms();
 
-	while (now_ms() - t0 <= limit_ms) {
+	while (stack_now_ms() - t0 <= limit_ms) {
 		if (read_attr("pwm1") == 255 && read_attr("pwm1_enable") == 1)
-			return (long)(now_ms() - t0);
-		sleep_ms(5);
+			return (long)(stack_now_ms() - t0);
+		stack_sleep_ms(5);
 	}
 	return -1;
 }
@@ -335,8 +257,8 @@ Test(fan_settle, load_step_settles_within_2C_without_oscillation)
 	r = attach(seg);
 	start_fan();
 	st = attach(state);
-	t0 = now_ms();
-	while (now_ms() - t0 < 22000) {
+	t0 = stack_now_ms();
+	while (stack_now_ms() - t0 < 22000) {
 		int64_t t = value(r, "Tctl"), d = value(st, "cpu-duty");
 		long raw = read_attr("pwm1");
 
@@ -345,12 +267,12 @@ Test(fan_settle, load_step_settles_within_2C_without_oscillation)
 			minraw = raw;
 		if (d != INT64_MIN && d < minduty)
 			minduty = d;
-		if (now_ms() - t0 > 14000 && t != INT64_MIN) {
+		if (stack_now_ms() - t0 > 14000 && t != INT64_MIN) {
 			lo = t < lo ? t : lo;
 			hi = t > hi ? t : hi;
 			last = t;
 		}
-		sleep_ms(50);
+		stack_sleep_ms(50);
 	}
 	cr_log_info("last 8 s: Tctl %lld..%lld m°C, duty now %lld", (long long)lo, (long long)hi,
 		    (long long)value(st, "cpu-duty"));
@@ -384,8 +306,8 @@ Test(fan_sim, duty_never_below_minimum)
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
-	t0 = now_ms();
-	while (now_ms() - t0 < 4000) {
+	t0 = stack_now_ms();
+	while (stack_now_ms() - t0 < 4000) {
 		long raw = read_attr("pwm1");
 
 		cr_assert_eq(read_attr("pwm1_enable"), 1);
@@ -394,7 +316,7 @@ Test(fan_sim, duty_never_below_minimum)
 			lastraw = raw;
 		}
 		cr_assert_geq(value(st, "cpu-duty"), 200);
-		sleep_ms(10);
+		stack_sleep_ms(10);
 	}
 	cr_assert_geq(minraw, 51, "pwm1 %ld below 20 %%", minraw);
 	cr_assert_eq(lastraw, 51, "idle: held at the floor, not above (%ld)", lastraw);
@@ -413,7 +335,7 @@ Test(fan_sim, sampler_killed_full_speed_within_a_period)
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
-	sleep_ms(2500);   /* slewed down from the start duty */
+	stack_sleep_ms(2500);   /* slewed down from the start duty */
 	cr_assert_lt(read_attr("pwm1"), 255);
 	kill(sampler_pid, SIGKILL);
 	waitpid(sampler_pid, NULL, 0);
@@ -423,7 +345,7 @@ Test(fan_sim, sampler_killed_full_speed_within_a_period)
 	/* One 100 ms period plus scheduling margin on a shared machine. */
 	cr_assert_leq(ms, 300, "full speed after %ld ms (period 100 ms)", ms);
 	cr_log_info("full speed %ld ms after SIGKILL", ms);
-	sleep_ms(200);
+	stack_sleep_ms(200);
 	cr_assert_eq(value(st, "cpu-failsafe"), 1);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "restart"), "event names the reason");
 	cr_assert(strstr(file_text("fan.log"), "failsafe (restart"), "%s", file_text("fan.log"));
@@ -443,7 +365,7 @@ Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
-	sleep_ms(2500);
+	stack_sleep_ms(2500);
 	cr_assert_lt(read_attr("pwm1"), 255);
 	/* Stop the sim so it does not rewrite the file, then spoil it. */
 	kill(sim_pid, SIGSTOP);
@@ -456,7 +378,7 @@ Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
 	/* The sim writes a real value again: the zone leaves failsafe after good samples. */
 	kill(sim_pid, SIGCONT);
 	for (int i = 0; i < 200 && value(st, "cpu-failsafe") != 0; i++)
-		sleep_ms(20);
+		stack_sleep_ms(20);
 	cr_assert_eq(value(st, "cpu-failsafe"), 0, "%s", file_text("fan.log"));
 	sov_reader_close(st);
 }
@@ -469,10 +391,10 @@ Test(fan_sim, sigterm_restores_original_settings)
 
 	start_sim("idle", "20");
 	/* After the sim's first step (it writes the chip's power-on controls), set pwm1 by hand. */
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	put_attr("pwm1_enable", "1\n");
 	put_attr("pwm1", "77\n");
-	sleep_ms(100);
+	stack_sleep_ms(100);
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "the sim keeps a manual setting");
 	cr_assert_eq(read_attr("pwm1"), 77);
 	start_sampler("");
@@ -510,18 +432,18 @@ Test(fan_sim, foreign_write_noticed_and_control_reasserted)
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
-	sleep_ms(2500);
+	stack_sleep_ms(2500);
 	put_attr("pwm1_enable", "2\n");
-	t0 = now_ms();
-	while (now_ms() - t0 < 1000 && !has_event(st, SOV_EV_DEGRADED, "another writer"))
-		sleep_ms(10);
+	t0 = stack_now_ms();
+	while (stack_now_ms() - t0 < 1000 && !has_event(st, SOV_EV_DEGRADED, "another writer"))
+		stack_sleep_ms(10);
 	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm1: enable 2"), "%s", file_text("fan.log"));
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "control re-asserted");
 	cr_assert_eq(read_attr("pwm1"), 51, "back at the actuator's duty");
 	/* A script pokes pwm1 itself: noticed too. */
 	put_attr("pwm1", "200\n");
-	sleep_ms(400);
+	stack_sleep_ms(400);
 	cr_assert_eq(read_attr("pwm1"), 51);
 	log = file_text("fan.log");
 	cr_assert(strstr(log, "pwm1: enable 1 pwm 200 by another writer"), "%s", log);
@@ -544,7 +466,7 @@ Test(fan_sim, critical_temperature_fails_safe)
 	st = attach(state);
 	ms = wait_full_speed(1000);
 	cr_assert_geq(ms, 0);
-	sleep_ms(1500);   /* long past good_samples periods */
+	stack_sleep_ms(1500);   /* long past good_samples periods */
 	cr_assert_eq(value(st, "cpu-failsafe"), 1, "%s", file_text("fan.log"));
 	cr_assert_eq(read_attr("pwm1"), 255);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "critical"), "%s", file_text("fan.log"));
@@ -564,7 +486,7 @@ Test(fan_sim, shipped_config_runs)
 	start_sampler("");
 	sov_reader_close(attach(seg)); /* wait for the sampler */
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
-	fan_pid = spawn(argv, log);
+	fan_pid = stack_spawn(argv, log);
 	st = attach(state);
 	cr_assert_eq(sov_reader_header(st)->period_ns, 100000000, "the sampler's period");
 	cr_assert_eq(read_attr("pwm5_enable"), 1);
@@ -586,13 +508,13 @@ Test(fan_sim, bad_config_names_file_and_line)
 	int status;
 
 	start_sim("idle", "20");
-	sleep_ms(200);
+	stack_sleep_ms(200);
 	f = fopen(fconf, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "[fan]\nroot = %s\n[zone cpu]\nsensors = Tctl\nfans = nct6779:pwm1\nkp = fast\n", tree);
 	fclose(f);
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
-	fan_pid = spawn(argv, log);
+	fan_pid = stack_spawn(argv, log);
 	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
 	fan_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
@@ -615,7 +537,7 @@ Test(fan_sim, stalled_fan_fails_safe)
 	st = attach(state);
 	wait_controlling(st);
 	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
-		sleep_ms(20);
+		stack_sleep_ms(20);
 	cr_assert_lt(read_attr("pwm1"), 255);
 	cr_assert_gt(read_attr("pwm1"), 51, "driven above the floor");
 	/* Freeze the sim, stop fan3's tachometer. */
@@ -642,7 +564,7 @@ Test(fan_sim, suspect_sensor_fails_safe)
 	st = attach(state);
 	wait_controlling(st);
 	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
-		sleep_ms(20);
+		stack_sleep_ms(20);
 	cr_assert_lt(read_attr("pwm1"), 255);
 	/* The sim stops: Tctl stops changing; after stuck_s the sampler says suspect. */
 	kill(sim_pid, SIGSTOP);
@@ -667,8 +589,8 @@ Test(fan_sim, stepwise_zone_and_shared_fan)
 	st = attach(state);
 	wait_controlling(st);
 	for (int i = 0; i < 200 && value(st, "dimm-failsafe") != 0; i++)
-		sleep_ms(20);
-	sleep_ms(2500);   /* the CPU zone slews down to its floor */
+		stack_sleep_ms(20);
+	stack_sleep_ms(2500);   /* the CPU zone slews down to its floor */
 	cr_assert_eq(value(st, "dimm-duty"), 900);
 	cr_assert_eq(value(st, "cpu-duty"), 200);
 	cr_assert_eq(read_attr("pwm1"), 230, "shared: the larger duty (90 %%)");
@@ -709,11 +631,11 @@ static int64_t fan_rpm(struct sov_reader *r, int n)
 static int64_t rpm_tracking(struct sov_reader *r, struct sov_reader *st, int64_t want, long ms,
 			    double *mean_pm)
 {
-	int64_t t0 = now_ms(), worst = 0;
+	int64_t t0 = stack_now_ms(), worst = 0;
 	double sum = 0;
 	long n = 0;
 
-	while (now_ms() - t0 < ms) {
+	while (stack_now_ms() - t0 < ms) {
 		int64_t sp = value(st, "cpu-rpm-target");
 
 		cr_assert_eq(sp, want, "RPM setpoint %lld: %s", (long long)sp, file_text("fan.log"));
@@ -727,7 +649,7 @@ static int64_t rpm_tracking(struct sov_reader *r, struct sov_reader *st, int64_t
 			sum += (double)e;
 			n++;
 		}
-		sleep_ms(50);
+		stack_sleep_ms(50);
 	}
 	*mean_pm = sum / (double)n;
 	return worst;
@@ -758,7 +680,7 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	st = attach(state);
 	wait_controlling(st);
 	/* From the start failsafe (12000 RPM) down to 6000: within 3 % after ~2.5 s. */
-	sleep_ms(3500);
+	stack_sleep_ms(3500);
 	worst = rpm_tracking(r, st, 6000, 1500, &mean);
 	d = value(st, "cpu-duty");
 	cr_log_info("6000 RPM: error mean %.1f, worst %lld per-mille; duty %lld", mean,
@@ -772,7 +694,7 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	snprintf(extra, sizeof(extra), "%srpm_min = 9000\n", zone);
 	write_fan_conf("stale_periods = 10\n", extra);
 	kill(fan_pid, SIGHUP);
-	sleep_ms(3000);
+	stack_sleep_ms(3000);
 	worst = rpm_tracking(r, st, 9000, 1000, &mean);
 	cr_log_info("9000 RPM after reload: error mean %.1f, worst %lld per-mille", mean,
 		    (long long)worst);
@@ -799,7 +721,7 @@ Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
 	start_fan_with(zone);
 	st = attach(state);
 	wait_controlling(st);
-	sleep_ms(2500);
+	stack_sleep_ms(2500);
 	cr_assert_lt(read_attr("pwm3"), 200, "following 6000 RPM: %s", file_text("fan.log"));
 	kill(sim_pid, SIGSTOP);
 	snprintf(p, sizeof(p), "%s/fan3_input", nct);
@@ -807,7 +729,7 @@ Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
 	ms = wait_full_speed(1500);
 	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", file_text("fan.log"));
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", file_text("fan.log"));
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	cr_assert_eq(read_attr("pwm3"), 255, "failsafe holds over the inner loop");
 	cr_assert_eq(value(st, "cpu-rpm-target"), INT64_MIN, "no RPM setpoint while failing safe");
 	kill(sim_pid, SIGCONT);
@@ -823,10 +745,10 @@ static bool log_has(const char *needle)
 
 static void wait_log(const char *needle, long limit_ms)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = stack_now_ms();
 
-	while (!log_has(needle) && now_ms() - t0 < limit_ms)
-		sleep_ms(10);
+	while (!log_has(needle) && stack_now_ms() - t0 < limit_ms)
+		stack_sleep_ms(10);
 	cr_assert(log_has(needle), "no '%s' in: %s", needle, file_text("fan.log"));
 }
 
@@ -852,7 +774,7 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	start_fan();
 	st = attach(state);
 	wait_controlling(st);
-	sleep_ms(1500);
+	stack_sleep_ms(1500);
 	cr_assert_eq(value(st, "cpu-setpoint"), 80000);
 	cr_assert_eq(value(st, "cpu-duty"), 200, "idle, 80 °C setpoint: at the floor");
 	t_before = value(r, "Tctl");
@@ -860,13 +782,13 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	/* Idle Tctl (~40 °C) is far above a 30 °C setpoint: the fans go up, Tctl down. */
 	write_fan_conf("", "setpoint = 30000\n");
 	kill(fan_pid, SIGHUP);
-	t0 = now_ms();
-	while (now_ms() - t0 < 4000) {
+	t0 = stack_now_ms();
+	while (stack_now_ms() - t0 < 4000) {
 		int64_t d = value(st, "cpu-duty");
 
 		cr_assert_eq(value(st, "cpu-failsafe"), 0, "a reload does not leave control");
 		dmax = d > dmax ? d : dmax;
-		sleep_ms(20);
+		stack_sleep_ms(20);
 	}
 	t_after = value(r, "Tctl");
 	cr_log_info("reload 80 -> 30 °C: Tctl %lld -> %lld m°C in 4 s, duty up to %lld",
@@ -881,7 +803,7 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	kill(fan_pid, SIGHUP);
 	wait_log("reload refused", 1000);
 	cr_assert(log_has("fan.conf:16") && log_has("d_tau_s"), "%s", file_text("fan.log"));
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	assert_running();
 	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
 	cr_assert(has_event(st, SOV_EV_CONFIG, "refused"));
@@ -891,7 +813,7 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 		       "stepwise = 0:900\n");
 	kill(fan_pid, SIGHUP);
 	wait_log("zone/fan set", 1000);
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	assert_running();
 	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
 	cr_assert_eq(value(st, "cpu-failsafe"), 0);
@@ -948,9 +870,9 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	kill(sampler_pid, SIGKILL);
 	waitpid(sampler_pid, NULL, 0);
 	sampler_pid = -1;
-	t0 = now_ms();
-	while (!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter") && now_ms() - t0 < 2000)
-		sleep_ms(10);
+	t0 = stack_now_ms();
+	while (!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter") && stack_now_ms() - t0 < 2000)
+		stack_sleep_ms(10);
 	e = journal_entry("\nSOVEREIGN_REASON=restart\n", "\nSOVEREIGN_EVENT_NAME=failsafe_enter\n");
 	cr_assert_not_null(e, "no failsafe entry: %s", file_text("journal.txt"));
 	cr_log_info("journal entry:%s", e);
@@ -968,9 +890,9 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	cr_assert(strstr(e, "\nSOVEREIGN_REASON=good_samples\n") && strstr(e, "\nSOVEREIGN_MODE=pid\n"),
 		  "%s", e);
 	kill(fan_pid, SIGHUP);
-	t0 = now_ms();
-	while (!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n") && now_ms() - t0 < 1000)
-		sleep_ms(10);
+	t0 = stack_now_ms();
+	while (!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n") && stack_now_ms() - t0 < 1000)
+		stack_sleep_ms(10);
 	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), "%s",
 			   file_text("journal.txt"));
 	cr_assert_null(strstr(file_text("journal.txt"), "BADFORMAT"), "%s", file_text("journal.txt"));

@@ -22,24 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim_stack.h"
 #include "sovereign.h"
 
 static char dir[64], tree[128], conf[128], seg[64];
 static pid_t sim_pid = -1, sampler_pid = -1;
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+/* The sim's own config for its tree, with the loop period and @extra. */
+static void write_conf(const char *period_ms, const char *extra)
 {
-	(void)sb; (void)flag; (void)f;
-	return remove(p);
-}
-
-static void stop_child(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
+	stack_write_sampler_conf(SOV_SIM_BIN, tree, conf, period_ms, extra);
 }
 
 static void setup(void)
@@ -55,86 +47,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-	stop_child(&sampler_pid);
-	stop_child(&sim_pid);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	stack_stop_child(&sampler_pid);
+	stack_stop_child(&sim_pid);
+	stack_rm_dir(dir);
 	sov_shm_unlink(seg);
 }
 
 TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
 
-static pid_t spawn(char *const argv[], const char *out)
-{
-	pid_t pid = fork();
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int run(char *const argv[])
-{
-	int st;
-	pid_t pid = spawn(argv, NULL);
-
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
-}
-
-/* The sim's own config for its tree, with the loop period and @extra. */
-static void write_conf(const char *period_ms, const char *extra)
-{
-	char cmd[512], *text = NULL;
-	size_t len = 0;
-	FILE *p, *f;
-	char line[512];
-
-	snprintf(cmd, sizeof(cmd), "%s --root %s --print-config", SOV_SIM_BIN, tree);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	f = open_memstream(&text, &len);
-	while (fgets(line, sizeof(line), p)) {
-		if (!strncmp(line, "period_ms", 9))
-			fprintf(f, "period_ms = %s\n", period_ms);
-		else
-			fputs(line, f);
-	}
-	cr_assert_eq(pclose(p), 0);
-	fprintf(f, "%s", extra);
-	fclose(f);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(text);
-}
-
-static int run(char *const argv[]);
-
 static void start_sim(const char *profile, const char *speed)
 {
-	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
-	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--period-ms", "20", "--profile",
-			 (char *)profile, "--speed", (char *)speed, "--quiet", NULL };
-
-	/* Build the whole tree first: a sampler probing a half-made tree would
-	 * see a smaller sensor set (and rightly restart when it grows). */
-	cr_assert_eq(run(once), 0, "sovereign-sim --once");
-	sim_pid = spawn(argv, NULL);
+	sim_pid = stack_start_sim(SOV_SIM_BIN, tree, profile, speed);
 }
 
 /* The sampler's log, for failure messages. */
@@ -161,7 +84,7 @@ static void start_sampler(void)
 	char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, NULL };
 
 	snprintf(log, sizeof(log), "%s/sampler.log", dir);
-	sampler_pid = spawn(argv, log);
+	sampler_pid = stack_spawn(argv, log);
 }
 
 /* Attach once the sampler has published. */
@@ -175,7 +98,7 @@ static struct sov_reader *attach(void)
 				return r;
 			sov_reader_close(r);
 		}
-		sleep_ms(10);
+		stack_sleep_ms(10);
 	}
 	cr_assert_fail("no segment from the sampler");
 	return NULL;
@@ -250,7 +173,7 @@ Test(e2e, reader_sees_the_simulated_server_change)
 	put(p, "1\n");
 	snprintf(p, sizeof(p), "%s/pwm1", nct);
 	put(p, "255\n");
-	sleep_ms(4000);
+	stack_sleep_ms(4000);
 	rpm1 = latest(r, NULL, "fan1", s);
 	cr_assert_gt(rpm1, rpm0 + 1000, "fan1 %lld -> %lld RPM", (long long)rpm0, (long long)rpm1);
 	cr_assert_gt(rpm1, 11000);
@@ -297,7 +220,7 @@ Test(e2e, sighup_reload_restart_and_sigterm)
 	for (int i = 0; i < 300 && d.crit_hi != 90000; i++) {
 		int rc;
 
-		sleep_ms(10);
+		stack_sleep_ms(10);
 		rc = sov_reader_sensor(r, (uint32_t)idx, &d);
 		cr_assert_eq(rc, 0, "%s: %s", sov_strerror(rc), sampler_log());
 	}
@@ -312,7 +235,7 @@ Test(e2e, sighup_reload_restart_and_sigterm)
 		fclose(f);
 	}
 	kill(sampler_pid, SIGHUP);
-	sleep_ms(300);
+	stack_sleep_ms(300);
 	cr_assert_eq(sov_reader_status(r), 0, "still publishing: %s", sampler_log());
 
 	/* A smaller sensor set needs a new generation: the sampler restarts itself. */
@@ -320,12 +243,12 @@ Test(e2e, sighup_reload_restart_and_sigterm)
 	kill(sampler_pid, SIGHUP);
 	/* Between the old writer's close and the new one's start it reads STOPPED. */
 	for (int i = 0; i < 500 && sov_reader_status(r) != -SOV_ERESTARTED; i++)
-		sleep_ms(10);
+		stack_sleep_ms(10);
 	cr_assert_eq(sov_reader_status(r), -SOV_ERESTARTED, "%s", sampler_log());
 	for (int i = 0; i < 500; i++) {
 		if (sov_reader_reattach(r) == 0 && sov_reader_head(r) > 0)
 			break;
-		sleep_ms(10);
+		stack_sleep_ms(10);
 	}
 	cr_assert_eq(sov_reader_header(r)->generation, gen + 1);
 	cr_assert_lt(sov_reader_nsensors(r), n0, "jc42 DIMMs excluded");
@@ -350,7 +273,7 @@ Test(e2e, bad_config_names_file_and_line)
 		char *argv[] = { SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--no-rt", NULL };
 
 		snprintf(log, sizeof(log), "%s/sampler.log", dir);
-		sampler_pid = spawn(argv, log);
+		sampler_pid = stack_spawn(argv, log);
 		cr_assert_eq(waitpid(sampler_pid, NULL, 0), sampler_pid);
 		sampler_pid = -1;
 	}
@@ -373,7 +296,7 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 	int st, in_call = 0;
 	pid_t pid;
 
-	cr_assert_eq(run(argv), 0);
+	cr_assert_eq(stack_run(argv), 0);
 	write_conf("5", "");
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -488,7 +411,7 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 				 "--inh-caps=-all", "--bounding-set=-all", "/usr/bin/prlimit", "--memlock=0",
 				 SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--cycles", "40", NULL };
 
-		pid = spawn(argv, log);
+		pid = stack_spawn(argv, log);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x: %s", st, sampler_log());
@@ -526,8 +449,8 @@ Test(e2e, shipped_config_runs)
 	struct sov_sensor d;
 	int idx;
 
-	cr_assert_eq(run(once), 0);
-	cr_assert_eq(run(argv), 0);
+	cr_assert_eq(stack_run(once), 0);
+	cr_assert_eq(stack_run(argv), 0);
 	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
 	idx = sov_reader_find(r, NULL, "Tctl");
 	cr_assert_geq(idx, 0);
