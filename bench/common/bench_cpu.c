@@ -19,6 +19,8 @@ int bench_schedstat(pid_t pid, pid_t tid, uint64_t *ns, uint64_t *runs)
 	FILE *f;
 	int n;
 
+	*ns = 0;
+	*runs = 0;
 	snprintf(p, sizeof(p), "/proc/%ld/task/%ld/schedstat", (long)pid, (long)tid);
 	f = fopen(p, "re");
 	if (!f)

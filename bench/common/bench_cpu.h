@@ -25,7 +25,7 @@ struct bench_task {
 /*
  * bench_schedstat() - CPU ns and run count of thread @tid of process @pid.
  * Context: any.  Return: 0, or -errno (-ENOENT: no such thread; -EIO on an
- * unexpected format).
+ * unexpected format); on error *@ns and *@runs are 0.
  */
 int bench_schedstat(pid_t pid, pid_t tid, uint64_t *ns, uint64_t *runs);
 

@@ -24,10 +24,12 @@ static void pair(uint64_t *tsc, uint64_t *ns)
 {
 	uint64_t best = UINT64_MAX;
 
+	*tsc = 0;
+	*ns = 0;
 	for (int i = 0; i < 16; i++) {
 		uint64_t a = tsc_now(), n = raw_ns(), b = tsc_now();
 
-		if (b - a < best) {
+		if (i == 0 || b - a < best) {
 			best = b - a;
 			*tsc = a + (b - a) / 2;
 			*ns = n;
