@@ -389,9 +389,33 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 	cr_assert_geq(reads, 3 * sleeps, "the sensors are read through their held descriptors");
 }
 
-/* Without privileges the sampler degrades, says so once, publishes the fact. */
+/* copy_file() - copy @from to @to with @mode (the test fails if it cannot). */
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	cr_assert_geq(in, 0, "%s: %s", from, strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	cr_assert_geq(out, 0, "%s: %s", to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, (size_t)n), n, "%s: %s", to, strerror(errno));
+	cr_assert_eq(n, 0, "%s: %s", from, strerror(errno));
+	close(in);
+	cr_assert_eq(fchmod(out, mode), 0);
+	cr_assert_eq(close(out), 0);
+}
+
+/*
+ * Without privileges the sampler degrades, says so once, publishes the fact.
+ * `nobody` may not be able to enter the build tree (a clone under /root is
+ * mode 0700): the sampler and libsovereign run from a copy in the test's
+ * own directory.
+ */
 Test(e2e, unprivileged_sampler_degrades_and_says_so)
 {
+	char bindir[96], bin[128], lib[160], ldpath[112];
 	struct sov_reader *r;
 	struct sov_sample *s;
 	struct sov_event ev[32];
@@ -405,11 +429,19 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 	write_conf("50", "");
 	cr_assert_eq(chmod(conf, 0644), 0);
 	snprintf(log, sizeof(log), "%s/sampler.log", dir);
+	snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+	snprintf(bin, sizeof(bin), "%s/sovereign-sampler", bindir);
+	snprintf(lib, sizeof(lib), "%s/%s", bindir, SOV_LIB_SONAME);
+	snprintf(ldpath, sizeof(ldpath), "LD_LIBRARY_PATH=%s", bindir);
+	cr_assert_eq(mkdir(bindir, 0755), 0);
+	copy_file(SOV_SAMPLER_BIN, bin, 0755);
+	copy_file(SOV_LIB_FILE, lib, 0644);
 	{
 		/* nobody: no CAP_SYS_NICE, no CAP_IPC_LOCK (a memlock limit of 0 for certain). */
 		char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 				 "--inh-caps=-all", "--bounding-set=-all", "/usr/bin/prlimit", "--memlock=0",
-				 SOV_SAMPLER_BIN, "-c", conf, "--segment", seg, "--cycles", "40", NULL };
+				 "/usr/bin/env", ldpath, bin, "-c", conf, "--segment", seg,
+				 "--cycles", "40", NULL };
 
 		pid = stack_spawn(argv, log);
 	}
