@@ -154,20 +154,28 @@ enum sov_sensor_flags {
 	SOV_SEN_COUNTER  = 1u << 4, /* monotonic: export as a counter */
 };
 
-/* event.type: what the BMC's SEL used to hold, and the writers' own news */
+/*
+ * event.type: what the BMC's SEL used to hold, and the writers' own news.
+ * What event.value and event.limit mean depends on the type (readers print
+ * them in that meaning: an errno is not a temperature):
+ */
 enum sov_event_type {
 	SOV_EV_WRITER_START   = 1,  /* a writer started (value: generation) */
-	SOV_EV_WRITER_STOP    = 2,  /* a writer stopped cleanly */
-	SOV_EV_DEGRADED       = 3,  /* a privilege or feature is missing (text) */
-	SOV_EV_THRESH_WARN    = 4,  /* value crossed a warning limit (limit) */
-	SOV_EV_THRESH_CRIT    = 5,  /* value crossed a critical limit (limit) */
-	SOV_EV_THRESH_CLEAR   = 6,  /* value back inside limits, past hysteresis */
-	SOV_EV_FAN_STALL      = 7,  /* fan reads 0 RPM while driven */
-	SOV_EV_SENSOR_LOST    = 8,  /* reads fail; sensor invalid */
-	SOV_EV_SENSOR_BACK    = 9,  /* reads succeed again */
-	SOV_EV_SENSOR_SUSPECT = 10, /* raw value frozen for too long */
-	SOV_EV_OVERRUN        = 11, /* a cycle missed its deadline (value: ns late) */
-	SOV_EV_CONFIG         = 12, /* configuration reloaded (text) */
+	SOV_EV_WRITER_STOP    = 2,  /* a writer stopped cleanly (value: generation) */
+	SOV_EV_DEGRADED       = 3,  /* a privilege or feature is missing (value: positive
+				     * errno, or 0; text: what) */
+	SOV_EV_THRESH_WARN    = 4,  /* value crossed a warning limit (value: reading,
+				     * limit: the limit, both in the sensor's unit) */
+	SOV_EV_THRESH_CRIT    = 5,  /* value crossed a critical limit (as THRESH_WARN) */
+	SOV_EV_THRESH_CLEAR   = 6,  /* back inside limits, past hysteresis (value: reading) */
+	SOV_EV_FAN_STALL      = 7,  /* fan reads 0 RPM while driven (value: 0, limit: the
+				     * RPM before) */
+	SOV_EV_SENSOR_LOST    = 8,  /* reads fail; sensor invalid (value: negative errno) */
+	SOV_EV_SENSOR_BACK    = 9,  /* reads succeed again (value: reading) */
+	SOV_EV_SENSOR_SUSPECT = 10, /* raw value frozen for too long (value: reading) */
+	SOV_EV_OVERRUN        = 11, /* cycles missed their deadline (value: how many
+				     * deadlines were missed, a count, not ns) */
+	SOV_EV_CONFIG         = 12, /* configuration reloaded (value: parameter generation) */
 	SOV_EV_FAILSAFE_ENTER = 13, /* actuator entered failsafe (text: reason) */
 	SOV_EV_FAILSAFE_EXIT  = 14, /* actuator left failsafe */
 	SOV_EV_MAX_
