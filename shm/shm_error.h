@@ -32,6 +32,7 @@ enum sov_error {
 	SOV_EGONE       = SOV_EBASE + 12,/* the sample asked for was overwritten
 					  * or not yet published */
 	SOV_EBOOT       = SOV_EBASE + 13,/* segment written during another boot */
+	SOV_ESTATE      = SOV_EBASE + 14,/* header state is none a writer writes */
 	SOV_ELAST_
 };
 

@@ -46,4 +46,25 @@ int sov_layout_check(const struct sov_header *h, uint64_t size);
 
 #pragma GCC visibility pop
 
+/*
+ * Test hook points of the reader's attach (see sov_test_attach_hook).
+ * SOV_HOOK_ATTACH_GEN: after the first generation load of a header copy,
+ * before the state load.  SOV_HOOK_ATTACH_COPIED: after the header copy,
+ * before the generation is loaded again.
+ */
+enum sov_hook_point {
+	SOV_HOOK_ATTACH_GEN    = 1,
+	SOV_HOOK_ATTACH_COPIED = 2,
+};
+
+/*
+ * sov_test_attach_hook - for tests only: when not NULL, called at each
+ * enum sov_hook_point of every header copy the reader makes at attach, so
+ * that a test can re-initialise the segment between two loads and drive an
+ * interleaving deterministically, without sleeps.  NULL in production (one
+ * load and branch per attempt, outside any snapshot path).  Exported (the
+ * tests link libsovereign.so) but declared only here, not installed.
+ */
+extern void (*sov_test_attach_hook)(enum sov_hook_point at);
+
 #endif /* SOVEREIGN_SHM_INTERNAL_H */

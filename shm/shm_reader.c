@@ -19,6 +19,8 @@
 #include "shm_reader.h"
 #include "shm_seq.h"
 
+void (*sov_test_attach_hook)(enum sov_hook_point at);
+
 struct sov_reader {
 	char name[NAME_MAX + 1];
 	struct sov_reader_opts opts;
@@ -74,34 +76,59 @@ static void detach(struct sov_reader *r)
 	r->scratch = NULL;
 }
 
-/* Copy the static header consistently with respect to a writer re-init. */
+/*
+ * Copy the static header consistently with respect to a writer re-init
+ * (writer_init_generation() stores INIT, the new generation, the header,
+ * then LIVE).  The generation is loaded first and again after the copy:
+ * a copy is kept only when both loads agree and the state between them is
+ * exactly LIVE or STOPPED.  INIT (a writer initialising) is waited for, a
+ * bounded number of times; any other state is no writer's and is refused.
+ */
 static int snapshot_header(struct sov_reader *r)
 {
 	int i;
 
 	for (i = 0; i < SOV_READ_RETRIES; i++) {
-		uint32_t state = CMM_LOAD_SHARED(r->shm->state);
 		uint64_t gen = CMM_LOAD_SHARED(r->shm->generation);
+		uint32_t state;
 
 		/*
-		 * Orders the state and generation loads before the header copy.
-		 * Pairs with the wmb before the LIVE store in
-		 * writer_init_generation(): LIVE seen means the header is complete.
+		 * Orders the generation load before the state load.  Pairs with
+		 * the wmb between the INIT and generation stores in
+		 * writer_init_generation(): a reader that sees a new generation
+		 * sees its INIT (or the LIVE that ends it), never an older LIVE.
+		 */
+		cmm_smp_rmb();
+		if (sov_test_attach_hook)
+			sov_test_attach_hook(SOV_HOOK_ATTACH_GEN);
+		state = CMM_LOAD_SHARED(r->shm->state);
+		/*
+		 * Orders the state load before the header copy.  Pairs with the
+		 * wmb before the LIVE store in writer_init_generation(): LIVE seen
+		 * means that generation's header is complete.
 		 */
 		cmm_smp_rmb();
 		memcpy(&r->h, r->shm, sizeof(r->h));
+		if (sov_test_attach_hook)
+			sov_test_attach_hook(SOV_HOOK_ATTACH_COPIED);
 		/*
 		 * Orders the copy before the generation re-load.  Pairs with the
-		 * wmb after the generation bump in writer_init_generation().
+		 * wmb after the generation store in writer_init_generation(): a
+		 * copy that saw any re-initialisation store sees the generation
+		 * move, and is dropped.
 		 */
 		cmm_smp_rmb();
 		if (r->h.magic == 0 && r->h.abi_version == 0)
 			return -SOV_ENOTREADY; /* object created, header not yet written */
 		if (r->h.magic != SOV_MAGIC)
 			return -SOV_EMAGIC;
-		if (state != SOV_STATE_INIT && CMM_LOAD_SHARED(r->shm->generation) == gen) {
-			r->generation = gen;
-			return 0;
+		if (CMM_LOAD_SHARED(r->shm->generation) == gen) {
+			if (state == SOV_STATE_LIVE || state == SOV_STATE_STOPPED) {
+				r->generation = gen;
+				return 0;
+			}
+			if (state != SOV_STATE_INIT)
+				return -SOV_ESTATE;
 		}
 		/* A writer is initialising; it takes microseconds.  Bounded wait. */
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
@@ -229,6 +256,12 @@ int sov_reader_status(struct sov_reader *r)
 	 */
 	cmm_smp_rmb();
 	if (state == SOV_STATE_STOPPED)
+		return -SOV_ESTOPPED;
+	/* INIT under our generation: the writer began a re-init (INIT comes first). */
+	if (state == SOV_STATE_INIT)
+		return -SOV_ERESTARTED;
+	/* Only the exact LIVE is live: any other value is no writer's. */
+	if (state != SOV_STATE_LIVE)
 		return -SOV_ESTOPPED;
 	/*
 	 * A writer that died without closing leaves LIVE behind.  Its pid may

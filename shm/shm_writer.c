@@ -154,13 +154,21 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 	uint64_t starttime = 0;
 
 	CMM_STORE_SHARED(h->state, SOV_STATE_INIT);
+	/*
+	 * Orders INIT before the new generation.  Pairs with the rmb between
+	 * the generation and state loads in snapshot_header() (shm_reader.c):
+	 * a reader that sees the new generation also sees INIT (or the LIVE
+	 * that ends this function), so it never takes an older LIVE for this
+	 * generation's.
+	 */
+	cmm_smp_wmb();
 	CMM_STORE_SHARED(h->generation, old_gen + 1);
 	/*
-	 * Orders the state and generation stores before all re-initialisation
-	 * stores below.  Pairs with the rmb before the final generation load
-	 * of every reader snapshot (sov_seq_read_retry(), check_gen() in
-	 * shm_reader.c): a reader that copied re-initialised bytes sees the
-	 * new generation and discards its copy.
+	 * Orders the generation store before all re-initialisation stores
+	 * below.  Pairs with the rmb before the final generation load of every
+	 * reader copy (sov_seq_read_retry(), check_gen(), the header copy in
+	 * snapshot_header()): a reader that copied re-initialised bytes sees
+	 * the new generation and discards its copy.
 	 */
 	cmm_smp_wmb();
 
@@ -212,8 +220,8 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 
 	/*
 	 * Orders the whole initialisation before LIVE.  Pairs with the rmb
-	 * after the state load in attach() (shm_reader.c): a reader that sees
-	 * LIVE sees a complete header and table.
+	 * after the state load in snapshot_header() (shm_reader.c): a reader
+	 * that sees LIVE sees a complete header and table.
 	 */
 	cmm_smp_wmb();
 	CMM_STORE_SHARED(h->state, SOV_STATE_LIVE);

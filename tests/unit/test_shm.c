@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm_internal.h" /* sov_test_attach_hook */
+#include "shm_seq.h"      /* CMM_STORE_SHARED, cmm_smp_wmb */
 #include "sovereign.h"
 
 static char name[64];
@@ -519,6 +521,91 @@ Test(shm, generation_change_and_reattach)
 	sov_writer_close(w);
 }
 
+/*
+ * Attach racing with a writer re-initialisation, driven through the
+ * reader's test hook: no sleeps, the interleaving is forced.
+ */
+static struct sov_writer *race_w;
+static int race_calls;
+
+/*
+ * At the reader's first load: play a writer preempted in the middle of
+ * writer_init_generation(), in its store order: INIT, the new generation,
+ * then part of the header (nsensors), but not yet LIVE.
+ */
+static void hook_half_init(enum sov_hook_point at)
+{
+	struct sov_header *h = (struct sov_header *)sov_writer_header(race_w);
+
+	if (at != SOV_HOOK_ATTACH_GEN || race_calls++)
+		return;
+	CMM_STORE_SHARED(h->state, SOV_STATE_INIT);
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(h->generation, h->generation + 1);
+	cmm_smp_wmb();
+	h->nsensors = 2;
+}
+
+Test(shm, attach_during_reinit_refused)
+{
+	struct sov_sensor s[3];
+	struct sov_reader *r = NULL;
+	uint64_t gen;
+	int rc;
+
+	race_w = mk_writer(8, 16);
+	gen = sov_writer_header(race_w)->generation;
+	sov_test_attach_hook = hook_half_init;
+	rc = sov_reader_open(name, NULL, &r);
+	sov_test_attach_hook = NULL;
+	cr_assert_geq(race_calls, 1, "hook ran");
+	cr_assert_eq(rc, -SOV_ENOTREADY, "attached to a half-initialised segment: rc %d (%s), "
+		     "generation %" PRIu64 ", nsensors %u", rc, sov_strerror(rc),
+		     r ? sov_reader_header(r)->generation : 0, r ? sov_reader_nsensors(r) : 0);
+	cr_assert_null(r);
+	/* The writer finishes (a whole re-init): the reader attaches to it. */
+	three_sensors(s);
+	cr_assert_eq(sov_writer_reset(race_w, s, 2), 0);
+	r = mk_reader();
+	cr_assert_eq(sov_reader_header(r)->generation, gen + 2);
+	cr_assert_eq(sov_reader_nsensors(r), 2);
+	cr_assert_eq(sov_reader_state(r), SOV_STATE_LIVE);
+	sov_reader_close(r);
+	sov_writer_close(race_w);
+}
+
+/* After the reader's header copy: a whole re-init with another sensor set. */
+static void hook_reinit_after_copy(enum sov_hook_point at)
+{
+	struct sov_sensor s[3];
+
+	if (at != SOV_HOOK_ATTACH_COPIED || race_calls++)
+		return;
+	three_sensors(s);
+	cr_assert_eq(sov_writer_reset(race_w, s, 1), 0);
+}
+
+Test(shm, attach_rechecks_generation_after_copy)
+{
+	struct sov_reader *r = NULL;
+	uint64_t gen;
+	int rc;
+
+	race_w = mk_writer(8, 16);
+	gen = sov_writer_header(race_w)->generation;
+	sov_test_attach_hook = hook_reinit_after_copy;
+	rc = sov_reader_open(name, NULL, &r);
+	sov_test_attach_hook = NULL;
+	cr_assert_eq(race_calls, 2, "the header was copied again after the re-init");
+	cr_assert_eq(rc, 0, "open: %s", sov_strerror(rc));
+	/* The copy taken before the re-init was dropped: this is the new one. */
+	cr_assert_eq(sov_reader_header(r)->generation, gen + 1);
+	cr_assert_eq(sov_reader_nsensors(r), 1);
+	cr_assert_eq(sov_reader_status(r), 0);
+	sov_reader_close(r);
+	sov_writer_close(race_w);
+}
+
 Test(shm, unlinked_segment_means_restart)
 {
 	struct sov_writer *w = mk_writer(8, 16);
@@ -626,6 +713,27 @@ Test(shm, inconsistent_layout_refused)
 	off = 64; /* ring overlapping the header */
 	poke(offsetof(struct sov_header, ring_off), &off, sizeof(off));
 	cr_assert_eq(open_err(), -SOV_ELAYOUT);
+}
+
+Test(shm, unknown_state_is_not_live)
+{
+	struct sov_writer *w = mk_writer(8, 16);
+	struct sov_reader *r = mk_reader();
+	uint32_t st = 7; /* no writer ever writes it */
+
+	cr_assert_eq(sov_reader_status(r), 0, "live writer");
+	poke(offsetof(struct sov_header, state), &st, sizeof(st));
+	cr_assert_eq(sov_reader_status(r), -SOV_ESTOPPED, "an unknown state is not live");
+	cr_assert_eq(open_err(), -SOV_ESTATE, "nor attachable");
+	cr_assert_str_neq(sov_strerror(-SOV_ESTATE), "unknown libsovereign error");
+	st = SOV_STATE_INIT; /* a re-init has begun under this generation */
+	poke(offsetof(struct sov_header, state), &st, sizeof(st));
+	cr_assert_eq(sov_reader_status(r), -SOV_ERESTARTED);
+	st = SOV_STATE_LIVE;
+	poke(offsetof(struct sov_header, state), &st, sizeof(st));
+	cr_assert_eq(sov_reader_status(r), 0);
+	sov_reader_close(r);
+	sov_writer_close(w);
 }
 
 Test(shm, truncated_segment_refused)
