@@ -136,7 +136,9 @@ static void create_writer(void)
 	publish(44500);
 	publish(45125);
 	event(SOV_EV_THRESH_WARN, SOV_SEV_WARNING, S_TEMP, 86000, 85000, "Tctl above warning");
-	event(SOV_EV_SENSOR_LOST, SOV_SEV_ERR, S_FAN, 0, 0, "read failed: EIO");
+	/* As the sampler publishes them: SENSOR_LOST carries -errno, OVERRUN a count. */
+	event(SOV_EV_SENSOR_LOST, SOV_SEV_ERR, S_FAN, -EIO, 0, "read failed");
+	event(SOV_EV_OVERRUN, SOV_SEV_WARNING, SOV_NO_SENSOR, 3, 0, "cycle overran its deadline");
 }
 
 static void setup(void)
@@ -352,9 +354,29 @@ Test(dump, json_snapshot)
 	cr_assert_eq(num(e, "value"), 86000);
 	cr_assert_eq(num(e, "limit"), 85000);
 	cr_assert_str_eq(str(e, "text"), "Tctl above warning");
+	/* Several chips have a temp1: the event names chip and sensor. */
+	cr_assert_str_eq(str(e, "chip"), "k10temp/pci-0000:00:18.3");
+	cr_assert_str_eq(str(e, "sensor_name"), "temp1");
+	cr_assert_str_eq(str(e, "value_meaning"), "reading");
+	cr_assert_str_eq(str(e, "value_text"), "86.000 °C");
+	cr_assert_str_eq(str(e, "limit_meaning"), "reading");
 	e = find_event(events, "SENSOR_LOST");
 	cr_assert_not_null(e);
 	cr_assert_str_eq(str(e, "sensor_label"), "CPU Fan");
+	cr_assert_str_eq(str(e, "chip"), "nct6799/isa-0290");
+	cr_assert_str_eq(str(e, "sensor_name"), "fan1");
+	/* An errno is not a fan speed. */
+	cr_assert_eq(num(e, "value"), -EIO);
+	cr_assert_str_eq(str(e, "value_meaning"), "errno");
+	cr_assert_str_eq(str(e, "error"), "EIO");
+	cr_assert_str_eq(str(e, "value_text"), "EIO (Input/output error)");
+	cr_assert_str_eq(str(e, "limit_meaning"), "none");
+	e = find_event(events, "OVERRUN");
+	cr_assert_not_null(e);
+	cr_assert(cJSON_IsNull(item(e, "sensor")));
+	cr_assert_str_eq(str(e, "value_meaning"), "count");
+	cr_assert_str_eq(str(e, "value_text"), "3");
+	cr_assert_str_eq(str(find_event(events, "WRITER_START"), "value_meaning"), "generation");
 	cr_assert_eq(num(doc, "events_lost"), 0);
 
 	cJSON_Delete(doc);
@@ -426,8 +448,23 @@ Test(dump, table)
 
 	cr_assert(strstr(out, "WRITER_START"), "%s", out);
 	cr_assert(strstr(out, "THRESH_WARN"), "%s", out);
-	cr_assert(strstr(out, "value 86.000 °C  limit 85.000 °C  Tctl above warning"), "%s", out);
-	cr_assert(strstr(out, "SENSOR_LOST"), "%s", out);
+	cr_assert(strstr(out, "k10temp/pci-0000:00:18.3/temp1 (Tctl)  value 86.000 °C  "
+			      "limit 85.000 °C  Tctl above warning"), "%s", out);
+	/* SENSOR_LOST's value is an errno, by name; no limit, no RPM. */
+	line = strstr(out, "SENSOR_LOST");
+	cr_assert_not_null(line, "%s", out);
+	end = strchr(line, '\n');
+	*end = '\0';
+	cr_assert(strstr(line, "nct6799/isa-0290/fan1 (CPU Fan)  error EIO (Input/output error)"
+			       "  read failed"), "SENSOR_LOST line: %s", line);
+	cr_assert_null(strstr(line, "RPM"), "SENSOR_LOST line: %s", line);
+	cr_assert_null(strstr(line, "limit"), "SENSOR_LOST line: %s", line);
+	*end = '\n';
+	line = strstr(out, "OVERRUN");
+	cr_assert_not_null(line, "%s", out);
+	cr_assert(strstr(line, "  count 3  cycle overran"), "OVERRUN line: %.120s", line);
+	cr_assert(strstr(out, "WRITER_START"), "%s", out);
+	cr_assert(strstr(strstr(out, "WRITER_START"), "generation "), "%s", out);
 	cr_assert(strstr(out, "0 lost"), "%s", out);
 	free(out);
 	free(err);

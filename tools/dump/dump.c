@@ -19,6 +19,7 @@
 
 #include <cJSON.h>
 
+#include "shm_names.h"
 #include "sovereign.h"
 
 #ifndef SOV_VERSION
@@ -114,24 +115,7 @@ static const char *severity_name(uint16_t sev)
 
 static const char *event_type_name(uint16_t type)
 {
-	static const char *const names[SOV_EV_MAX_] = {
-		[SOV_EV_WRITER_START] = "WRITER_START",
-		[SOV_EV_WRITER_STOP] = "WRITER_STOP",
-		[SOV_EV_DEGRADED] = "DEGRADED",
-		[SOV_EV_THRESH_WARN] = "THRESH_WARN",
-		[SOV_EV_THRESH_CRIT] = "THRESH_CRIT",
-		[SOV_EV_THRESH_CLEAR] = "THRESH_CLEAR",
-		[SOV_EV_FAN_STALL] = "FAN_STALL",
-		[SOV_EV_SENSOR_LOST] = "SENSOR_LOST",
-		[SOV_EV_SENSOR_BACK] = "SENSOR_BACK",
-		[SOV_EV_SENSOR_SUSPECT] = "SENSOR_SUSPECT",
-		[SOV_EV_OVERRUN] = "OVERRUN",
-		[SOV_EV_CONFIG] = "CONFIG",
-		[SOV_EV_FAILSAFE_ENTER] = "FAILSAFE_ENTER",
-		[SOV_EV_FAILSAFE_EXIT] = "FAILSAFE_EXIT",
-	};
-
-	return type < SOV_EV_MAX_ ? names[type] : NULL;
+	return sov_event_type_name(type); /* shm_names.h: the journal says the same */
 }
 
 /*
@@ -800,11 +784,70 @@ static int dump_samples(struct dump *d, cJSON *root)
 /* ------------------------------------------------------------------ */
 /* Events. */
 
+/* Who an event is about: "chip/name (label)", the label only when it says more. */
+static void event_who(char *dst, size_t len, const struct sov_sensor *s, bool text_mode)
+{
+	char chip[SOV_NAME_LEN + 1], name[SOV_NAME_LEN + 1], label[SOV_NAME_LEN + 1];
+
+	field_copy(chip, s->chip, sizeof(s->chip), text_mode);
+	field_copy(name, s->name, sizeof(s->name), text_mode);
+	field_copy(label, s->label, sizeof(s->label), text_mode);
+	if (*label && strcmp(label, name))
+		snprintf(dst, len, "%s/%s (%s)", chip, name, label);
+	else
+		snprintf(dst, len, "%s/%s", chip, name);
+}
+
+static const char *meaning_name(enum sov_event_meaning m)
+{
+	switch (m) {
+	case SOV_EVM_READING:    return "reading";
+	case SOV_EVM_ERRNO:      return "errno";
+	case SOV_EVM_COUNT:      return "count";
+	case SOV_EVM_GENERATION: return "generation";
+	case SOV_EVM_NUMBER:     return "number";
+	default:                 return "none";
+	}
+}
+
+/*
+ * An event's value in its own meaning (shm_names.h): a reading in the
+ * sensor's unit, an errno by name ("EIO (Input/output error)"), a count,
+ * a generation.  @s: the event's sensor or NULL.
+ */
+static void fmt_event_value(char *buf, size_t len, const struct sov_event *e,
+			    const struct sov_sensor *s)
+{
+	enum sov_event_meaning m = sov_event_value_meaning(e);
+	int err = e->value < 0 && e->value >= -4095 ? (int)-e->value : 0;
+	const char *ename = err ? strerrorname_np(err) : NULL;
+
+	switch (m) {
+	case SOV_EVM_READING:
+		if (s) {
+			fmt_value(buf, len, e->value, s->unit);
+			break;
+		}
+		snprintf(buf, len, "%" PRId64, e->value);
+		break;
+	case SOV_EVM_ERRNO:
+		if (ename)
+			snprintf(buf, len, "%s (%s)", ename, strerrordesc_np(err));
+		else
+			snprintf(buf, len, "errno %" PRId64, -e->value);
+		break;
+	default:
+		snprintf(buf, len, "%" PRId64, e->value);
+		break;
+	}
+}
+
 static void text_event(struct dump *d, FILE *out, const struct sov_event *e)
 {
 	const struct sov_sensor *s = e->sensor == SOV_NO_SENSOR ? NULL : dump_sensor(d, e->sensor);
 	const char *sev = severity_name(e->severity), *type = event_type_name(e->type);
-	char when[48], num[16], who[SOV_NAME_LEN + 1], val[64], lim[64];
+	enum sov_event_meaning vm = sov_event_value_meaning(e), lm = sov_event_limit_meaning(e);
+	char when[48], num[16], who[3 * SOV_NAME_LEN + 8], val[96], lim[64];
 	char text[SOV_EVENT_TEXT_LEN + 1];
 
 	fmt_time(when, sizeof(when), e->real_ns);
@@ -814,29 +857,36 @@ static void text_event(struct dump *d, FILE *out, const struct sov_event *e)
 	snprintf(num, sizeof(num), "%u", (unsigned)e->type);
 	put_padded(out, type ? type : num, 15);
 	if (s)
-		sensor_display(who, s, true);
+		event_who(who, sizeof(who), s, true);
 	else if (e->sensor != SOV_NO_SENSOR)
 		snprintf(who, sizeof(who), "#%" PRIu32, e->sensor);
 	else
 		snprintf(who, sizeof(who), "-");
 	put_padded(out, *who ? who : "-", 14);
-	/* Values of a sensor's event are in its unit; others are plain numbers. */
-	if (s) {
-		fmt_value(val, sizeof(val), e->value, s->unit);
+	fputs("  ", out);
+	/* Each number in its own meaning: an errno is not a temperature. */
+	fmt_event_value(val, sizeof(val), e, s);
+	switch (vm) {
+	case SOV_EVM_ERRNO:      fprintf(out, "error %s", val); break;
+	case SOV_EVM_COUNT:      fprintf(out, "count %s", val); break;
+	case SOV_EVM_GENERATION: fprintf(out, "generation %s", val); break;
+	default:                 fprintf(out, "value %s", val); break;
+	}
+	if (lm == SOV_EVM_READING && s) {
 		fmt_value(lim, sizeof(lim), e->limit, s->unit);
-	} else {
-		snprintf(val, sizeof(val), "%" PRId64, e->value);
-		snprintf(lim, sizeof(lim), "%" PRId64, e->limit);
+		fprintf(out, "  %s %s", e->type == SOV_EV_THRESH_WARN || e->type == SOV_EV_THRESH_CRIT
+					? "limit" : "before", lim);
 	}
 	field_copy(text, e->text, sizeof(e->text), true);
-	fprintf(out, "value %s  limit %s%s%s\n", val, lim, *text ? "  " : "", text);
+	fprintf(out, "%s%s\n", *text ? "  " : "", text);
 }
 
 /* The event's fields into @o (an event object, or an NDJSON line). */
 static void json_event_fields(struct dump *d, cJSON *o, const struct sov_event *e)
 {
 	const struct sov_sensor *s = e->sensor == SOV_NO_SENSOR ? NULL : dump_sensor(d, e->sensor);
-	char when[48], who[SOV_NAME_LEN + 1];
+	enum sov_event_meaning vm = sov_event_value_meaning(e), lm = sov_event_limit_meaning(e);
+	char when[48], who[SOV_NAME_LEN + 1], val[96];
 
 	json_u64(d, o, "number", e->number);
 	json_u64(d, o, "real_ns", e->real_ns);
@@ -849,12 +899,21 @@ static void json_event_fields(struct dump *d, cJSON *o, const struct sov_event *
 	} else {
 		json_u64(d, o, "sensor", e->sensor);
 		if (s) {
+			/* Several chips have a temp1: chip and name say which. */
+			json_field(d, o, "chip", s->chip, sizeof(s->chip));
+			json_field(d, o, "sensor_name", s->name, sizeof(s->name));
 			sensor_display(who, s, false);
 			json_str(d, o, "sensor_label", who);
 		}
 	}
 	json_i64(d, o, "value", e->value);
+	json_str(d, o, "value_meaning", meaning_name(vm));
+	fmt_event_value(val, sizeof(val), e, s);
+	json_str(d, o, "value_text", val);
+	if (vm == SOV_EVM_ERRNO && e->value >= -4095 && strerrorname_np((int)-e->value))
+		json_str(d, o, "error", strerrorname_np((int)-e->value));
 	json_i64(d, o, "limit", e->limit);
+	json_str(d, o, "limit_meaning", meaning_name(lm));
 	json_field(d, o, "text", e->text, sizeof(e->text));
 }
 
