@@ -79,8 +79,18 @@
 #define SOV_NEVENTS_MAX       (1u << 20) /* sanity bound for nevents */
 #define SOV_NO_SENSOR         UINT32_MAX /* event not tied to a sensor */
 
-/* Default shm_open() name of the sampler's segment. */
-#define SOV_SHM_DEFAULT_NAME "/sovereign"
+/*
+ * Where segments live.  A name of the old shm_open() form, "/x" (leading
+ * slash, no other), is the file SOV_RUN_DIR "/x", or "$SOVEREIGN_RUN_DIR/x"
+ * when that variable is set (tests, the simulated demo); a name with a
+ * further slash is an absolute file path.  sov_shm_path() applies the rule.
+ * Not /dev/shm: any local user may create files there, and so squat a
+ * segment's name before its writer starts.  The directory is writable by
+ * the writers only (systemd RuntimeDirectory=sovereign, mode 0750).
+ */
+#define SOV_SHM_DEFAULT_NAME "/sovereign"     /* the sampler's segment */
+#define SOV_RUN_DIR          "/run/sovereign" /* directory of "/x" names */
+#define SOV_RUN_DIR_ENV      "SOVEREIGN_RUN_DIR" /* overrides SOV_RUN_DIR */
 
 /* header.state */
 enum sov_state {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shm_common.c - helpers shared by the writer and the reader: name checks,
- * process identity, boot id, layout validation.
+ * shm_common.c - helpers shared by the writer and the reader: where a
+ * segment name lives (sov_shm_path()), process identity, boot id, layout
+ * validation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,18 +17,50 @@
 
 #include "shm_error.h"
 #include "shm_internal.h"
+#include "shm_reader.h"
 
-int sov_name_resolve(const char **name)
+int sov_shm_path(const char *name, char *buf, size_t len)
 {
-	size_t len;
+	const char *dir;
+	size_t dlen;
+	int n;
 
-	if (!*name)
-		*name = SOV_SHM_DEFAULT_NAME;
-	if ((*name)[0] != '/')
+	if (!name)
+		name = SOV_SHM_DEFAULT_NAME;
+	if (name[0] != '/' || name[1] == '\0')
 		return -EINVAL;
-	len = strlen(*name);
-	if (len < 2 || len >= NAME_MAX || strchr(*name + 1, '/'))
-		return -EINVAL;
+	if (strchr(name + 1, '/')) {
+		/* An absolute file path, used as it is; it must name a file. */
+		if (name[strlen(name) - 1] == '/')
+			return -EINVAL;
+		n = snprintf(buf, len, "%s", name);
+	} else {
+		if (strlen(name) > NAME_MAX || !strcmp(name, "/.") || !strcmp(name, "/.."))
+			return -EINVAL;
+		/* secure_getenv: a set-id program does not take its directory from its caller. */
+		dir = secure_getenv(SOV_RUN_DIR_ENV);
+		if (!dir || !dir[0])
+			dir = SOV_RUN_DIR;
+		if (dir[0] != '/')
+			return -EINVAL;
+		dlen = strlen(dir);
+		while (dlen > 0 && dir[dlen - 1] == '/')
+			dlen--; /* "/run/x/" and "/" join without a double slash */
+		n = snprintf(buf, len, "%.*s%s", (int)dlen, dir, name);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int sov_lock_path(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/') + 1;
+	int n;
+
+	n = snprintf(buf, len, "%.*s.%s.lock", (int)(base - path), path, base);
+	if (n < 0 || (size_t)n >= len || strlen(base) + 6 > NAME_MAX)
+		return -ENAMETOOLONG;
 	return 0;
 }
 

@@ -19,9 +19,10 @@ enum sov_error {
 	SOV_ELAYOUT     = SOV_EBASE + 3, /* a part's size or offset is not what
 					  * this library was built for, or is
 					  * inconsistent with the others */
-	SOV_ETRUNC      = SOV_EBASE + 4, /* object smaller than its layout */
-	SOV_EFOREIGN    = SOV_EBASE + 5, /* object owned by another user or
-					  * writable by group/others */
+	SOV_ETRUNC      = SOV_EBASE + 4, /* file smaller than its layout */
+	SOV_EFOREIGN    = SOV_EBASE + 5, /* segment, its directory or lock file
+					  * not trusted: another owner, writable
+					  * by group/others, a symlink, a FIFO */
 	SOV_EOWNED      = SOV_EBASE + 6, /* another live writer owns the segment */
 	SOV_ERESTARTED  = SOV_EBASE + 7, /* writer restarted: re-attach */
 	SOV_ENOTREADY   = SOV_EBASE + 8, /* writer is initialising the segment */

@@ -6,6 +6,7 @@
 #ifndef SOVEREIGN_SHM_INTERNAL_H
 #define SOVEREIGN_SHM_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,11 +19,11 @@
 #define SOV_READ_RETRIES 8
 
 /*
- * sov_name_resolve() - replace a NULL *@name by SOV_SHM_DEFAULT_NAME, then
- * check it is a valid shm_open() name ("/x", no other '/', shorter than
- * NAME_MAX).  Return: 0 or -EINVAL.
+ * sov_lock_path() - the writers' lock file of segment file @path (from
+ * sov_shm_path()): ".<file>.lock" beside it, mode 0600, so that no reader
+ * can open it, let alone lock it.  Return: 0 or -ENAMETOOLONG.
  */
-int sov_name_resolve(const char **name);
+int sov_lock_path(const char *path, char *buf, size_t len);
 
 /*
  * sov_proc_starttime() - start time of process @pid in clock ticks after

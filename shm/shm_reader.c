@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 void (*sov_test_attach_hook)(enum sov_hook_point at);
 
 struct sov_reader {
-	char name[NAME_MAX + 1];
+	char path[PATH_MAX];         /* the segment file (sov_shm_path()) */
 	struct sov_reader_opts opts;
 	int fd;                      /* -1 while detached */
 	const uint8_t *base;         /* PROT_READ mapping */
@@ -136,6 +137,16 @@ static int snapshot_header(struct sov_reader *r)
 	return -SOV_ENOTREADY;
 }
 
+/* Is @uid an owner @o trusts (see struct sov_reader_opts)? */
+static bool owner_ok(const struct sov_reader_opts *o, uid_t uid)
+{
+	if (o->owner_uid == SOV_OWNER_DEFAULT)
+		return uid == 0 || uid == geteuid();
+	if (o->owner_uid == SOV_OWNER_SELF)
+		return uid == geteuid();
+	return (int64_t)uid == o->owner_uid;
+}
+
 static int attach(struct sov_reader *r)
 {
 	struct stat st;
@@ -143,7 +154,8 @@ static int attach(struct sov_reader *r)
 	void *base;
 	int rc;
 
-	r->fd = shm_open(r->name, O_RDONLY | O_CLOEXEC, 0);
+	/* O_NONBLOCK: a FIFO under the name must not hang the reader here. */
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (r->fd < 0)
 		return -errno;
 	if (fstat(r->fd, &st)) {
@@ -151,11 +163,16 @@ static int attach(struct sov_reader *r)
 		goto err;
 	}
 	/* The writer makes it 0640: any write bit for others is not its doing. */
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    (r->opts.owner_uid >= 0 && (int64_t)st.st_uid != r->opts.owner_uid)) {
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    !owner_ok(&r->opts, st.st_uid)) {
 		rc = -SOV_EFOREIGN;
 		goto err;
 	}
+	/*
+	 * The mapping is st_size long and sov_layout_check() below refuses a
+	 * header that declares more: no access beyond the end, so no SIGBUS
+	 * unless the owner shrinks the file later (see sov_reader_open()).
+	 */
 	if ((uint64_t)st.st_size < sizeof(struct sov_header)) {
 		rc = st.st_size == 0 ? -SOV_ENOTREADY : -SOV_ETRUNC;
 		goto err;
@@ -202,14 +219,18 @@ int sov_reader_open(const char *name, const struct sov_reader_opts *opts,
 	int rc;
 
 	*out = NULL;
-	rc = sov_name_resolve(&name);
-	if (rc)
-		return rc;
+	if (opts && opts->owner_uid < 0 && opts->owner_uid != SOV_OWNER_DEFAULT &&
+	    opts->owner_uid != SOV_OWNER_SELF)
+		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	strcpy(r->name, name); /* length checked by sov_name_resolve() */
-	r->opts = opts ? *opts : (struct sov_reader_opts){ .owner_uid = -1 };
+	rc = sov_shm_path(name, r->path, sizeof(r->path));
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	r->opts = opts ? *opts : (struct sov_reader_opts){ .owner_uid = SOV_OWNER_DEFAULT };
 	r->fd = -1;
 	rc = attach(r);
 	if (rc) {
@@ -244,7 +265,7 @@ int sov_reader_status(struct sov_reader *r)
 	rc = check_gen(r);
 	if (rc)
 		return rc;
-	/* shm_unlink()ed: a new writer may have made a new object by that name. */
+	/* Unlinked: a new writer may have made a new file by that name. */
 	if (fstat(r->fd, &st) == 0 && st.st_nlink == 0)
 		return -SOV_ERESTARTED;
 	state = CMM_LOAD_SHARED(r->shm->state);

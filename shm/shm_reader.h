@@ -6,7 +6,9 @@
  * benchmarks and the inference runtime's bindings.
  *
  * A reader maps the segment with O_RDONLY + PROT_READ: it can neither block
- * nor corrupt the writer.  Every snapshot is bounded: it never spins on a
+ * nor corrupt the writer (the writers' lock is a file readers cannot open).
+ * It trusts only a regular file that belongs to root or to itself (or the
+ * owner it names) and that group and others cannot write.  Every snapshot is bounded: it never spins on a
  * preempted or dead writer, and fails with -SOV_EBUSY after a fixed number
  * of attempts.  Every snapshot checks the generation: after a writer
  * restart it fails with -SOV_ERESTARTED and the caller re-attaches with
@@ -21,6 +23,7 @@
 #define SOVEREIGN_SHM_READER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shm_abi.h"
@@ -29,21 +32,52 @@
 struct sov_reader;
 struct sov_sample;
 
+/* sov_reader_opts.owner_uid values that are not a uid */
+#define SOV_OWNER_DEFAULT (-1) /* root or the reader's own effective uid */
+#define SOV_OWNER_SELF    (-2) /* the reader's own effective uid only */
+
 /* struct sov_reader_opts - attach options; NULL means all defaults. */
 struct sov_reader_opts {
-	int64_t owner_uid;   /* refuse a segment not owned by this uid; -1: any */
+	int64_t owner_uid;   /* the segment file's owner must be this uid (0:
+			      * root only), or SOV_OWNER_DEFAULT (what NULL
+			      * opts give: root, or the reader's own euid, as
+			      * a segment its own user wrote is no less trusted
+			      * than the reader), or SOV_OWNER_SELF (tests run
+			      * by an unprivileged user) */
 };
 
 /*
+ * sov_shm_path() - the file segment @name lives in: "/x" (leading slash,
+ * no other) is SOV_RUN_DIR "/x", or "$SOVEREIGN_RUN_DIR/x" when that is set
+ * (ignored in set-id programs); a name with a further slash is an absolute
+ * path, used as it is.  NULL: SOV_SHM_DEFAULT_NAME.  The one place the rule
+ * lives: writer, reader, unlink and the bindings all call it.
+ * Context: any; reads the environment.
+ * Return: 0 with the path in @buf; -EINVAL (not "/...", "/", "/.", a
+ * relative SOVEREIGN_RUN_DIR, a path ending in '/'); -ENAMETOOLONG.
+ */
+int sov_shm_path(const char *name, char *buf, size_t len);
+
+/*
  * sov_reader_open() - attach to segment @name read-only and validate it.
- * @name: shm_open() name; NULL: SOV_SHM_DEFAULT_NAME.
+ * @name: segment name (see sov_shm_path()); NULL: SOV_SHM_DEFAULT_NAME.
  * @opts: NULL for defaults.
+ *
+ * Before mapping, the file must be a regular file (a FIFO or device is
+ * refused without blocking), owned as @opts says, not writable by group
+ * or others (the writer makes it 0640), and at least as long as the layout
+ * its header declares (a shorter file would SIGBUS the reader).  What is
+ * left: a writer that shrinks the file after a reader attached can still
+ * SIGBUS that reader; only the file's owner -- root, or the reader's own
+ * user -- can do that.
+ *
  * Return: 0, or -ENOENT (no segment: is the writer running?), -EACCES,
- * -SOV_ETRUNC, -SOV_EMAGIC, -SOV_EVERSION, -SOV_ELAYOUT, -SOV_EFOREIGN
- * (writable by group/others, or not owned by opts->owner_uid),
- * -SOV_ENOTREADY (writer initialising: try again shortly), -SOV_EBOOT,
- * -ENOMEM.  A stopped writer's segment attaches (its data is readable);
- * sov_reader_status() says it is stopped.
+ * -EINVAL (bad name or owner_uid), -SOV_ETRUNC, -SOV_EMAGIC,
+ * -SOV_EVERSION, -SOV_ELAYOUT, -SOV_EFOREIGN (not a regular file, another
+ * owner, or writable by group/others), -SOV_ESTATE (header state no
+ * writer writes), -SOV_ENOTREADY (writer initialising: try again shortly),
+ * -SOV_EBOOT, -ENOMEM.  A stopped writer's segment attaches (its data is
+ * readable); sov_reader_status() says it is stopped.
  * Ownership: *out is the caller's; release with sov_reader_close().
  */
 int sov_reader_open(const char *name, const struct sov_reader_opts *opts,
@@ -64,9 +98,11 @@ void sov_reader_close(struct sov_reader *r);
 
 /*
  * sov_reader_status() - is the writer alive and still this generation?
- * Return: 0 live; -SOV_ERESTARTED (generation changed, or the object was
- * unlinked and replaced: re-attach); -SOV_ESTOPPED (writer stopped
- * cleanly or its process is gone).  Makes system calls (/proc, fstat).
+ * Only the exact SOV_STATE_LIVE of a writer process still running is live.
+ * Return: 0 live; -SOV_ERESTARTED (generation changed, a re-init began, or
+ * the file was unlinked and replaced: re-attach); -SOV_ESTOPPED (writer
+ * stopped cleanly, its process is gone, or the state is none a writer
+ * writes).  Makes system calls (/proc, fstat).
  */
 int sov_reader_status(struct sov_reader *r);
 
@@ -81,7 +117,8 @@ const struct sov_header *sov_reader_header(const struct sov_reader *r);
 /*
  * sov_reader_state() - the writer's state now (enum sov_state), as the
  * segment says; a writer that died without closing still says LIVE, which
- * sov_reader_status() detects.  SOV_STATE_STOPPED while detached.
+ * sov_reader_status() detects.  SOV_STATE_STOPPED while detached.  Any
+ * value but the enum's is no writer's: treat it as not live.
  */
 uint32_t sov_reader_state(const struct sov_reader *r);
 

@@ -1,25 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shm_writer.c - the writer side of libsovereign: segment creation (shm_open,
- * size, lock, NUMA placement, mlock), and the RT-safe publish paths.
+ * shm_writer.c - the writer side of libsovereign: segment creation (trusted
+ * directory, writers' lock, file, size, NUMA placement, mlock), and the
+ * RT-safe publish paths.
  */
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <numa.h>
 #include <numaif.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shm_internal.h"
+#include "shm_reader.h"
 #include "shm_seq.h"
 #include "shm_writer.h"
 
@@ -27,7 +30,8 @@
 #define SOV_DEFAULT_EVENTS 256u
 
 struct sov_writer {
-	int fd;                     /* the shm object, flock()ed LOCK_EX */
+	int fd;                     /* the segment file */
+	int lock_fd;                /* its lock file, F_OFD_SETLK F_WRLCK held */
 	uint8_t *base;              /* mapping of the whole layout */
 	size_t map_len;             /* bytes mapped == header.total_size */
 	struct sov_header *hdr;
@@ -227,6 +231,138 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 	CMM_STORE_SHARED(h->state, SOV_STATE_LIVE);
 }
 
+/*
+ * Open the directory of segment file @path, creating it (mode 0750, group
+ * @gid) if missing, and check it is one a squatter cannot have made or
+ * write into: a real directory (not a symlink), owned by root or by us,
+ * writable by its owner only.  Return: the directory's fd, -SOV_EFOREIGN
+ * or -errno.
+ */
+static int dir_open(const char *path, gid_t gid)
+{
+	const char *base = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+	int fd, rc, created = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", base == path ? 1 : (int)(base - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdir(dir, 0750) == 0)
+			created = 1;
+		else if (errno != EEXIST)
+			return -errno;
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -SOV_EFOREIGN : -errno;
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		goto err_close;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		rc = -SOV_EFOREIGN;
+		goto err_close;
+	}
+	/* Ours and new: the umask may have narrowed 0750 (readers must traverse it). */
+	if (created && st.st_uid == geteuid() &&
+	    (fchmod(fd, 0750) || (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid)))) {
+		rc = -errno;
+		goto err_close;
+	}
+	if (!created && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		rc = -SOV_EFOREIGN; /* others could create or swap files in it */
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	close(fd);
+	return rc;
+}
+
+/*
+ * Open file @name in directory @dfd for writing, creating it with @mode,
+ * never through a symlink (O_NOFOLLOW), never blocking on a FIFO
+ * (O_NONBLOCK), and check that it is a regular file of ours with no other
+ * name (a hard link would make our fchmod/ftruncate act on another file).
+ * Return: the fd, -SOV_EFOREIGN or -errno.
+ */
+static int own_file_open(int dfd, const char *name, mode_t mode, struct stat *st)
+{
+	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return errno == ELOOP ? -SOV_EFOREIGN : -errno;
+	if (fstat(fd, st)) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_uid != geteuid() || st->st_nlink != 1) {
+		close(fd);
+		return -SOV_EFOREIGN;
+	}
+	return fd;
+}
+
+/* The whole-file OFD write lock of the writers: needs an fd open for writing. */
+static int lock_wr(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET }; /* l_len 0: whole file */
+
+	return fcntl(fd, F_OFD_SETLK, &fl) ? -errno : 0;
+}
+
+/*
+ * Take the writers' lock of segment file @path: an OFD write lock on its
+ * lock file (sov_lock_path()), mode 0600.  Not a lock on the segment: a
+ * reader's read-only fd cannot take a write lock, but it can take a read
+ * lock (F_RDLCK), or flock(), and either would keep a writer out.  The
+ * lock file is the writers' own; the kernel drops the lock when its
+ * holder dies.  Return: the lock fd, -SOV_EOWNED (a live writer holds it),
+ * -SOV_EFOREIGN, -EAGAIN (the lock file kept being replaced), or -errno.
+ */
+static int writer_lock(int dfd, const char *path)
+{
+	char lpath[PATH_MAX];
+	const char *lname;
+	struct stat st, now;
+	int fd, i, rc;
+
+	rc = sov_lock_path(path, lpath, sizeof(lpath));
+	if (rc)
+		return rc;
+	lname = strrchr(lpath, '/') + 1;
+	for (i = 0; i < SOV_READ_RETRIES; i++) {
+		fd = own_file_open(dfd, lname, 0600, &st);
+		if (fd < 0)
+			return fd;
+		if ((st.st_mode & 0777) != 0600 && fchmod(fd, 0600)) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		rc = lock_wr(fd);
+		if (rc) {
+			close(fd);
+			return rc == -EAGAIN || rc == -EACCES ? -SOV_EOWNED : rc;
+		}
+		/*
+		 * sov_shm_unlink() removes a lock file it could lock: if it did
+		 * so between our open and our lock, ours guards an unlinked file
+		 * and the next writer would make a new one.  Locked and still
+		 * the file under the name: ours.
+		 */
+		if (fstatat(dfd, lname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
 int sov_writer_create(const struct sov_writer_opts *opts,
 		      const struct sov_sensor *sensors, uint32_t nsensors,
 		      struct sov_writer **out)
@@ -236,7 +372,8 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	struct stat st;
 	gid_t gid = (gid_t)-1;
 	uint64_t sensor_off, ring_off, event_off, total, old_gen = 0;
-	int rc;
+	char path[PATH_MAX];
+	int rc, dfd;
 
 	*out = NULL;
 	if (!o.sensors_max)
@@ -245,7 +382,7 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		o.nslots = SOV_DEFAULT_SLOTS;
 	if (!o.nevents)
 		o.nevents = SOV_DEFAULT_EVENTS;
-	rc = sov_name_resolve(&o.name);
+	rc = sov_shm_path(o.name, path, sizeof(path));
 	if (rc)
 		return rc;
 	if ((nsensors && !sensors) || nsensors > o.sensors_max ||
@@ -263,6 +400,7 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	if (!w)
 		return -ENOMEM;
 	w->fd = -1;
+	w->lock_fd = -1;
 	w->numa_node = -1;
 	w->cpu = sched_getcpu();
 	w->sensors_max = o.sensors_max;
@@ -283,24 +421,29 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		goto err_free;
 	}
 
-	w->fd = shm_open(o.name, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (w->fd < 0) {
-		rc = -errno;
+	dfd = dir_open(path, gid);
+	if (dfd < 0) {
+		rc = dfd;
 		goto err_free;
 	}
 	/* Held for the writer's life; the kernel drops it when we die. */
-	if (flock(w->fd, LOCK_EX | LOCK_NB)) {
-		rc = errno == EWOULDBLOCK ? -SOV_EOWNED : -errno;
-		goto err_close;
+	w->lock_fd = writer_lock(dfd, path);
+	if (w->lock_fd < 0) {
+		rc = w->lock_fd;
+		close(dfd);
+		goto err_free;
 	}
-	if (fstat(w->fd, &st)) {
-		rc = -errno;
-		goto err_close;
-	}
-	/* Someone else's object under our name: a squatter could read or feed us. */
-	if (st.st_uid != geteuid()) {
-		rc = -SOV_EFOREIGN;
-		goto err_close;
+	/*
+	 * Locked: a file left under the name by a previous writer of ours is
+	 * stale and taken over (its generation continues); anything else
+	 * there -- another user's file, a symlink, a FIFO, a hard link -- is
+	 * refused, never followed nor changed.
+	 */
+	w->fd = own_file_open(dfd, strrchr(path, '/') + 1, 0640, &st);
+	close(dfd);
+	if (w->fd < 0) {
+		rc = w->fd;
+		goto err_unlock;
 	}
 	/* Never world-readable: fast energy counters are a side channel (PLATYPUS). */
 	if (fchmod(w->fd, 0640) || (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid))) {
@@ -351,6 +494,8 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 
 err_close:
 	close(w->fd);
+err_unlock:
+	close(w->lock_fd);
 err_free:
 	free(w->stage);
 	free(w);
@@ -505,17 +650,34 @@ void sov_writer_close(struct sov_writer *w)
 	CMM_STORE_SHARED(w->hdr->state, SOV_STATE_STOPPED);
 	munlock(w->base, w->map_len);
 	munmap(w->base, w->map_len);
-	close(w->fd); /* releases the flock */
+	close(w->fd);
+	close(w->lock_fd); /* releases the writers' lock */
 	free(w->stage);
 	free(w);
 }
 
 int sov_shm_unlink(const char *name)
 {
-	int rc;
+	char path[PATH_MAX], lpath[PATH_MAX];
+	int rc, fd;
 
-	rc = sov_name_resolve(&name);
+	rc = sov_shm_path(name, path, sizeof(path));
 	if (rc)
 		return rc;
-	return shm_unlink(name) ? -errno : 0;
+	rc = unlink(path) ? -errno : 0;
+	/*
+	 * The lock file goes too, but only when no writer holds it: unlinked
+	 * under a live writer, a new one would lock a new file beside it.
+	 * Unlinked while we hold it, a writer that opened it meanwhile sees
+	 * the name moved (writer_lock()) and makes another.
+	 */
+	if (sov_lock_path(path, lpath, sizeof(lpath)) == 0) {
+		fd = open(lpath, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			if (lock_wr(fd) == 0)
+				unlink(lpath);
+			close(fd);
+		}
+	}
+	return rc;
 }

@@ -21,9 +21,11 @@ struct sov_writer;
 
 /* struct sov_writer_opts - how to create a segment; zero fields take defaults. */
 struct sov_writer_opts {
-	const char *name;      /* shm_open() name, "/x"; default SOV_SHM_DEFAULT_NAME */
-	const char *group;     /* group owning the segment (mode 0640); NULL keeps
-				* the process's group */
+	const char *name;      /* segment name, "/x" or an absolute path (see
+				* sov_shm_path()); default SOV_SHM_DEFAULT_NAME */
+	const char *group;     /* group owning the segment (mode 0640) and a
+				* directory the writer creates (mode 0750);
+				* NULL keeps the process's group */
 	const char *writer_name; /* program name recorded in the header */
 	uint32_t sensors_max;  /* capacity of the table and of each slot;
 				* default: the number of sensors given */
@@ -44,10 +46,18 @@ struct sov_limits {
  * @sensors: the sensor table, @nsensors entries (copied; caller keeps it).
  * @out: the new writer.
  *
- * Opens (creating if needed) the shm object with mode 0640 and the
- * configured group, takes an exclusive lock on it that lasts while the
- * writer lives (a second writer gets -SOV_EOWNED; the kernel drops the lock
- * when the owner dies), grows it to the layout's size, places its pages on
+ * Opens the segment's directory (sov_shm_path()), creating it with mode
+ * 0750 and the configured group if missing, and refuses one a squatter
+ * could have made: a symlink, or one owned by another user than root or
+ * us, or writable by group or others.  Takes the writers' lock for the
+ * writer's life: an OFD write lock on the lock file ".<file>.lock" (mode
+ * 0600) beside the segment, which no reader can open (a second writer gets
+ * -SOV_EOWNED; the kernel drops the lock when the owner dies; liveness for
+ * readers is header.writer_pid/writer_starttime, see sov_reader_status()).
+ * Then opens (creating if needed) the segment file without following a
+ * symlink or blocking on a FIFO, refuses one that is not a regular file of
+ * ours with one link, sets mode 0640 and the configured group, grows it
+ * to the layout's size, places its pages on
  * the NUMA node of the calling CPU, locks them in memory, bumps the
  * generation, writes the sensor table, empties both rings and publishes a
  * SOV_EV_WRITER_START event.  A failed mlock or NUMA placement does not
@@ -57,7 +67,8 @@ struct sov_limits {
  * Context: process context, before the real-time loop (system calls,
  * allocation).  Not thread-safe against other calls on the same writer.
  * Return: 0, or -errno from the failing system call, -EINVAL for bad
- * options, -SOV_EOWNED, -SOV_EFOREIGN (object owned by another user),
+ * options or name, -ENAMETOOLONG, -SOV_EOWNED, -SOV_EFOREIGN (directory,
+ * segment or lock file not one a writer of ours made, as above),
  * -SOV_ENOGROUP.  On error nothing is left mapped or locked.
  * Ownership: *out is the caller's; release it with sov_writer_close().
  */
@@ -154,16 +165,18 @@ const struct sov_header *sov_writer_header(const struct sov_writer *w);
 
 /*
  * sov_writer_close() - stop publishing: publish SOV_EV_WRITER_STOP, mark the
- * segment SOV_STATE_STOPPED, unmap it and release the lock.  The object
+ * segment SOV_STATE_STOPPED, unmap it and release the lock.  The file
  * stays, so readers see the last data and that it is stopped.
  * Context: process context.  @w may be NULL.  @w is freed.
  */
 void sov_writer_close(struct sov_writer *w);
 
 /*
- * sov_shm_unlink() - remove the segment @name (NULL: the default name).
+ * sov_shm_unlink() - remove the segment @name (NULL: the default name), and
+ * its lock file unless a live writer holds it.
  * Context: process context.  Readers and a writer keep their mappings.
- * Return: 0 or -errno (-ENOENT if there is none).
+ * Return: 0 or -errno of the segment's unlink (-ENOENT if there is none),
+ * -EINVAL for a bad name.
  */
 int sov_shm_unlink(const char *name);
 

@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 #include "sovereign.h"
 
 static char name[64];
+static char tmpdir[64];  /* a test's private directory, see private_run_dir() */
 
 static void setup(void)
 {
@@ -34,11 +37,55 @@ static void setup(void)
 
 	snprintf(name, sizeof(name), "/sov-unit-%d-%d", (int)getpid(), seq++);
 	sov_shm_unlink(name);
+	tmpdir[0] = '\0';
 }
 
 static void teardown(void)
 {
+	char cmd[128];
+
 	sov_shm_unlink(name);
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+}
+
+/* The file of the test's segment, as the library resolves it. */
+static const char *seg_path(void)
+{
+	static char p[PATH_MAX];
+
+	cr_assert_eq(sov_shm_path(name, p, sizeof(p)), 0);
+	return p;
+}
+
+/* The writers' lock file of the test's segment. */
+static const char *lock_path(void)
+{
+	static char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", seg_path());
+	snprintf(strrchr(p, '/'), sizeof(p) - (size_t)(strrchr(p, '/') - p), "/.%s.lock",
+		 name + 1);
+	return p;
+}
+
+/*
+ * Put this test's segments under a fresh directory, "<tmpdir>/run", not
+ * yet created (returned).  Criterion runs each test in its own process:
+ * the variable goes with it.
+ */
+static const char *private_run_dir(void)
+{
+	static char run[128];
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sov-unit-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	cr_assert_eq(setenv(SOV_RUN_DIR_ENV, run, 1), 0);
+	return run;
 }
 
 TestSuite(shm, .init = setup, .fini = teardown, .timeout = 60);
@@ -154,7 +201,7 @@ Test(shm, segment_mode_is_0640)
 	char path[128];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	snprintf(path, sizeof(path), "%s", seg_path());
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0640, "mode %o", st.st_mode & 0777);
 	sov_writer_close(w);
@@ -170,7 +217,7 @@ Test(shm, configured_group_owns_segment)
 
 	three_sensors(s);
 	cr_assert_eq(sov_writer_create(&o, s, 3, &w), 0);
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	snprintf(path, sizeof(path), "%s", seg_path());
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_gid, 1, "group daemon is gid 1 on Debian, got %u", st.st_gid);
 	sov_writer_close(w);
@@ -623,7 +670,7 @@ Test(shm, unlinked_segment_means_restart)
 /* Open the object behind the test's segment read-write, as an attacker would. */
 static int raw_fd(void)
 {
-	int fd = shm_open(name, O_RDWR, 0);
+	int fd = open(seg_path(), O_RDWR);
 
 	cr_assert_geq(fd, 0);
 	return fd;
@@ -757,7 +804,10 @@ Test(shm, missing_segment_is_enoent)
 {
 	cr_assert_eq(open_err(), -ENOENT);
 	cr_assert_eq(sov_reader_open("no-slash", NULL, &(struct sov_reader *){ NULL }), -EINVAL);
-	cr_assert_eq(sov_reader_open("/a/b", NULL, &(struct sov_reader *){ NULL }), -EINVAL);
+	cr_assert_eq(sov_reader_open("/", NULL, &(struct sov_reader *){ NULL }), -EINVAL);
+	/* A further slash: an absolute file path. */
+	cr_assert_eq(sov_reader_open("/nonexistent-sov/b", NULL, &(struct sov_reader *){ NULL }),
+		     -ENOENT);
 }
 
 Test(shm, foreign_segment_refused)
@@ -769,21 +819,255 @@ Test(shm, foreign_segment_refused)
 	struct sov_writer *w;
 	int fd;
 
-	/* A segment someone made group/world-writable is not a writer's. */
+	/* A segment someone made group- or other-writable is not a writer's. */
 	sov_writer_close(mk_writer(8, 16));
 	fd = raw_fd();
 	cr_assert_eq(fchmod(fd, 0666), 0);
 	cr_assert_eq(open_err(), -SOV_EFOREIGN);
+	cr_assert_eq(fchmod(fd, 0660), 0);
+	cr_assert_eq(open_err(), -SOV_EFOREIGN, "group-writable");
+	cr_assert_eq(fchmod(fd, 0642), 0);
+	cr_assert_eq(open_err(), -SOV_EFOREIGN, "other-writable");
 	cr_assert_eq(fchmod(fd, 0640), 0);
 	/* A reader that names the owner it expects refuses any other. */
 	cr_assert_eq(sov_reader_open(name, &ro, &r), -SOV_EFOREIGN);
 	ro.owner_uid = (int64_t)geteuid();
 	cr_assert_eq(sov_reader_open(name, &ro, &r), 0);
 	sov_reader_close(r);
-	/* A writer refuses an object another user owns under its name. */
+	ro.owner_uid = -7;
+	cr_assert_eq(sov_reader_open(name, &ro, &r), -EINVAL, "not a uid nor a SOV_OWNER_*");
+	/* Another user's file: refused by default (root or self only), and by a writer. */
 	cr_assert_eq(fchown(fd, 65534, (gid_t)-1), 0);
+	cr_assert_eq(open_err(), -SOV_EFOREIGN, "owned by nobody");
+	ro.owner_uid = SOV_OWNER_SELF;
+	cr_assert_eq(sov_reader_open(name, &ro, &r), -SOV_EFOREIGN);
+	ro.owner_uid = 65534;
+	cr_assert_eq(sov_reader_open(name, &ro, &r), 0, "the owner asked for");
+	sov_reader_close(r);
+	cr_assert_str_eq(sov_strerror(-SOV_EFOREIGN),
+			 "segment not trusted: its file, directory or lock file belongs to another "
+			 "user, is writable by group/others, or is not a plain file/directory");
 	three_sensors(s);
 	cr_assert_eq(sov_writer_create(&o, s, 3, &w), -SOV_EFOREIGN);
+	close(fd);
+}
+
+Test(shm, reader_trusts_its_own_user)
+{
+	const char *run = private_run_dir();
+	pid_t pid;
+	int status;
+
+	sov_writer_close(mk_writer(8, 16));
+	cr_assert_eq(chmod(tmpdir, 0755), 0); /* let nobody in */
+	cr_assert_eq(chmod(run, 0755), 0);
+	cr_assert_eq(chown(seg_path(), 65534, 65534), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct sov_reader_opts self = { .owner_uid = SOV_OWNER_SELF };
+		struct sov_reader *r;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (sov_reader_open(name, NULL, &r))
+			_exit(11); /* the default trusts the reader's own user */
+		sov_reader_close(r);
+		if (sov_reader_open(name, &self, &r))
+			_exit(12);
+		sov_reader_close(r);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	/* Root does not trust nobody's file. */
+	cr_assert_eq(open_err(), -SOV_EFOREIGN);
+}
+
+Test(shm, reader_refuses_fifo_without_blocking)
+{
+	const char *run = private_run_dir();
+
+	cr_assert_eq(mkdir(run, 0750), 0);
+	cr_assert_eq(mkfifo(seg_path(), 0640), 0);
+	cr_assert_eq(open_err(), -SOV_EFOREIGN);
+}
+
+Test(shm, name_resolves_into_run_dir)
+{
+	char p[PATH_MAX];
+
+	cr_assert_eq(unsetenv(SOV_RUN_DIR_ENV), 0);
+	cr_assert_eq(sov_shm_path("/sovereign", p, sizeof(p)), 0);
+	cr_assert_str_eq(p, "/run/sovereign/sovereign");
+	cr_assert_eq(sov_shm_path(NULL, p, sizeof(p)), 0);
+	cr_assert_str_eq(p, SOV_RUN_DIR "/" "sovereign");
+	cr_assert_eq(sov_shm_path("/var/lib/x/seg", p, sizeof(p)), 0, "absolute path");
+	cr_assert_str_eq(p, "/var/lib/x/seg");
+	cr_assert_eq(setenv(SOV_RUN_DIR_ENV, "/tmp/x//", 1), 0);
+	cr_assert_eq(sov_shm_path("/seg", p, sizeof(p)), 0);
+	cr_assert_str_eq(p, "/tmp/x/seg");
+	cr_assert_eq(sov_shm_path("/v/seg", p, sizeof(p)), 0);
+	cr_assert_str_eq(p, "/v/seg", "the directory applies to \"/x\" names only");
+	cr_assert_eq(setenv(SOV_RUN_DIR_ENV, "/", 1), 0);
+	cr_assert_eq(sov_shm_path("/seg", p, sizeof(p)), 0);
+	cr_assert_str_eq(p, "/seg");
+	cr_assert_eq(setenv(SOV_RUN_DIR_ENV, "relative", 1), 0);
+	cr_assert_eq(sov_shm_path("/seg", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(unsetenv(SOV_RUN_DIR_ENV), 0);
+	cr_assert_eq(sov_shm_path("seg", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(sov_shm_path("/", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(sov_shm_path("/.", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(sov_shm_path("/..", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(sov_shm_path("/a/", p, sizeof(p)), -EINVAL);
+	cr_assert_eq(sov_shm_path("/sovereign", p, 8), -ENAMETOOLONG);
+}
+
+Test(shm, writer_makes_its_directory)
+{
+	struct sov_writer_opts o = { .name = name, .group = "daemon" };
+	const char *run = private_run_dir();
+	struct sov_sensor s[3];
+	struct sov_writer *w;
+	struct stat st;
+
+	three_sensors(s);
+	umask(077); /* the directory must still let the group in */
+	cr_assert_eq(sov_writer_create(&o, s, 3, &w), 0);
+	cr_assert_eq(lstat(run, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0750, "mode %o", st.st_mode & 07777);
+	cr_assert_eq(st.st_gid, 1, "group daemon");
+	cr_assert_eq(stat(seg_path(), &st), 0, "segment in %s", run);
+	cr_assert_eq(st.st_mode & 07777, 0640);
+	cr_assert_eq(stat(lock_path(), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0600, "lock file mode %o", st.st_mode & 07777);
+	sov_reader_close(mk_reader());
+	sov_writer_close(w);
+	/* unlink takes the lock file too, once no writer holds it */
+	cr_assert_eq(sov_shm_unlink(name), 0);
+	cr_assert_eq(stat(lock_path(), &st), -1);
+	cr_assert_eq(stat(seg_path(), &st), -1);
+}
+
+/* sov_writer_create() on the test's name; the writer, if any, closed. */
+static int create_err(void)
+{
+	struct sov_writer_opts o = { .name = name };
+	struct sov_sensor s[3];
+	struct sov_writer *w = NULL;
+	int rc;
+
+	three_sensors(s);
+	rc = sov_writer_create(&o, s, 3, &w);
+	cr_assert((rc == 0) == (w != NULL));
+	sov_writer_close(w);
+	return rc;
+}
+
+Test(shm, squatted_directory_refused)
+{
+	const char *run = private_run_dir();
+	char real[128];
+	struct stat st;
+
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(chown(run, 65534, 65534), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "directory of another user");
+	cr_assert_eq(stat(seg_path(), &st), -1, "nothing made in it");
+	cr_assert_eq(chown(run, 0, 0), 0);
+	cr_assert_eq(chmod(run, 01777), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "world-writable, sticky or not");
+	cr_assert_eq(chmod(run, 0770), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "group-writable");
+	cr_assert_eq(stat(seg_path(), &st), -1, "nothing made in it");
+	cr_assert_eq(rmdir(run), 0);
+	snprintf(real, sizeof(real), "%s/real", tmpdir);
+	cr_assert_eq(mkdir(real, 0750), 0);
+	cr_assert_eq(symlink(real, run), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "a symlink");
+	cr_assert_eq(unlink(run), 0);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(create_err(), 0, "root's, writable by root only");
+}
+
+Test(shm, squatted_files_refused)
+{
+	const char *run = private_run_dir();
+	char victim[128];
+	struct stat st;
+	int fd;
+
+	cr_assert_eq(mkdir(run, 0750), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "x", 1), 1);
+	close(fd);
+
+	/* A symlink under the segment's name: not followed, the target untouched. */
+	cr_assert_eq(symlink(victim, seg_path()), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "symlink");
+	cr_assert_eq(unlink(seg_path()), 0);
+	/* A hard link: fchmod/ftruncate would reach the other name's file. */
+	cr_assert_eq(link(victim, seg_path()), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "hard link");
+	cr_assert_eq(unlink(seg_path()), 0);
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_assert_eq(st.st_size, 1, "victim not truncated");
+	cr_assert_eq(st.st_mode & 07777, 0644, "victim mode kept");
+	/* A FIFO: refused, without blocking. */
+	cr_assert_eq(mkfifo(seg_path(), 0640), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "fifo");
+	cr_assert_eq(unlink(seg_path()), 0);
+	/* The lock file (left by the attempts above): another user's, or a symlink. */
+	cr_assert_eq(unlink(lock_path()), 0);
+	fd = open(lock_path(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fchown(fd, 65534, 65534), 0);
+	close(fd);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "lock file of another user");
+	cr_assert_eq(unlink(lock_path()), 0);
+	cr_assert_eq(symlink(victim, lock_path()), 0);
+	cr_assert_eq(create_err(), -SOV_EFOREIGN, "lock file symlink");
+	cr_assert_eq(unlink(lock_path()), 0);
+	cr_assert_eq(create_err(), 0, "a clean name");
+}
+
+Test(shm, reader_locks_do_not_stop_writer)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	struct sov_writer *w;
+	pid_t pid;
+	int fd, status;
+
+	sov_writer_close(mk_writer(8, 16)); /* the file stays, as after a restart */
+	/* What a member of the readers' group can do with its read-only fd: */
+	fd = open(seg_path(), O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0, "flock on a read-only fd");
+	cr_assert_eq(fcntl(fd, F_OFD_SETLK, &fl), 0, "an OFD read lock on a read-only fd");
+	fl.l_type = F_WRLCK;
+	cr_assert_eq(fcntl(fd, F_OFD_SETLK, &fl), -1, "but no write lock");
+	cr_assert_eq(errno, EBADF);
+	/* ... and none of it keeps the writer out. */
+	w = mk_writer(8, 16);
+	/* A second writer still is kept out, from this process or another. */
+	cr_assert_eq(create_err(), -SOV_EOWNED);
+	pid = fork();
+	if (pid == 0)
+		_exit(create_err() == -SOV_EOWNED ? 0 : 1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The writers' lock file is not for readers: they cannot even open it. */
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		_exit(open(lock_path(), O_RDONLY) < 0 && errno == EACCES ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	sov_writer_close(w);
 	close(fd);
 }
 
@@ -812,7 +1096,7 @@ static void *find_mapping(char perms[5])
 	FILE *f = fopen("/proc/self/maps", "r");
 	void *addr = NULL;
 
-	snprintf(want, sizeof(want), "/dev/shm%s", name);
+	snprintf(want, sizeof(want), "%s", seg_path());
 	cr_assert_not_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo;
@@ -855,8 +1139,9 @@ Test(shm, reader_mapping_is_read_only, .signal = SIGSEGV)
 	r = mk_reader();
 	magic = find_mapping(perms);
 	kill(pid, SIGKILL);
-	sov_shm_unlink(name); /* this test dies by SIGSEGV, before teardown */
 	waitpid(pid, &status, 0);
+	/* This test dies by SIGSEGV, before teardown; the writer's lock went with it. */
+	sov_shm_unlink(name);
 	cr_assert_not_null(magic, "reader mapping not found");
 	cr_assert_str_eq(perms, "r--s", "mapping permissions %s", perms);
 	cr_assert_eq(*magic, sov_reader_header(r)->magic);
