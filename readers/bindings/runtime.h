@@ -42,9 +42,15 @@ struct sov_rt_reading {
 
 /*
  * sov_rt_open() - attach to segment @name read-only.
- * @name: shm_open() name; NULL: the sampler's default ("/sovereign").
- * Return: 0, or as sov_reader_open() (-ENOENT: is the sampler running?),
- * or -ENOMEM.
+ * @name: segment name, "/x" for the file /run/sovereign/x (or
+ * $SOVEREIGN_RUN_DIR/x), or an absolute path (sov_shm_path());
+ * NULL: the sampler's default ("/sovereign").
+ * The segment is trusted as sov_reader_open() trusts it with default
+ * options: a regular file of root or of the caller's own user, not
+ * writable by group or others, no shorter than its layout; re-attaches
+ * check it again.
+ * Return: 0, or as sov_reader_open() (-ENOENT: is the sampler running?
+ * -SOV_EFOREIGN: not a file to trust; -SOV_ETRUNC...), or -ENOMEM.
  * Ownership: *out is the caller's; release it with sov_rt_close().
  */
 int sov_rt_open(const char *name, struct sov_rt **out);

@@ -8,11 +8,11 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sovereign.h"
@@ -20,6 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char name[64];
+static char path[PATH_MAX];  /* the segment's file: sov_shm_path(name) */
 static uint8_t *tmpl;
 static size_t tmpl_len;
 
@@ -45,7 +46,7 @@ static void make_template(void)
 	tmpl_len = sov_writer_header(w)->total_size;
 	sov_writer_close(w);
 	tmpl = malloc(tmpl_len);
-	fd = shm_open(name, O_RDONLY, 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (!tmpl || fd < 0 || pread(fd, tmpl, tmpl_len, 0) != (ssize_t)tmpl_len)
 		abort();
 	close(fd);
@@ -58,9 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!tmpl) {
 		snprintf(name, sizeof(name), "/sov-fuzz-%d", (int)getpid());
+		if (sov_shm_path(name, path, sizeof(path)))
+			abort();
 		make_template();
 	}
-	fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0640);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		abort();
 	/*
@@ -112,6 +115,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sov_sample_free(s);
 		sov_reader_close(r);
 	}
-	shm_unlink(name);
+	unlink(path);
 	return 0;
 }

@@ -3,10 +3,18 @@
 segment: ctypes over libsovereign_runtime (no compiled extension).
 
     from sovereign import Sovereign
-    with Sovereign() as s:            # segment "/sovereign"
+    with Sovereign() as s:            # segment "/sovereign": /run/sovereign/sovereign
         tctl = s.value("Tctl")        # °C as float, None if the sensor is invalid
         temps = s.temperatures()      # {"Tctl": 67.25, "DIMM A1": 41.5}
         age = s.age()                 # seconds since the newest sample
+
+Everything about the segment is libsovereign's, so C and Python agree by
+construction: where a name lives (segment_path(): "/x" is
+/run/sovereign/x, or $SOVEREIGN_RUN_DIR/x; a name with a further slash is
+an absolute path), which file is trusted (a regular file of root or of
+the caller's own user, not writable by group or others, no shorter than
+its header's layout: else SovereignError with errno SOV_EFOREIGN or
+SOV_ETRUNC), and the generation protocol of attach and re-attach.
 
 The library is found through $SOVEREIGN_LIB (a path to
 libsovereign_runtime.so), then a build tree next to the sources
@@ -19,9 +27,18 @@ import errno
 import glob
 import os
 
-__all__ = ["Sovereign", "SovereignError", "NoSuchSensor", "StaleError", "load_library"]
+__all__ = ["Sovereign", "SovereignError", "NoSuchSensor", "StaleError", "load_library",
+           "segment_path", "SOV_EFOREIGN", "SOV_ETRUNC", "SOV_ESTATE", "SOV_ENOTREADY"]
 
 NAME_LEN = 48  # SOV_NAME_LEN in shm_abi.h
+PATH_MAX = 4096
+
+# libsovereign's own codes (shm_error.h), as SovereignError.errno
+_SOV_EBASE = 0x5000
+SOV_ETRUNC = _SOV_EBASE + 4      # file smaller than its layout
+SOV_EFOREIGN = _SOV_EBASE + 5    # file, directory or lock file not trusted
+SOV_ENOTREADY = _SOV_EBASE + 8   # writer initialising
+SOV_ESTATE = _SOV_EBASE + 14     # header state no writer writes
 
 
 class _Reading(ctypes.Structure):
@@ -105,12 +122,25 @@ def load_library():
             ("sov_rt_temperatures", c_int, [vp, ctypes.POINTER(_Reading), c_int]),
             ("sov_rt_age", c_int, [vp, pd]),
             ("sov_rt_sensor_count", c_int, [vp]),
-            ("sov_rt_strerror", ctypes.c_char_p, [c_int])]:
+            ("sov_rt_strerror", ctypes.c_char_p, [c_int]),
+            # libsovereign's, reached through the runtime library's dependencies
+            ("sov_shm_path", c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t])]:
         fn = getattr(lib, name)
         fn.restype = res
         fn.argtypes = args
     _lib = lib
     return lib
+
+
+def segment_path(segment=None):
+    """The file segment `segment` (default "/sovereign") lives in, by libsovereign's
+    own rule (sov_shm_path()), so that it is the file the C readers open."""
+    lib = load_library()
+    buf = ctypes.create_string_buffer(PATH_MAX)
+    rc = lib.sov_shm_path(segment.encode() if segment else None, buf, PATH_MAX)
+    if rc:
+        _raise(rc, f"segment name {segment!r}")
+    return buf.value.decode()
 
 
 def _raise(rc, what):
@@ -135,10 +165,11 @@ class Sovereign:
         self._lib = lib
         self._h = ctypes.c_void_p()
         self._keys = {}
+        self.path = segment_path(segment)
         rc = lib.sov_rt_open(segment.encode() if segment else None, ctypes.byref(self._h))
         if rc:
             self._h = None
-            _raise(rc, f"open {segment or '/sovereign'}")
+            _raise(rc, f"open {segment or '/sovereign'} ({self.path})")
         if stale_s is not None:
             self.set_stale_limit(stale_s)
 

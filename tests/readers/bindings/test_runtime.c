@@ -2,12 +2,15 @@
 /*
  * test_runtime.c - Criterion tests of libsovereign_runtime against a segment
  * the test writes: base-unit values, invalid/missing sensors, temperatures,
- * ages, staleness and transparent re-attach after writer restarts.
+ * ages, staleness, transparent re-attach after writer restarts, and the
+ * segment trust checks (owner, mode) at open and at every re-attach.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -280,4 +283,38 @@ Test(bindings, unit_table)
 	cr_assert_str_eq(sov_rt_unit_name(SOV_UNIT_PERMILLE), "ratio");
 	cr_assert_str_eq(sov_rt_unit_name(999), "");
 	cr_assert(strlen(sov_rt_strerror(-ESTALE)) > 0);
+}
+
+Test(bindings, refuses_untrusted_segment)
+{
+	struct sov_sensor s[FX_N];
+	struct sov_rt *x = NULL;
+	char path[PATH_MAX];
+	double v;
+
+	fx_sensors(s);
+	w = mk_writer(s, FX_N);
+	fx_publish(w, 50000, 40000, 1000, 0);
+	cr_assert_eq(sov_shm_path(name, path, sizeof(path)), 0);
+	cr_assert_eq(chmod(path, 0660), 0);
+	cr_assert_eq(sov_rt_open(name, &x), -SOV_EFOREIGN, "group-writable");
+	cr_assert_null(x);
+	cr_assert_eq(chmod(path, 0640), 0);
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(path, 65534, (gid_t)-1), 0);
+		cr_assert_eq(sov_rt_open(name, &x), -SOV_EFOREIGN, "owned by nobody");
+		cr_assert_eq(chown(path, 0, (gid_t)-1), 0);
+	}
+	cr_assert_eq(sov_rt_open(name, &h), 0);
+	cr_assert_eq(sov_rt_value(h, "Tctl", &v, NULL), 0);
+	cr_assert_eq(v, 50.0);
+	/* A re-attach trusts no more: a restarted writer's file made group-writable. */
+	sov_writer_close(w);
+	w = mk_writer(s, FX_N);
+	fx_publish(w, 51000, 40000, 1000, 0);
+	cr_assert_eq(chmod(path, 0660), 0);
+	cr_assert_eq(sov_rt_value(h, "Tctl", &v, NULL), -SOV_EFOREIGN);
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(sov_rt_value(h, "Tctl", &v, NULL), 0);
+	cr_assert_eq(v, 51.0);
 }

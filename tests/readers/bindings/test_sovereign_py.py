@@ -4,13 +4,15 @@ the throttle example, against a segment written by bind_helper ($SOV_BIND_HELPER
 
 import io
 import os
+import struct
 import subprocess
 import unittest
 from contextlib import redirect_stdout
 
 import sovereign
 import throttle_example
-from sovereign import NoSuchSensor, Sovereign, SovereignError, StaleError
+from sovereign import (SOV_EFOREIGN, SOV_ESTATE, SOV_ETRUNC, NoSuchSensor, Sovereign,
+                       SovereignError, StaleError, segment_path)
 from throttle_example import Throttle
 
 HELPER = os.environ.get("SOV_BIND_HELPER")
@@ -103,6 +105,81 @@ class TestSovereign(unittest.TestCase):
             Sovereign(self.name + "-absent")
         self.assertEqual(cm.exception.errno, 2)  # ENOENT
         self.assertIn(self.name + "-absent", str(cm.exception))
+
+    def test_open_error_names_the_file(self):
+        with self.assertRaises(SovereignError) as cm:
+            Sovereign(self.name + "-absent")
+        self.assertIn(segment_path(self.name + "-absent"), str(cm.exception))
+
+    def test_segment_path_is_the_libraries(self):
+        old = os.environ.get("SOVEREIGN_RUN_DIR")
+        self.addCleanup(lambda: os.environ.__setitem__("SOVEREIGN_RUN_DIR", old) if old
+                        else os.environ.pop("SOVEREIGN_RUN_DIR", None))
+        os.environ.pop("SOVEREIGN_RUN_DIR", None)
+        self.assertEqual(segment_path(), "/run/sovereign/sovereign")
+        self.assertEqual(segment_path("/x"), "/run/sovereign/x")
+        self.assertEqual(segment_path("/var/lib/s/x"), "/var/lib/s/x", "absolute path")
+        os.environ["SOVEREIGN_RUN_DIR"] = "/tmp/sov-py/"
+        self.assertEqual(segment_path("/x"), "/tmp/sov-py/x")
+        with self.assertRaises(SovereignError) as cm:
+            segment_path("x")
+        self.assertEqual(cm.exception.errno, 22)  # EINVAL
+
+    def _copy(self, suffix, edit):
+        """A copy of the live segment beside it, 0640, changed by edit(bytearray);
+        returns its absolute path (a name with a further slash)."""
+        with open(segment_path(self.name), "rb") as f:
+            data = bytearray(f.read())
+        data = edit(data)
+        path = segment_path(self.name) + suffix
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        self.addCleanup(os.unlink, path)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o640)
+        return path
+
+    def test_refuses_untrusted_file(self):
+        self.w.pub(60000)
+        path = segment_path(self.name)
+        with Sovereign(self.name) as s:
+            self.assertEqual(s.path, path)
+        for mode in (0o660, 0o646):
+            os.chmod(path, mode)
+            with self.assertRaises(SovereignError) as cm:
+                Sovereign(self.name)
+            self.assertEqual(cm.exception.errno, SOV_EFOREIGN, f"mode {mode:o}")
+            self.assertIn("not trusted", str(cm.exception))
+        os.chmod(path, 0o640)
+        if os.geteuid() == 0:  # root does not trust nobody's file
+            os.chown(path, 65534, -1)
+            with self.assertRaises(SovereignError) as cm:
+                Sovereign(self.name)
+            self.assertEqual(cm.exception.errno, SOV_EFOREIGN, "another owner")
+            os.chown(path, 0, -1)
+        with Sovereign(self.name) as s:
+            self.assertEqual(s.value("Tctl"), 60.0)
+
+    def test_refuses_truncated_file(self):
+        self.w.pub(60000)
+        with open(segment_path(self.name), "rb") as f:
+            total = struct.unpack_from("<Q", f.read(), 80)[0]  # header.total_size
+        path = self._copy(".short", lambda d: d[:total - 1])
+        with self.assertRaises(SovereignError) as cm:
+            Sovereign(path)
+        self.assertEqual(cm.exception.errno, SOV_ETRUNC)
+        with Sovereign(self._copy(".whole", lambda d: d)) as s:
+            self.assertEqual(s.value("Tctl"), 60.0, "the same bytes, whole: accepted")
+
+    def test_refuses_unknown_state(self):
+        self.w.pub(60000)
+
+        def state7(d):
+            struct.pack_into("<I", d, 264, 7)  # header.state, no writer's value
+            return d
+        with self.assertRaises(SovereignError) as cm:
+            Sovereign(self._copy(".state", state7))
+        self.assertEqual(cm.exception.errno, SOV_ESTATE)
 
     def test_writer_restart(self):
         self.w.pub(60000)
