@@ -13,7 +13,7 @@
 
 #include "metrics.h"
 
-const unsigned exp_codes[EXP_NCODES] = { 200, 304, 401, 404, 405, 500 };
+const unsigned exp_codes[EXP_NCODES] = { 200, 304, 401, 404, 405, 413, 500 };
 
 /*
  * The one table.  Values in the segment are integers in sysfs milli-units;
@@ -295,19 +295,64 @@ bool exp_label_name_ok(const char *name, size_t len)
 	return true;
 }
 
-/* A label value, escaped as both formats require: \\, \", \n. */
+/*
+ * Length of the well-formed UTF-8 sequence at @s (@n bytes left), or 0
+ * where there is none: a stray continuation byte, a truncated, overlong or
+ * surrogate sequence, a code point past U+10FFFF (RFC 3629).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp, min;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2, cp = s[0] & 0x1fu, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, cp = s[0] & 0x0fu, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4, cp = s[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * A label value as both formats require: UTF-8, with \\, \" and \n
+ * escaped.  Every value goes through here, and sysfs labels are bytes a
+ * driver chose: each byte not part of a well-formed UTF-8 sequence becomes
+ * U+FFFD, or Prometheus would refuse the whole exposition.
+ */
 static void put_value(struct exp_buf *b, const char *v, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)v;
+
 	put(b, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '\\')
+	for (size_t i = 0, n; i < len; i += n) {
+		n = utf8_len(u + i, len - i);
+		if (!n) {
+			put(b, "\xef\xbf\xbd", 3); /* U+FFFD REPLACEMENT CHARACTER */
+			n = 1;
+		} else if (v[i] == '\\') {
 			put(b, "\\\\", 2);
-		else if (v[i] == '"')
+		} else if (v[i] == '"') {
 			put(b, "\\\"", 2);
-		else if (v[i] == '\n')
+		} else if (v[i] == '\n') {
 			put(b, "\\n", 2);
-		else
-			put(b, &v[i], 1);
+		} else {
+			put(b, v + i, n);
+		}
 	}
 	put(b, "\"", 1);
 }
@@ -390,12 +435,14 @@ static bool variant_value(const struct exp_family *f, const struct exp_sensor_sn
 	case V_CRIT_HI: *out = e->s.crit_hi; break;
 	case V_WARN_LO: *out = e->s.warn_lo; break;
 	case V_CRIT_LO: *out = e->s.crit_lo; break;
+	/* The window's series go with their sensor: none while it is
+	 * invalid or lost, however valid its older samples were. */
 	case V_MIN_WIN:
 		*out = e->wmin;
-		return f->window && e->have_window;
+		return f->window && e->have_window && e->valid;
 	case V_MAX_WIN:
 		*out = e->wmax;
-		return f->window && e->have_window;
+		return f->window && e->have_window && e->valid;
 	default:
 		return false;
 	}

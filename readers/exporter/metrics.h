@@ -53,8 +53,8 @@ struct exp_sensor_snap {
 };
 
 /* Request status codes counted in sovereign_exporter_requests_total. */
-#define EXP_NCODES 6
-extern const unsigned exp_codes[EXP_NCODES]; /* 200, 304, 401, 404, 405, 500 */
+#define EXP_NCODES 7
+extern const unsigned exp_codes[EXP_NCODES]; /* 200, 304, 401, 404, 405, 413, 500 */
 
 /*
  * struct exp_snapshot - all the renderer needs; plain data, no pointer into

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -316,6 +317,112 @@ Test(metrics, gzip_round_trip)
 	inflateEnd(&z);
 	free(back);
 	free(gz);
+	free(t);
+}
+
+/*
+ * A sensor lost after the samples above: its window still holds their
+ * min/max, but the window's series must go with the sensor's own.
+ */
+Test(metrics, window_series_go_with_a_lost_sensor)
+{
+	struct sov_slot *st = sov_writer_stage(w);
+	uint64_t now = mono();
+	const char *l = "{sensor=\"temp1\",chip=\"k10temp/0000:00:18.3\",label=\"Tctl\"}";
+	char line[256];
+	char *t;
+
+	st->mono_ns = now;
+	st->real_ns = 1700000000223456789ull;
+	for (int i = 0; i < NSEN; i++)
+		sov_writer_set(w, i, 1000, now);
+	sov_writer_set_invalid(w, TCTL);
+	sov_writer_set_invalid(w, DEAD);
+	sov_writer_publish(w);
+	t = take_and_render(EXP_FMT_TEXT);
+	snprintf(line, sizeof(line), "sovereign_cpu_temp_celsius%s", l);
+	cr_assert_null(strstr(t, line), "lost Tctl rendered:\n%s", t);
+	snprintf(line, sizeof(line), "sovereign_cpu_temp_celsius_min_window%s", l);
+	cr_assert_null(strstr(t, line), "lost Tctl's window minimum rendered:\n%s", t);
+	snprintf(line, sizeof(line), "sovereign_cpu_temp_celsius_max_window%s", l);
+	cr_assert_null(strstr(t, line), "lost Tctl's window maximum rendered:\n%s", t);
+	/* A family left with no series has no HELP/TYPE either. */
+	cr_assert_null(strstr(t, "# TYPE sovereign_cpu_temp_celsius_max_window"));
+	/* The DIMM is still read: its window (31 then 1 °C) stays. */
+	has_line(t, "sovereign_dimm_temp_celsius_min_window{sensor=\"temp1\",chip=\"jc42/0-0018\",label=\"DIMM A1\",bus=\"0\",addr=\"0x18\"} 1");
+	has_line(t, "sovereign_dimm_temp_celsius_max_window{sensor=\"temp1\",chip=\"jc42/0-0018\",label=\"DIMM A1\",bus=\"0\",addr=\"0x18\"} 31");
+	free(t);
+}
+
+/* promtool check metrics on @text: its exit status, its output in @out. */
+static int promtool(const char *text, char *out, size_t outlen)
+{
+	char in[64], res[64], cmd[256];
+	FILE *f;
+	size_t n;
+	int rc;
+
+	snprintf(in, sizeof(in), "/tmp/sov-exp-prom-%d.in", (int)getpid());
+	snprintf(res, sizeof(res), "/tmp/sov-exp-prom-%d.out", (int)getpid());
+	f = fopen(in, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s > %s 2>&1", in, res);
+	rc = system(cmd);
+	f = fopen(res, "r");
+	n = f ? fread(out, 1, outlen - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	unlink(in);
+	unlink(res);
+	cr_assert(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) != 127, "promtool did not run: %s", out);
+	return WEXITSTATUS(rc);
+}
+
+/*
+ * A sysfs label is bytes a driver chose.  One that is not UTF-8 once made
+ * Prometheus refuse the whole page ("invalid label value"): each byte not
+ * part of a well-formed sequence is now U+FFFD, valid multi-byte text stays.
+ */
+Test(metrics, non_utf8_label_values_replaced_promtool_accepts)
+{
+	struct exp_sensor_snap e[2] = { { .valid = true, .value = 41000, .have_window = true,
+					  .wmin = 40000, .wmax = 42000 },
+					{ .valid = true, .value = 1200 } };
+	struct exp_snapshot snap = { .attached = true, .up = true, .state = "live",
+				     .have_sample = true, .n = 2, .cap = 2, .sen = e };
+	char out[4096];
+	char *t;
+
+	/* Invalid bytes, an overlong '/', a surrogate, a truncated euro sign;
+	 * then a valid euro sign and a valid 4-byte character. */
+	e[0].s = mk(SOV_KIND_TEMP, SOV_UNIT_MILLICELSIUS, "nct6779/nct6775.656", "temp2",
+		    "CPU\xff\xfe temp", "slot=A\xc0\xafz,s=\xed\xa0\x80,cut=\xe2\x82");
+	e[1].s = mk(SOV_KIND_FAN_RPM, SOV_UNIT_RPM, "nct6779/nct6775.656", "fan2",
+		    "\xe2\x82\xac fan \xf0\x9f\x94\xa5", "");
+	t = render(EXP_FMT_TEXT, &snap);
+	has_line(t, "sovereign_temp_celsius{sensor=\"temp2\",chip=\"nct6779/nct6775.656\","
+		    "label=\"CPU\xef\xbf\xbd\xef\xbf\xbd temp\",slot=\"A\xef\xbf\xbd\xef\xbf\xbdz\","
+		    "s=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",cut=\"\xef\xbf\xbd\xef\xbf\xbd\"} 41");
+	has_line(t, "sovereign_temp_celsius_max_window{sensor=\"temp2\",chip=\"nct6779/nct6775.656\","
+		    "label=\"CPU\xef\xbf\xbd\xef\xbf\xbd temp\",slot=\"A\xef\xbf\xbd\xef\xbf\xbdz\","
+		    "s=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",cut=\"\xef\xbf\xbd\xef\xbf\xbd\"} 42");
+	has_line(t, "sovereign_fan_rpm{sensor=\"fan2\",chip=\"nct6779/nct6775.656\","
+		    "label=\"\xe2\x82\xac fan \xf0\x9f\x94\xa5\"} 1200");
+	cr_assert_eq(promtool(t, out, sizeof(out)), 0, "promtool check metrics:\n%s\non:\n%s", out, t);
+	free(t);
+}
+
+/* The whole page of the hand-made segment passes promtool too (escaped
+ * quote, backslash and newline in label values included). */
+Test(metrics, promtool_accepts_the_page)
+{
+	char out[4096];
+	char *t = take_and_render(EXP_FMT_TEXT);
+
+	cr_assert_eq(promtool(t, out, sizeof(out)), 0, "promtool check metrics:\n%s\non:\n%s", out, t);
 	free(t);
 }
 
