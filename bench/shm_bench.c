@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -142,22 +143,22 @@ struct bench {
 /* Set by SIGINT/SIGTERM in the parent; checked between publishes. */
 static volatile sig_atomic_t stop_requested;
 
-/* The segment's name, for the second-signal exit below; set before any fork. */
-static char segment_name[64];
+/* The segment's file (sov_shm_path()), for the second-signal exit below; set before any fork. */
+static char segment_path[PATH_MAX];
 
 /*
  * First signal: ask the run to stop; it then cleans up on its normal path.
  * Second signal: the run did not stop (e.g. the writer waits forever on a
  * mutex whose reader was killed while holding it), so remove the segment
  * and leave at once; the readers get SIGKILL from PR_SET_PDEATHSIG.
- * shm_unlink() is not on the async-signal-safe list, but in glibc it is a
- * name copy on the stack and unlink(2); leaking the object is worse.
+ * unlink(2) of the path resolved beforehand: async-signal-safe (the
+ * writers' lock file stays behind, empty, in the run directory).
  */
 static void on_stop_signal(int sig)
 {
 	if (stop_requested) {
-		if (segment_name[0])
-			shm_unlink(segment_name);
+		if (segment_path[0])
+			unlink(segment_path);
 		_exit(128 + sig);
 	}
 	stop_requested = 1;
@@ -796,7 +797,9 @@ static int bench_setup(struct bench *b)
 
 	b->parent = getpid();
 	snprintf(b->name, sizeof(b->name), "/sov-bench-%ld", (long)b->parent);
-	memcpy(segment_name, b->name, sizeof(segment_name)); /* before any fork */
+	rc = sov_shm_path(b->name, segment_path, sizeof(segment_path)); /* before any fork */
+	if (rc)
+		return rc;
 	b->nsensors = (uint32_t)b->o.sensors;
 	b->words = sov_bitmap_words(b->nsensors);
 	b->slot_size = (size_t)sov_slot_size(b->nsensors);

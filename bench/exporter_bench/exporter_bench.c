@@ -28,6 +28,7 @@
 #include "bench_out.h"
 #include "bench_proc.h"
 #include "eb_proc.h"
+#include "sovereign.h"
 #include "eb_report.h"
 #include "eb_scrape.h"
 
@@ -217,7 +218,7 @@ static void run_teardown(struct eb_run *run, bool keep)
 	bench_stop(run->sim, EB_STOP_MS);
 	run->srv[EB_OURS] = run->srv[EB_NODE] = run->sampler = run->sim = 0;
 	if (run->seg[0])
-		shm_unlink(run->seg); /* the sampler leaves it for readers to see "stopped" */
+		sov_shm_unlink(run->seg); /* the sampler leaves it for readers to see "stopped" */
 	if (!run->dir[0])
 		return;
 	if (keep)

@@ -28,6 +28,7 @@
 #include "bench_proc.h"
 #include "report.h"
 #include "scrape.h"
+#include "shm_reader.h"
 #include "shm_writer.h"
 #include "stack.h"
 
@@ -400,7 +401,7 @@ static void stop_children(struct ctx *x)
 static int start_loaded(struct ctx *x)
 {
 	char *sargv[] = { (char *)x->o.sampler_bin, "-c", x->conf, "--segment", x->segment, NULL };
-	char listen[64], url[96], body[256], shm[128];
+	char listen[64], url[96], body[256], shm[PATH_MAX];
 	uint64_t deadline;
 	int st;
 
@@ -421,7 +422,9 @@ static int start_loaded(struct ctx *x)
 			return x->exporter;
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", x->port);
-	snprintf(shm, sizeof(shm), "/dev/shm/%s", x->segment + 1);
+	st = sov_shm_path(x->segment, shm, sizeof(shm));
+	if (st)
+		return st;
 	deadline = bench_now_ns() + READY_TIMEOUT_MS * 1000000ull;
 	for (;;) {
 		if (bench_alive(x->sampler, &st) == 0) {

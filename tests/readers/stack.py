@@ -78,6 +78,15 @@ def series(text):
 
 
 
+def segment_file(name):
+    """The file segment @name lives in, by libsovereign's rule (sov_shm_path()):
+    "/x" is $SOVEREIGN_RUN_DIR/x or /run/sovereign/x; a further slash, a path."""
+    import os
+    if "/" in name[1:]:
+        return name
+    return (os.environ.get("SOVEREIGN_RUN_DIR") or "/run/sovereign").rstrip("/") + name
+
+
 def finish(rc, d, logs, shm_names):
     """Stop every child, print the logs' tails on failure, remove @d and the
     segments; print PASS or FAIL and exit with @rc."""
@@ -93,7 +102,9 @@ def finish(rc, d, logs, shm_names):
                 print("---- %s" % name)
                 print(open(path, errors="replace").read()[-3000:])
     for name in shm_names:
-        subprocess.run(["rm", "-f", "/dev/shm" + name])
+        path = segment_file(name)
+        lock = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".lock")
+        subprocess.run(["rm", "-f", path, lock])
     shutil.rmtree(d, ignore_errors=True)
     print("PASS" if rc == 0 else "FAIL")
     raise SystemExit(rc)

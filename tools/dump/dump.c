@@ -41,7 +41,7 @@
 static volatile sig_atomic_t stop_requested;
 
 struct dump_opts {
-	const char *name;       /* shm_open() name */
+	const char *name;       /* segment name (sov_shm_path()) */
 	bool json;              /* JSON (NDJSON with follow) instead of tables */
 	bool follow;            /* keep printing new samples and events */
 	bool no_events;         /* leave the event ring out */

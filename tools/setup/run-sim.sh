@@ -3,7 +3,9 @@
 # on the simulated server: sovereign-sim keeps a fixture sysfs/MSR tree alive
 # (build/sim-tree), sovereign-sampler reads it with its production backends
 # into the segment /sovereign, sovereign-exporter serves it on :9100, and
-# sovereign-dump shows what a reader sees.
+# sovereign-dump shows what a reader sees.  Without systemd there is no
+# /run/sovereign (RuntimeDirectory= of the units): the segment lives in
+# build/run instead ($SOVEREIGN_RUN_DIR, read by every program of the stack).
 # Stop it with: tools/setup/run-sim.sh stop
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +30,7 @@ cmake --build build -j"$(nproc)"
 stop
 
 tree=$PWD/build/sim-tree
+export SOVEREIGN_RUN_DIR=${SOVEREIGN_RUN_DIR:-$PWD/build/run}
 # A fresh tree each time: the sim refuses a folder that is not its own.
 rm -rf "$tree"
 build/tools/sim/sovereign-sim --root "$tree" --print-config >build/sampler.conf
@@ -53,6 +56,7 @@ done
 echo "run-sim: curl localhost:9100/metrics"
 curl -s http://127.0.0.1:9100/metrics | grep -E '^sovereign_(up|cpu_temp_celsius|fan_rpm)' | head -8
 echo
-echo "run-sim: follow it live: build/tools/dump/sovereign-dump --follow"
+echo "run-sim: the segment: $SOVEREIGN_RUN_DIR/sovereign"
+echo "run-sim: follow it live: SOVEREIGN_RUN_DIR=$SOVEREIGN_RUN_DIR build/tools/dump/sovereign-dump --follow"
 echo "run-sim: drive a fan as the actuator will: echo 1 > $tree/sys/class/hwmon/hwmonN/pwm1_enable"
 echo "run-sim: stop it: tools/setup/run-sim.sh stop"

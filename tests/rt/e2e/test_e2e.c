@@ -415,7 +415,8 @@ static void copy_file(const char *from, const char *to, mode_t mode)
  */
 Test(e2e, unprivileged_sampler_degrades_and_says_so)
 {
-	char bindir[96], bin[128], lib[160], ldpath[112];
+	char bindir[96], bin[128], lib[160], ldpath[112], rundir[96];
+	struct sov_reader_opts nobody = { .owner_uid = 65534 };
 	struct sov_reader *r;
 	struct sov_sample *s;
 	struct sov_event ev[32];
@@ -425,6 +426,14 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 	pid_t pid;
 
 	cr_assert_eq(chmod(dir, 0755), 0);
+	/*
+	 * nobody cannot write /run/sovereign (root's, 0750): its segment goes
+	 * to a directory of its own, and this reader trusts nobody's file.
+	 */
+	snprintf(rundir, sizeof(rundir), "%s/run", dir);
+	cr_assert_eq(mkdir(rundir, 0750), 0);
+	cr_assert_eq(chown(rundir, 65534, 65534), 0);
+	cr_assert_eq(setenv(SOV_RUN_DIR_ENV, rundir, 1), 0);
 	start_sim("steady", "1");
 	write_conf("50", "");
 	cr_assert_eq(chmod(conf, 0644), 0);
@@ -449,7 +458,8 @@ Test(e2e, unprivileged_sampler_degrades_and_says_so)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x: %s", st, sampler_log());
 	cr_assert(strstr(sampler_log(), "SCHED_FIFO") && strstr(sampler_log(), "not real-time"),
 		  "said once: %s", sampler_log());
-	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), -SOV_EFOREIGN, "root trusts root's files only");
+	cr_assert_eq(sov_reader_open(seg, &nobody, &r), 0);
 	s = sov_sample_alloc(r);
 	cr_assert_eq(sov_reader_latest(r, s), 0);
 	cr_assert(sov_sample_slot(s)->flags & SOV_SF_NO_RT, "published in every sample");
