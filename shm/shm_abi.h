@@ -40,12 +40,18 @@
  *   reader snapshot    |    -    |   -   |   -    |    -    |   -    |    -
  *
  * All writer operations come from the one writer (one thread at a time: the
- * sampler serialises its own threads).  Readers never need the writer
- * stopped: a snapshot racing with publish is resolved by the slot seqlock,
- * one racing with a limits update by header.table_seq, and one racing with
- * re-init (a writer restart) by header.generation -- the reader then gets
- * -SOV_ERESTARTED and re-attaches.  "snapshot" covers latest sample, walk,
- * events and sensor-table reads.
+ * sampler serialises its own threads; a second writer process is kept out
+ * by an OFD write lock on the segment's lock file, see sov_writer_create()).
+ * Readers never need the writer stopped: a snapshot racing with publish is
+ * resolved by the slot seqlock, one racing with a limits update by
+ * header.table_seq, and one racing with re-init (a writer restart) by
+ * header.generation -- the reader then gets -SOV_ERESTARTED and
+ * re-attaches.  Attach racing with re-init: re-init stores state = INIT,
+ * then generation + 1, then the header, then state = LIVE; attach loads
+ * generation, state, copies the header, loads generation again, and keeps
+ * the copy only if both generations agree and the state was exactly LIVE
+ * or STOPPED (INIT: wait, bounded; any other value: refused).  "snapshot"
+ * covers latest sample, walk, events and sensor-table reads.
  *
  * Units: integers in sysfs milli-units (m°C, mV, mA, µW, µJ, RPM), converted
  * to base units only by the exporter.  Times: nanoseconds.
@@ -92,9 +98,10 @@
 #define SOV_RUN_DIR          "/run/sovereign" /* directory of "/x" names */
 #define SOV_RUN_DIR_ENV      "SOVEREIGN_RUN_DIR" /* overrides SOV_RUN_DIR */
 
-/* header.state */
+/* header.state: no other value is ever written; a reader treats one as not live */
 enum sov_state {
-	SOV_STATE_INIT    = 0, /* writer is (re)initialising: do not attach */
+	SOV_STATE_INIT    = 0, /* writer is (re)initialising: do not attach;
+				* stored before the generation bump */
 	SOV_STATE_LIVE    = 1, /* writer publishing */
 	SOV_STATE_STOPPED = 2, /* writer exited cleanly; data is the last it had */
 };
@@ -241,9 +248,10 @@ struct sov_header {
 	uint8_t  pad0_[SOV_ALIGN * 2 - 184]; /* static part is two units */
 
 	/* --- hot part: changes while the writer runs --- */
-	uint64_t generation;     /* bumped at every writer start; readers compare
-				  * it before and after every snapshot */
-	uint32_t state;          /* enum sov_state */
+	uint64_t generation;     /* bumped at every writer start, after state
+				  * INIT and before any other store; readers
+				  * compare it before and after every copy */
+	uint32_t state;          /* enum sov_state, exactly */
 	uint32_t pad1_;
 	uint64_t table_seq;      /* seqcount of the sensor table's limits: odd
 				  * while sov_writer_update_limits() writes */

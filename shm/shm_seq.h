@@ -18,7 +18,8 @@
  *     sov_seq_write_end()    wmb before the even store <-> rmb in
  *                                                           sov_seq_read_begin()
  *   plus, in shm_writer.c/shm_reader.c, the publication of header.head,
- *   header.event_head and header.generation, each commented there.
+ *   header.event_head, and of a re-init (state INIT, then generation, then
+ *   header, then LIVE; read back in snapshot_header()), each commented there.
  * - volatile is never a barrier; plain payload copies (memcpy) are fenced by
  *   the barriers above, as in the kernel's seqcount_t: data "must be copied
  *   out inside the read side critical section" and holds no pointers.
