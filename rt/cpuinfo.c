@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cpuinfo.c - reads one processor's identity from <root>/proc/cpuinfo (see cpuinfo.h). */
+/*
+ * cpuinfo.c - processors' identity and topology from <root>/proc/cpuinfo, and
+ * the "cpus" key by which a backend may read other CPUs (see cpuinfo.h).
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -25,11 +28,20 @@ static int cpuinfo_parse_int(const char *s, int *out)
 	return 0;
 }
 
-int cpuinfo_read(const char *root, int cpu, struct cpuinfo *ci, struct rt_err *err)
+/*
+ * cpuinfo_scan() - call @fn for each processor entry of @root/proc/cpuinfo,
+ * in file order, until it returns non-zero.  Return: 0, @fn's non-zero
+ * value, -ENODEV (no such file: the interface is absent, as in a fixture
+ * tree without proc/), -EINVAL (a malformed number; @err names the line)
+ * or -errno, with @err set.
+ */
+static int cpuinfo_scan(const char *root, int (*fn)(const struct cpuinfo *ci, void *arg),
+			void *arg, struct rt_err *err)
 {
 	char path[4096], *line = NULL;
+	struct cpuinfo ci;
 	size_t cap = 0;
-	bool in = false, found = false;
+	bool in = false;
 	int rc = 0, lineno = 0;
 	FILE *f;
 
@@ -40,12 +52,12 @@ int cpuinfo_read(const char *root, int cpu, struct cpuinfo *ci, struct rt_err *e
 	if (!f) {
 		rc = -errno;
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-rc));
-		return rc;
+		return rc == -ENOENT ? -ENODEV : rc;
 	}
-	memset(ci, 0, sizeof(*ci));
-	while (getline(&line, &cap, f) > 0) {
+	memset(&ci, 0, sizeof(ci));
+	while (!rc && getline(&line, &cap, f) > 0) {
 		char *colon = strchr(line, ':'), *key_end, *val;
-		int v, *dst;
+		int *dst;
 
 		lineno++;
 		if (!colon)
@@ -58,34 +70,122 @@ int cpuinfo_read(const char *root, int cpu, struct cpuinfo *ci, struct rt_err *e
 			val++;
 		if (!strcmp(line, "processor")) {
 			if (in)
-				break; /* the entry for @cpu ended */
-			in = cpuinfo_parse_int(val, &v) == 0 && v == cpu;
-			found |= in;
+				rc = fn(&ci, arg); /* the previous entry ended */
+			memset(&ci, 0, sizeof(ci));
+			ci.core = -1;
+			in = !rc && cpuinfo_parse_int(val, &ci.cpu) == 0;
 			continue;
 		}
 		if (!in)
 			continue;
 		if (!strcmp(line, "vendor_id")) {
-			snprintf(ci->vendor, sizeof(ci->vendor), "%.*s", (int)strcspn(val, "\n"), val);
+			snprintf(ci.vendor, sizeof(ci.vendor), "%.*s", (int)strcspn(val, "\n"), val);
 			continue;
 		}
-		dst = !strcmp(line, "cpu family")  ? &ci->family :
-		      !strcmp(line, "model")       ? &ci->model :
-		      !strcmp(line, "physical id") ? &ci->pkg : NULL;
+		dst = !strcmp(line, "cpu family")  ? &ci.family :
+		      !strcmp(line, "model")       ? &ci.model :
+		      !strcmp(line, "physical id") ? &ci.pkg :
+		      !strcmp(line, "core id")     ? &ci.core : NULL;
 		if (dst && cpuinfo_parse_int(val, dst)) {
 			snprintf(err->msg, sizeof(err->msg), "%s:%d: %s: not a number",
 				 path, lineno, line);
 			rc = -EINVAL;
-			break;
 		}
 	}
+	if (!rc && in)
+		rc = fn(&ci, arg);
 	free(line);
 	fclose(f);
-	if (!rc && !found) {
-		snprintf(err->msg, sizeof(err->msg), "%s: no processor %d", path, cpu);
-		rc = -ENOENT;
-	}
 	return rc;
+}
+
+struct cpuinfo_want {
+	int cpu;                 /* cpuinfo_read(): the processor wanted */
+	int pkg, core;           /* cpuinfo_first_cpu(): its package and core */
+	struct cpuinfo *out;
+	int found;               /* processor number, or -1 */
+};
+
+static int cpuinfo_match_cpu(const struct cpuinfo *ci, void *arg)
+{
+	struct cpuinfo_want *w = arg;
+
+	if (ci->cpu != w->cpu)
+		return 0;
+	*w->out = *ci;
+	w->found = ci->cpu;
+	return 1;
+}
+
+int cpuinfo_read(const char *root, int cpu, struct cpuinfo *ci, struct rt_err *err)
+{
+	struct cpuinfo_want w = { .cpu = cpu, .out = ci, .found = -1 };
+	int rc = cpuinfo_scan(root, cpuinfo_match_cpu, &w, err);
+
+	if (rc < 0)
+		return rc;
+	if (w.found < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s/proc/cpuinfo: no processor %d", root, cpu);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int cpuinfo_match_core(const struct cpuinfo *ci, void *arg)
+{
+	struct cpuinfo_want *w = arg;
+
+	if (ci->pkg == w->pkg && (w->core < 0 || ci->core == w->core) &&
+	    (w->found < 0 || ci->cpu < w->found))
+		w->found = ci->cpu;
+	return 0;
+}
+
+int cpuinfo_first_cpu(const char *root, int pkg, int core, struct rt_err *err)
+{
+	struct cpuinfo_want w = { .pkg = pkg, .core = core, .found = -1 };
+	int rc = cpuinfo_scan(root, cpuinfo_match_core, &w, err);
+
+	if (rc < 0)
+		return rc;
+	if (w.found < 0) {
+		if (core < 0)
+			snprintf(err->msg, sizeof(err->msg), "%s/proc/cpuinfo: no processor in package %d",
+				 root, pkg);
+		else
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s/proc/cpuinfo: no processor with core id %d in package %d", root,
+				 core, pkg);
+		return -ENOENT;
+	}
+	return w.found;
+}
+
+int cpuinfo_conf_cpus(const struct rt_conf_section *s, int *cpus, int max, struct rt_err *err)
+{
+	char items[CPUINFO_CPUS_MAX][64];
+	int n, i, j, ncpus = 0;
+
+	if (max > CPUINFO_CPUS_MAX)
+		max = CPUINFO_CPUS_MAX;
+	n = rt_conf_list(s, "cpus", items, max, err);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(items[i], &end, 10);
+		if (errno || end == items[i] || *end || v < 0 || v > CPUINFO_CPU_MAX)
+			return rt_conf_errorf(err, s, "cpus", "'%s' is not a CPU number in [0, %d]",
+					      items[i], CPUINFO_CPU_MAX);
+		for (j = 0; j < ncpus && cpus[j] != (int)v; j++)
+			;
+		if (j == ncpus)
+			cpus[ncpus++] = (int)v;
+	}
+	return ncpus;
 }
 
 enum cpu_vendor cpuinfo_vendor(const struct cpuinfo *ci)

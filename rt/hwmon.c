@@ -2,7 +2,20 @@
 /*
  * hwmon.c - sensor backend for the hwmon sysfs class (/sys/class/hwmon):
  * names every chip by its driver and stable device path at probe, holds one
- * descriptor per channel and reads it with pread at offset 0 in the loop.
+ * descriptor per channel and reads it with pread at offset 0; in the loop
+ * only for the drivers known to read locally and fast (hwmon_fast_drivers),
+ * from the slow worker for every other chip.
+ *
+ * Config, section [hwmon] (all optional):
+ *   chips     = globs      only these chips (driver name or "name/device")
+ *   exclude   = globs      not these "chip/sensor" channels
+ *   limits    = yes|no     read *_max/_crit/_min/_lcrit as limits; yes
+ *   period_ms = N          own rate of every hwmon channel
+ *   cpus      = 0,64       other CPUs whose coretemp channels are read anyway
+ *                          (as [msr] cpus): every read interrupts that CPU, so
+ *                          their channels carry "cpu=n" and the core warns
+ *                          once per CPU.  Default none: a coretemp channel of
+ *                          another CPU is not read, and the probe says so.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -10,11 +23,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cpuinfo.h"
 #include "registry.h"
 #include "sensor.h"
 
@@ -35,6 +50,32 @@
 /* Config section [hwmon]. */
 #define HWMON_PATTERNS_MAX 32     /* items of "chips" and of "exclude" */
 #define HWMON_PERIOD_MAX   3600000
+
+/*
+ * Drivers whose read is local to the reading CPU and fast (no bus, no
+ * device command, no firmware, no other CPU), checked against their
+ * kernel sources; docs/hardware.md has the same list with the reasons.
+ * A chip of any other driver (nct6775: whole-bank LPC refresh or ACPI WMI;
+ * acpitz: AML _TMP; nvme: a SMART log admin command; drivetemp: an ATA SCT
+ * command; amdgpu: an SMU firmware message; an unknown one) is read from
+ * the slow worker, never from the loop, as I2C clients already are.
+ */
+static const struct hwmon_fast_driver {
+	const char *name;
+	const char *why;
+} hwmon_fast_drivers[] = {
+	/* drivers/hwmon/k10temp.c: Tctl/Tccd through amd_smn_read(), an index/data
+	 * pair in the root complex's PCI config space; no IPI, no SMU message. */
+	{ "k10temp",  "SMN through PCI config space" },
+	/* drivers/hwmon/coretemp.c show_temp(): rdmsr_on_cpu(tdata->cpu, ...) of
+	 * IA32_(PACKAGE_)THERM_STATUS, cached for HZ: local on the CPU it names,
+	 * an IPI to any other, which hwmon_coretemp_cpu() keeps off by default. */
+	{ "coretemp", "rdmsr on the channel's own CPU" },
+};
+
+#define HWMON_CORETEMP      "coretemp"
+#define HWMON_CORETEMP_PKG  "Package id "   /* coretemp.c show_label() */
+#define HWMON_CORETEMP_CORE "Core "
 
 enum hwmon_type {
 	HWMON_TEMP,
@@ -92,6 +133,8 @@ struct hwmon_chip {
 	char chip[SOV_NAME_LEN];     /* published: "name/device" */
 	char labels[SOV_LABELS_LEN]; /* published extra labels */
 	bool on_i2c;                 /* behind an I2C adapter: reads may block */
+	bool fast;                   /* in hwmon_fast_drivers and not on I2C: the loop reads it */
+	int pkg;                     /* coretemp: the package of coretemp.N; -1 unknown */
 	unsigned long nr;            /* N of hwmonN: unstable, last tie-break only */
 };
 
@@ -109,6 +152,8 @@ struct hwmon_conf {
 	int nexclude;
 	bool limits;
 	long long period_ms;
+	int cpus[CPUINFO_CPUS_MAX];  /* "cpus": other CPUs coretemp may interrupt */
+	int ncpus;
 };
 
 /* ---- conversion helpers (pure) ---- */
@@ -291,7 +336,88 @@ static int hwmon_parse_conf(const struct rt_conf_section *s, struct hwmon_conf *
 	rc = rt_conf_bool(s, "limits", true, &c->limits, err);
 	if (rc)
 		return rc;
+	rc = cpuinfo_conf_cpus(s, c->cpus, CPUINFO_CPUS_MAX, err);
+	if (rc < 0)
+		return rc;
+	c->ncpus = rc;
 	return rt_conf_int(s, "period_ms", 0, HWMON_PERIOD_MAX, 0, &c->period_ms, err);
+}
+
+/*
+ * hwmon_note() - append "; @fmt" to the probe's note (ctx->err on a
+ * return of 0: said once at start and published as a DEGRADED event).
+ */
+static void hwmon_note(struct rt_probe_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void hwmon_note(struct rt_probe_ctx *ctx, const char *fmt, ...)
+{
+	char *m = ctx->err->msg;
+	size_t used = strlen(m);
+	va_list ap;
+
+	if (used + 3 >= sizeof(ctx->err->msg))
+		return;
+	if (used)
+		used += (size_t)snprintf(m + used, sizeof(ctx->err->msg) - used, "; ");
+	else
+		used += (size_t)snprintf(m, sizeof(ctx->err->msg), "hwmon: ");
+	va_start(ap, fmt);
+	vsnprintf(m + used, sizeof(ctx->err->msg) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Is @name a driver that reads locally and fast (hwmon_fast_drivers)? */
+static bool hwmon_driver_fast(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hwmon_fast_drivers) / sizeof(hwmon_fast_drivers[0]); i++)
+		if (!strcmp(hwmon_fast_drivers[i].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * hwmon_coretemp_cpu() - the CPU a coretemp channel labelled @label reads
+ * on (rdmsr_on_cpu, drivers/hwmon/coretemp.c): "Core N" is core id N of
+ * the chip's package, read on that core's first CPU; "Package id P" on
+ * the package's first CPU.  coretemp.N is package N ("physical id" N: one
+ * die per package).  Return: the CPU, or -errno with @err set (-ENODEV
+ * no cpuinfo, -ENOENT no such core, -EINVAL a label of neither form).
+ */
+static int hwmon_coretemp_cpu(const char *root, const struct hwmon_chip *chip, const char *label,
+			      struct rt_err *err)
+{
+	const char *num;
+	char *end;
+	long core;
+
+	if (chip->pkg < 0)
+		return snprintf(err->msg, sizeof(err->msg), "package unknown"), -EINVAL;
+	if (!strncmp(label, HWMON_CORETEMP_PKG, strlen(HWMON_CORETEMP_PKG)))
+		return cpuinfo_first_cpu(root, chip->pkg, -1, err);
+	if (strncmp(label, HWMON_CORETEMP_CORE, strlen(HWMON_CORETEMP_CORE)))
+		return snprintf(err->msg, sizeof(err->msg), "label '%s'", label), -EINVAL;
+	num = label + strlen(HWMON_CORETEMP_CORE);
+	errno = 0;
+	core = strtol(num, &end, 10);
+	if (errno || end == num || *end || core < 0 || core > CPUINFO_CPU_MAX)
+		return snprintf(err->msg, sizeof(err->msg), "label '%s'", label), -EINVAL;
+	return cpuinfo_first_cpu(root, chip->pkg, (int)core, err);
+}
+
+/* May a channel reading on @cpu be read: the housekeeping CPU's, or listed in "cpus"? */
+static bool hwmon_cpu_allowed(const struct rt_probe_ctx *ctx, const struct hwmon_conf *c, int cpu)
+{
+	int i;
+
+	if (cpu == ctx->cpu)
+		return true;
+	for (i = 0; i < c->ncpus; i++)
+		if (c->cpus[i] == cpu)
+			return true;
+	return false;
 }
 
 /* "chips": a pattern matches the driver name or the whole chip string. */
@@ -338,6 +464,8 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 
 	chip->devpath[0] = '\0';
 	chip->labels[0] = '\0';
+	chip->pkg = -1;
+	chip->fast = hwmon_driver_fast(chip->name);
 	if (snprintf(link, sizeof(link), "%s/device", chip->dir) >= (int)sizeof(link))
 		return -ENAMETOOLONG;
 	if (!realpath(link, res)) {
@@ -358,6 +486,11 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 	/* A client of an I2C adapter (.../i2c-N/N-00AA): an expired driver cache
 	 * makes pread do an SMBus transfer (~0.5 ms a word at 100 kHz). */
 	chip->on_i2c = strstr(chip->devpath, "i2c-") != NULL;
+	chip->fast = chip->fast && !chip->on_i2c;
+	/* coretemp.N: platform device N is package (logical die) N (coretemp_device_add()). */
+	if (!strcmp(chip->name, HWMON_CORETEMP) && !strncmp(last, "coretemp.", 9) &&
+	    last[9] && strspn(last + 9, "0123456789") == strlen(last + 9))
+		chip->pkg = (int)strtol(last + 9, NULL, 10);
 	/*
 	 * I2C clients are "<bus>-<4 hex digit address>" (i2c-core-base.c
 	 * i2c_dev_set_name()): publish bus and address, which locate the
@@ -519,9 +652,40 @@ static void hwmon_read_limits(const struct hwmon_chip *chip, const char *sensor,
 	}
 }
 
-/* Open and add one channel.  Return: 0 or -errno with ctx->err set. */
+/* Channels of one chip left out, for one note per chip. */
+struct hwmon_skips {
+	char other[RT_ERR_LEN];      /* coretemp: would interrupt another CPU */
+	char unknown[RT_ERR_LEN];    /* coretemp: which CPU is not known */
+	char why[RT_ERR_LEN];        /* ... and why */
+};
+
+/* Append ", @fmt" (or @fmt) to the list @buf of @len bytes. */
+static void hwmon_list_add(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void hwmon_list_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 3 >= len)
+		return;
+	if (used)
+		used += (size_t)snprintf(buf + used, len - used, ", ");
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Open and add one channel.  A coretemp channel of a CPU it may not
+ * interrupt, or of a CPU not known, is left out and named in @sk for the
+ * probe's note; a value file that does not open is left out with a note.
+ * Return: 0, or -errno (-ENOMEM, -E2BIG) with ctx->err set.
+ */
 static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
-			  const struct hwmon_chip *chip, const struct hwmon_attr *a)
+			  const struct hwmon_chip *chip, const struct hwmon_attr *a,
+			  struct hwmon_skips *sk)
 {
 	const struct hwmon_type_info *ti = &hwmon_types[a->type];
 	char path[PATH_MAX], text[HWMON_TEXT_LEN];
@@ -549,6 +713,26 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 	if (ti->limits && c->limits)
 		hwmon_read_limits(chip, desc.name, &desc);
 
+	/* Touch no other core: coretemp reads each channel on its own CPU. */
+	if (!strcmp(chip->name, HWMON_CORETEMP) && a->type == HWMON_TEMP) {
+		struct rt_err why = { .msg = "" };
+		int cpu = hwmon_coretemp_cpu(ctx->root, chip, desc.label, &why);
+
+		if (cpu < 0) {
+			hwmon_list_add(sk->unknown, sizeof(sk->unknown), "%s", desc.name);
+			snprintf(sk->why, sizeof(sk->why), "%s", why.msg);
+			return 0;
+		}
+		if (!hwmon_cpu_allowed(ctx, c, cpu)) {
+			hwmon_list_add(sk->other, sizeof(sk->other), "%s \"%s\" (CPU %d)", desc.name,
+				       desc.label, cpu);
+			return 0;
+		}
+		/* As msr.c: the CPU the reads run on, which the core checks. */
+		snprintf(desc.labels, sizeof(desc.labels), "cpu=%d%s%s", cpu,
+			 chip->labels[0] ? "," : "", chip->labels);
+	}
+
 	suffix = a->type == HWMON_PWM ? "" : a->average ? "_average" : "_input";
 	if (snprintf(path, sizeof(path), "%s/%s%s", chip->dir, desc.name, suffix) >= (int)sizeof(path)) {
 		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s/%s: path too long",
@@ -559,18 +743,19 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 	if (!hc)
 		return -ENOMEM;
 	hc->type = a->type;
-	/* Value files are 0444 (pwmN 0644) by the ABI: a failure here is not expected, so say it. */
+	/*
+	 * Value files are 0444 (pwmN 0644) by the ABI: a failure here is not
+	 * expected, so say it; the channel is left out, the sampler goes on.
+	 */
 	hc->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (hc->fd < 0) {
-		int rc = -errno;
-
-		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s (%s): cannot open: %s",
-			 path, chip->chip, strerror(-rc));
+		hwmon_note(ctx, "%s/%s not read: %s: %s", chip->chip, desc.name, path, strerror(errno));
 		free(hc);
-		return rc;
+		return 0;
 	}
-	/* rt_chan_add() owns @hc from here, also on failure. */
-	return rt_chan_add_flags(ctx, &desc, hc, chip->on_i2c ? RT_CHAN_SLOW : 0);
+	/* rt_chan_add() owns @hc from here, also on failure.  Only the drivers
+	 * known to read locally and fast are read in the loop. */
+	return rt_chan_add_flags(ctx, &desc, hc, chip->fast ? 0 : RT_CHAN_SLOW);
 }
 
 /* Collect the chips under <root>/sys/class/hwmon.  Return: 0 or -errno with ctx->err set. */
@@ -633,9 +818,11 @@ static int hwmon_find_chips(struct rt_probe_ctx *ctx, struct hwmon_chip **out, s
 			continue;
 		rc = hwmon_identify(chip, rroot);
 		if (rc) {
-			snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s/device: %s",
-				 chip->dir, strerror(-rc));
-			goto err_free;
+			/* Unnamable (a device link that does not resolve): left out, said. */
+			hwmon_note(ctx, "%s skipped: %s/device: %s", chip->name, chip->dir,
+				   strerror(-rc));
+			rc = 0;
+			continue;
 		}
 		cnt++;
 	}
@@ -669,19 +856,30 @@ static int hwmon_probe(struct rt_probe_ctx *ctx)
 		return rc;
 	for (i = 0; i < nchips && !rc; i++) {
 		struct hwmon_attr *attrs = NULL;
+		struct hwmon_skips sk = { .other = "" };
 		size_t nattrs = 0, j;
 
 		if (!hwmon_chip_wanted(&conf, &chips[i]))
 			continue;
 		rc = hwmon_list_attrs(&chips[i], &attrs, &nattrs);
-		if (rc) {
-			snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s: %s", chips[i].dir,
-				 strerror(-rc));
+		if (rc == -ENOMEM)
 			break;
+		if (rc) {
+			/* Gone since readdir (hot-unplug), or unreadable: left out, said. */
+			hwmon_note(ctx, "%s skipped: %s: %s", chips[i].chip, chips[i].dir, strerror(-rc));
+			rc = 0;
+			continue;
 		}
 		for (j = 0; j < nattrs && !rc; j++)
-			rc = hwmon_add_chan(ctx, &conf, &chips[i], &attrs[j]);
+			rc = hwmon_add_chan(ctx, &conf, &chips[i], &attrs[j], &sk);
 		free(attrs);
+		if (sk.other[0])
+			hwmon_note(ctx, "warning: %s: not read, each read would interrupt a CPU other than "
+				   "the housekeeping CPU %d (list it in [hwmon] cpus to read it anyway): %s",
+				   chips[i].chip, ctx->cpu, sk.other);
+		if (sk.unknown[0])
+			hwmon_note(ctx, "%s: %s not read: cannot tell which CPU a read interrupts (%s)",
+				   chips[i].chip, sk.unknown, sk.why);
 	}
 	/* On failure the channels already added stay in ctx->chans; rt_chan_list_free() closes them. */
 	free(chips);
@@ -694,8 +892,9 @@ static const struct sensor_ops hwmon_ops = {
 	/* jc42 and coretemp refresh their registers once a second, most chips at 1-2 Hz or faster. */
 	.min_period_ms = 100,
 	/*
-	 * Not slow as a whole: only chips behind an I2C adapter (jc42, pmbus),
-	 * whose pread may run an SMBus transfer, are added with RT_CHAN_SLOW.
+	 * Not slow as a whole: the chips of hwmon_fast_drivers are read in the
+	 * loop; every other chip (and any behind an I2C adapter, whose pread may
+	 * run an SMBus transfer) is added with RT_CHAN_SLOW.
 	 */
 	.slow = false,
 	.default_enabled = true,

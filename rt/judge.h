@@ -69,6 +69,54 @@ static inline bool judge_stuck(int64_t *last, uint64_t *same_since, bool *primed
 }
 
 /*
+ * Physical ranges: a reading outside them is no measurement but a fault
+ * code or a broken conversion, published invalid (see judge_plausible()).
+ * Temperature: -128 °C (-128000 m°C) is what a sensor with no diode gives
+ * (the two's-complement 0x80 of tmp-style and SPD5118 registers, JC-42.4
+ * sign-extended; drivetemp's INVALID_TEMP 0x80), and nothing a server
+ * meets lies below -60 °C or above 200 °C (silicon trips near 105-125 °C).
+ */
+#define JUDGE_TEMP_MIN_MC   (-60000)      /* m°C */
+#define JUDGE_TEMP_MAX_MC   200000        /* m°C */
+#define JUDGE_FAN_MAX_RPM   100000        /* fastest fans spin ~30000 RPM */
+#define JUDGE_DUTY_MAX      1000          /* per-mille */
+#define JUDGE_VOLT_MAX_MV   1000000       /* |V| <= 1 kV (HVDC racks: 380 V) */
+#define JUDGE_CURR_MAX_MA   100000000     /* |I| <= 100 kA */
+#define JUDGE_POWER_MAX_UW  INT64_C(1000000000000) /* 0 <= P <= 1 MW */
+
+/*
+ * judge_plausible() - can a sensor of @kind read @v at all?  Per kind, in
+ * its sysfs unit: temperature -60..200 °C, fan speed 0..100000 RPM, duty
+ * 0..1000 per-mille, voltage |V| <= 1 kV, current |I| <= 100 kA, power
+ * 0..1 MW, energy >= 0; counters and gauges are not bounded.  The sampler
+ * checks every reading here, in one place for every backend (also derived
+ * power), and treats an implausible one as a transient read error
+ * (-ERANGE): invalid, counted, said once; never a value that drives a fan.
+ * Return: true when @v is a possible reading.
+ */
+static inline bool judge_plausible(uint16_t kind, int64_t v)
+{
+	switch (kind) {
+	case SOV_KIND_TEMP:
+		return v >= JUDGE_TEMP_MIN_MC && v <= JUDGE_TEMP_MAX_MC;
+	case SOV_KIND_FAN_RPM:
+		return v >= 0 && v <= JUDGE_FAN_MAX_RPM;
+	case SOV_KIND_FAN_DUTY:
+		return v >= 0 && v <= JUDGE_DUTY_MAX;
+	case SOV_KIND_VOLTAGE:
+		return v >= -JUDGE_VOLT_MAX_MV && v <= JUDGE_VOLT_MAX_MV;
+	case SOV_KIND_CURRENT:
+		return v >= -JUDGE_CURR_MAX_MA && v <= JUDGE_CURR_MAX_MA;
+	case SOV_KIND_POWER:
+		return v >= 0 && v <= JUDGE_POWER_MAX_UW;
+	case SOV_KIND_ENERGY:
+		return v >= 0;
+	default:
+		return true;
+	}
+}
+
+/*
  * judge_err_permanent() - is read error @err (negative errno) permanent?
  * ENOENT, ENODEV, ENXIO, EACCES, EPERM, EBADF: the device or the right to
  * read it is gone; disable the channel and say why once.  Everything else

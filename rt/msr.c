@@ -198,9 +198,10 @@ static int msr_dev_open(struct rt_probe_ctx *ctx, int cpu, struct msr_dev **out)
 			return -ENODEV;
 		case -EPERM:
 		case -EACCES:
+			/* A missing privilege degrades the sampler, it does not stop it. */
 			snprintf(ctx->err->msg, sizeof(ctx->err->msg),
-				 "msr: %s: %s: needs CAP_SYS_RAWIO", path, strerror(-rc));
-			return rc;
+				 "msr: %s: %s: needs CAP_SYS_RAWIO; skipped", path, strerror(-rc));
+			return -ENODEV;
 		case -ENXIO:
 			snprintf(ctx->err->msg, sizeof(ctx->err->msg),
 				 "msr: %s: cpu %d is offline or absent", path, cpu);
@@ -367,30 +368,20 @@ static int msr_probe_cpu(struct rt_probe_ctx *ctx, struct msr_dev *dev,
 	}
 }
 
-/* msr_conf_cpus() - @hk first, then the "cpus" list without duplicates. */
+/* msr_conf_cpus() - @hk first, then the "cpus" list (cpuinfo.h) without duplicates. */
 static int msr_conf_cpus(struct rt_probe_ctx *ctx, int hk, int *cpus)
 {
-	char items[MSR_CPUS_MAX][64];
-	int n, i, j, ncpus = 1;
+	int more[MSR_CPUS_MAX], n, i, j, ncpus = 1;
 
 	cpus[0] = hk;
-	n = rt_conf_list(ctx->conf, "cpus", items, MSR_CPUS_MAX, ctx->err);
+	n = cpuinfo_conf_cpus(ctx->conf, more, MSR_CPUS_MAX, ctx->err);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(items[i], &end, 10);
-		if (errno || end == items[i] || *end || v < 0 || v > MSR_CPU_MAX)
-			return rt_conf_errorf(ctx->err, ctx->conf, "cpus",
-					      "'%s' is not a CPU number in [0, %d]", items[i],
-					      MSR_CPU_MAX);
-		for (j = 0; j < ncpus && cpus[j] != (int)v; j++)
+		for (j = 0; j < ncpus && cpus[j] != more[i]; j++)
 			;
 		if (j == ncpus)
-			cpus[ncpus++] = (int)v;
+			cpus[ncpus++] = more[i];
 	}
 	return ncpus;
 }
@@ -417,6 +408,19 @@ static int msr_probe(struct rt_probe_ctx *ctx)
 
 	for (i = 0; i < ncpus; i++) {
 		rc = cpuinfo_read(ctx->root, cpus[i], &ci[i], ctx->err);
+		/*
+		 * No cpuinfo, or none for the housekeeping CPU: the vendor (and so
+		 * every register) is unknown; skipped with a note, never fatal.
+		 * A "cpus" entry cpuinfo does not list is a mistake in the config.
+		 */
+		if (rc == -ENODEV || (rc == -ENOENT && i == 0)) {
+			char why[RT_ERR_LEN];
+
+			snprintf(why, sizeof(why), "%s", ctx->err->msg);
+			snprintf(ctx->err->msg, sizeof(ctx->err->msg),
+				 "msr: skipped: CPU %d's vendor unknown (%s)", cpus[i], why);
+			return -ENODEV;
+		}
 		if (rc)
 			return rc;
 	}

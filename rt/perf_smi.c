@@ -54,8 +54,16 @@ int (*perf_smi_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int
 static int perf_smi_is_zen(struct rt_probe_ctx *ctx, int cpu)
 {
 	struct cpuinfo ci;
+	char why[RT_ERR_LEN];
 	int rc = cpuinfo_read(ctx->root, cpu, &ci, ctx->err);
 
+	/* No cpuinfo, or none for @cpu: vendor unknown, skipped with a note. */
+	if (rc == -ENODEV || rc == -ENOENT) {
+		snprintf(why, sizeof(why), "%s", ctx->err->msg);
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg),
+			 "smi_perf: skipped: CPU %d's vendor unknown (%s)", cpu, why);
+		return -ENODEV;
+	}
 	if (rc)
 		return rc;
 	return cpuinfo_vendor(&ci) == CPU_VENDOR_AMD;
@@ -106,7 +114,7 @@ static int perf_smi_probe(struct rt_probe_ctx *ctx)
 				 "smi_perf: perf_event_open(raw 0x2B ls_smi_rx, cpu %lld): %s: needs "
 				 "CAP_PERFMON or kernel.perf_event_paranoid <= 0, SMIs cannot be counted",
 				 cpu, strerror(-rc));
-			return rc;
+			return -ENODEV; /* a missing privilege degrades, it does not stop */
 		default:
 			snprintf(ctx->err->msg, sizeof(ctx->err->msg),
 				 "smi_perf: perf_event_open(raw 0x2B ls_smi_rx, cpu %lld): %s, SMIs "

@@ -260,8 +260,21 @@ err_free:
 	return rc;
 }
 
+/* Append @msg to the probe's @note (@len bytes), "; "-separated. */
+static void powercap_note(char *note, size_t len, const char *msg)
+{
+	size_t used = strlen(note);
+
+	if (used + 3 < len)
+		snprintf(note + used, len - used, "%s%s", used ? "; " : "", msg);
+}
+
+/*
+ * The zones under @cls, sorted.  A zone that cannot be named is left out
+ * and said in @note (@len bytes).  Return: 0, or -errno with ctx->err set.
+ */
 static int powercap_list_zones(struct rt_probe_ctx *ctx, const char *cls,
-			       struct powercap_zone **out, size_t *n)
+			       struct powercap_zone **out, size_t *n, char *note, size_t len)
 {
 	struct powercap_zone *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -297,8 +310,11 @@ static int powercap_list_zones(struct rt_probe_ctx *ctx, const char *cls,
 		if (snprintf(z->dir, sizeof(z->dir), "%s/%s", cls, de->d_name) >= (int)sizeof(z->dir))
 			continue;
 		rc = powercap_name_zone(z, cls, ctx->err);
-		if (rc)
-			goto err_free;
+		if (rc) {
+			powercap_note(note, len, ctx->err->msg); /* degrade: skip it, say why */
+			rc = 0;
+			continue;
+		}
 		cnt++;
 	}
 	closedir(d);
@@ -321,7 +337,7 @@ err_free:
  */
 static int powercap_probe(struct rt_probe_ctx *ctx)
 {
-	char cls[PATH_MAX], pat[POWERCAP_PATTERNS_MAX][64];
+	char cls[PATH_MAX], pat[POWERCAP_PATTERNS_MAX][64], note[RT_ERR_LEN] = "";
 	struct powercap_zone *zones = NULL;
 	size_t nzones = 0, i;
 	long long period_ms;
@@ -340,7 +356,7 @@ static int powercap_probe(struct rt_probe_ctx *ctx)
 	rc = rt_path(cls, sizeof(cls), ctx->root, POWERCAP_CLASS_DIR);
 	if (rc)
 		return rc;
-	rc = powercap_list_zones(ctx, cls, &zones, &nzones);
+	rc = powercap_list_zones(ctx, cls, &zones, &nzones, note, sizeof(note));
 	if (rc)
 		return rc;
 	for (i = 0; i < nzones && !rc; i++) {
@@ -358,9 +374,21 @@ static int powercap_probe(struct rt_probe_ctx *ctx)
 			want = false;
 		if (want)
 			rc = powercap_add_zone(ctx, &zones[i], period_ms);
+		/*
+		 * Degrades, never dies: a zone that cannot be read (energy_uj is
+		 * root-only since CVE-2020-8694, a file missing) is left out and
+		 * said; the other zones are read.  Out of memory or of table room
+		 * stops the probe.
+		 */
+		if (rc && rc != -ENOMEM && rc != -E2BIG) {
+			powercap_note(note, sizeof(note), ctx->err->msg);
+			rc = 0;
+		}
 	}
 	/* On failure the channels already added stay in ctx->chans; rt_chan_list_free() closes them. */
 	free(zones);
+	if (!rc)
+		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "%s", note); /* the probe's note */
 	return rc;
 }
 

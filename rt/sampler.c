@@ -30,6 +30,7 @@
 
 #include "judge.h"
 #include "sampler.h"
+#include "shm_names.h"
 #include "shm_seq.h"
 #include "timespec.h"
 
@@ -715,7 +716,8 @@ static void emit(struct sampler *s, uint16_t type, uint16_t sev, uint32_t idx, i
 	ev.mono_ns = mono;
 	ev.real_ns = s->real_now_ns;
 	strncpy(ev.text, text, sizeof(ev.text) - 1);
-	sov_writer_event(s->w, &ev);
+	/* The segment numbers the event; journald gets the same number. */
+	ev.number = sov_writer_event(s->w, &ev);
 
 	if (!s->o.journal)
 		return;
@@ -756,6 +758,69 @@ static const char *unit_text(uint16_t unit, int64_t v, char *buf, size_t len)
 	default:                    snprintf(buf, len, "%lld", (long long)v); break;
 	}
 	return buf;
+}
+
+/* Who an event is about: "chip/sensor (label)", the label only when it says more; "" for none. */
+static void journal_who(const struct journal_node *jn, char *buf, size_t len)
+{
+	if (!jn->chip[0] && !jn->name[0]) {
+		buf[0] = '\0';
+		return;
+	}
+	if (jn->label[0] && strcmp(jn->label, jn->name))
+		snprintf(buf, len, "%s/%s (%s)", jn->chip, jn->name, jn->label);
+	else
+		snprintf(buf, len, "%s/%s", jn->chip, jn->name);
+}
+
+/*
+ * The event's value and limit in their own meaning (shm_names.h): a reading
+ * in the sensor's unit, an errno by name, a count, a generation; " (...)",
+ * or "" when the event carries nothing worth saying.
+ */
+static void journal_detail(const struct journal_node *jn, char *buf, size_t len)
+{
+	enum sov_event_meaning vm = sov_event_value_meaning(&jn->ev);
+	enum sov_event_meaning lm = sov_event_limit_meaning(&jn->ev);
+	char v[64], u[48], l[48];
+	int e = (int)-jn->ev.value;
+
+	switch (vm) {
+	case SOV_EVM_READING:
+		snprintf(v, sizeof(v), "value %s", unit_text(jn->unit, jn->ev.value, u, sizeof(u)));
+		break;
+	case SOV_EVM_ERRNO:
+		snprintf(v, sizeof(v), "error %s: %s",
+			 strerrorname_np(e) ? strerrorname_np(e) : "?",
+			 strerrordesc_np(e) ? strerrordesc_np(e) : "unknown error");
+		break;
+	case SOV_EVM_COUNT:
+		snprintf(v, sizeof(v), "count %lld", (long long)jn->ev.value);
+		break;
+	case SOV_EVM_GENERATION:
+		snprintf(v, sizeof(v), "generation %lld", (long long)jn->ev.value);
+		break;
+	case SOV_EVM_NUMBER:
+		if (!jn->ev.value) {
+			v[0] = '\0';
+			break;
+		}
+		snprintf(v, sizeof(v), "value %lld", (long long)jn->ev.value);
+		break;
+	default:
+		v[0] = '\0';
+		break;
+	}
+	if (lm == SOV_EVM_READING)
+		unit_text(jn->unit, jn->ev.limit, l, sizeof(l));
+	if (!v[0])
+		buf[0] = '\0';
+	else if (lm == SOV_EVM_READING)
+		snprintf(buf, len, " (%s, %s %s)", v,
+			 jn->ev.type == SOV_EV_THRESH_WARN || jn->ev.type == SOV_EV_THRESH_CRIT
+				 ? "limit" : "before", l);
+	else
+		snprintf(buf, len, " (%s)", v);
 }
 
 /*
@@ -800,14 +865,16 @@ static void *journal_main(void *arg)
 		idle_ns = JOURNAL_IDLE_MIN_NS; /* events flow: look again soon */
 		{
 			struct journal_node *jn = caa_container_of(qn, struct journal_node, q);
-			char v[48], l[48];
+			const char *type = sov_event_type_name(jn->ev.type);
+			char who[3 * SOV_NAME_LEN + 8], detail[128], num[16];
 
-			sd_journal_send("MESSAGE=%s%s%s: %s (value %s, limit %s)",
-					jn->label, jn->label[0] ? " " : "", jn->chip, jn->ev.text,
-					unit_text(jn->unit, jn->ev.value, v, sizeof(v)),
-					unit_text(jn->unit, jn->ev.limit, l, sizeof(l)),
+			snprintf(num, sizeof(num), "%u", (unsigned)jn->ev.type);
+			journal_who(jn, who, sizeof(who));
+			journal_detail(jn, detail, sizeof(detail));
+			sd_journal_send("MESSAGE=%s%s%s%s", who, who[0] ? ": " : "", jn->ev.text,
+					detail,
 					"PRIORITY=%d", jn->ev.severity,
-					"SOVEREIGN_EVENT=%u", jn->ev.type,
+					"SOVEREIGN_EVENT=%s", type ? type : num,
 					"SOVEREIGN_EVENT_NUMBER=%llu", (unsigned long long)jn->ev.number,
 					"SOVEREIGN_CHIP=%s", jn->chip,
 					"SOVEREIGN_SENSOR=%s", jn->name,
@@ -824,6 +891,8 @@ static void *journal_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* the cycle                                                            */
 
+static void take_error(struct sampler *s, struct rt_chan *c, int err, uint64_t at);
+
 /* Judge a fresh reading of channel @c and stage it. */
 static void take_value(struct sampler *s, struct rt_chan *c, int64_t v, uint64_t at)
 {
@@ -832,6 +901,11 @@ static void take_value(struct sampler *s, struct rt_chan *c, int64_t v, uint64_t
 	int64_t prev_value = c->last_value;
 	uint64_t prev_at = c->last_ok_ns;
 
+	/* No sensor reads this (-128 °C: no diode): a failed read, never a value. */
+	if (!judge_plausible(c->desc.kind, v)) {
+		take_error(s, c, -ERANGE, at);
+		return;
+	}
 	if (!c->valid && c->errors && primed)
 		emit(s, SOV_EV_SENSOR_BACK, SOV_SEV_NOTICE, c->idx, v, 0, at, "readings are back");
 	c->valid = true;
@@ -900,7 +974,8 @@ static void take_error(struct sampler *s, struct rt_chan *c, int err, uint64_t a
 		     "read failed permanently: channel disabled");
 	} else if (was_valid || c->last_err != err) {
 		emit(s, SOV_EV_SENSOR_LOST, SOV_SEV_WARNING, c->idx, err, 0, at,
-		     "read failed: value invalid until it recovers");
+		     err == -ERANGE ? "impossible reading (no diode?): invalid until it recovers"
+				    : "read failed: value invalid until it recovers");
 	}
 	c->last_err = err;
 	c->backoff_ns = judge_backoff(c->backoff_ns, c->period_ns, s->o.backoff_cap_ns);

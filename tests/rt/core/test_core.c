@@ -147,6 +147,26 @@ Test(judge, error_classes_and_backoff)
 	cr_assert_eq(judge_backoff(800, 100, 1000), 1000, "capped");
 }
 
+Test(judge, impossible_readings_per_kind)
+{
+	/* -128 °C: "no diode" (0x80) of tmp-style, JC-42.4 and SPD5118 sensors */
+	cr_assert_not(judge_plausible(SOV_KIND_TEMP, -128000));
+	cr_assert_not(judge_plausible(SOV_KIND_TEMP, -60001));
+	cr_assert_not(judge_plausible(SOV_KIND_TEMP, 200001));
+	cr_assert_not(judge_plausible(SOV_KIND_TEMP, 255000)); /* 0xFF: an unpowered bus */
+	cr_assert(judge_plausible(SOV_KIND_TEMP, -60000));
+	cr_assert(judge_plausible(SOV_KIND_TEMP, -1250));
+	cr_assert(judge_plausible(SOV_KIND_TEMP, 200000));
+	cr_assert(judge_plausible(SOV_KIND_FAN_RPM, 0), "a stalled fan is a reading");
+	cr_assert_not(judge_plausible(SOV_KIND_FAN_RPM, -1));
+	cr_assert_not(judge_plausible(SOV_KIND_FAN_RPM, 1350000)); /* a divider gone wrong */
+	cr_assert_not(judge_plausible(SOV_KIND_FAN_DUTY, 1001));
+	cr_assert(judge_plausible(SOV_KIND_VOLTAGE, -12000), "the -12 V rail");
+	cr_assert_not(judge_plausible(SOV_KIND_POWER, -1));
+	cr_assert_not(judge_plausible(SOV_KIND_ENERGY, -1));
+	cr_assert(judge_plausible(SOV_KIND_COUNT, INT64_MIN), "counters are not bounded");
+}
+
 Test(values, units_and_suffixes)
 {
 	int64_t v;

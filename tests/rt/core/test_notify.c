@@ -4,7 +4,10 @@
  * READY=1 only after the first sample, WATCHDOG=1 only while the loop's
  * cycle counter advances (a loop stuck in a read stops the pings), and
  * STOPPING=1 on SIGTERM; and an idle sampler's helper threads (control,
- * slow-bus worker, journal) do not wake up when they have nothing to do.
+ * slow-bus worker, journal) do not wake up when they have nothing to do;
+ * and what journald receives of an event (its name, the segment's number,
+ * chip, sensor, the value in its meaning), captured on a socket of ours
+ * mounted as /run/systemd/journal in the sampler's own mount namespace.
  * Runs sovereign-sampler built with the fake backend.
  */
 #define _GNU_SOURCE
@@ -12,10 +15,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -279,4 +286,165 @@ Test(notify, idle_helper_threads_sleep_until_needed, .fini = teardown, .timeout 
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
 	cr_assert_lt(now_ms() - t0, 700, "stop took %llu ms", (unsigned long long)(now_ms() - t0));
 	close(sock);
+}
+
+/*
+ * The journal, as journald receives it: the sampler runs in its own mount
+ * namespace where /run/systemd/journal is a directory of ours, so
+ * libsystemd's sd_journal_send() datagrams reach this test's socket there.
+ */
+static int journal_sock = -1;
+
+/* Field @key of the journal datagram @msg into @out; false if absent. */
+static bool journal_field(const char *msg, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+	const char *p = msg;
+
+	while (*p) {
+		const char *nl = strchrnul(p, '\n');
+
+		if ((size_t)(nl - p) > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			snprintf(out, len, "%.*s", (int)(nl - p - (ptrdiff_t)kl - 1), p + kl + 1);
+			return true;
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	return false;
+}
+
+/* The next journal entry whose SOVEREIGN_EVENT is @type, within @ms; "" if none. */
+static const char *journal_wait(const char *type, int ms)
+{
+	static char buf[4096];
+	uint64_t t0 = now_ms();
+	char v[64];
+
+	while (now_ms() - t0 < (uint64_t)ms) {
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+		ssize_t n;
+
+		setsockopt(journal_sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = recv(journal_sock, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (journal_field(buf, "SOVEREIGN_EVENT", v, sizeof(v)) && !strcmp(v, type))
+			return buf;
+	}
+	return "";
+}
+
+/* The number the segment gave the newest event of @type (0: none yet). */
+static uint64_t segment_event(struct sov_reader *r, uint16_t type, uint64_t *cursor)
+{
+	struct sov_event ev[64];
+	uint64_t num = 0;
+	int n, i;
+
+	while ((n = sov_reader_events(r, cursor, ev, 64, NULL)) > 0)
+		for (i = 0; i < n; i++)
+			if (ev[i].type == type)
+				num = ev[i].number;
+	return num;
+}
+
+/* Child: a private /run/systemd/journal that is @dir, then the sampler. */
+static void exec_with_journal_at(const char *dir, const char *conf)
+{
+	const char *jdir = "/run/systemd/journal";
+	struct stat st;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(126);
+	if (stat(jdir, &st)) {
+		/* No journald here: an empty tmpfs over /run/systemd gives the mount point. */
+		if (mount("tmpfs", "/run/systemd", "tmpfs", 0, "mode=0755") || mkdir(jdir, 0755))
+			_exit(125);
+	}
+	if (mount(dir, jdir, NULL, MS_BIND, NULL))
+		_exit(124);
+	execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
+	_exit(127);
+}
+
+Test(notify, journal_fields_name_the_event_its_number_chip_and_sensor, .fini = teardown,
+     .timeout = 60)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char conf[128], d[128], jdir[128], v[256];
+	struct sov_reader *r = NULL;
+	uint64_t cursor = 0, num = 0, t0;
+	const char *m;
+	int st;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(d, sizeof(d), "%s/fake", root);
+	mkdir(d, 0755);
+	snprintf(jdir, sizeof(jdir), "%s/journal", root);
+	mkdir(jdir, 0755);
+	snprintf(seg, sizeof(seg), "/sov-notify-journal-%d", (int)getpid());
+	put("temp_a", "45000\n");
+	snprintf(conf, sizeof(conf), "%s/s.conf", root);
+	f = fopen(conf, "w");
+	fprintf(f, "[sampler]\nperiod_ms = 10\njournal = yes\nroot = %s\nsegment = %s\n"
+		"[fake]\nenable = yes\n[sensor fake/temp_a]\nlabel = Tctl\ncrit_hi = 95C\n",
+		root, seg);
+	fclose(f);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/socket", jdir);
+	journal_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(journal_sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	pid = fork();
+	if (pid == 0)
+		exec_with_journal_at(jdir, conf);
+	child = pid;
+	for (t0 = now_ms(); now_ms() - t0 < 10000; usleep(20000))
+		if (!r && sov_reader_open(seg, NULL, &r) == 0 && sov_reader_head(r) >= 1)
+			break;
+		else if (r && sov_reader_head(r) >= 1)
+			break;
+	cr_assert_not_null(r, "the sampler never published (child status: %d)",
+			   waitpid(pid, &st, WNOHANG) == pid ? st : -1);
+
+	/* A critical crossing: its name, the segment's number, chip and sensor. */
+	put("temp_a", "96500\n");
+	m = journal_wait("THRESH_CRIT", 10000);
+	cr_assert(m[0], "no THRESH_CRIT entry reached the journal socket");
+	for (t0 = now_ms(); !num && now_ms() - t0 < 5000; usleep(10000))
+		num = segment_event(r, SOV_EV_THRESH_CRIT, &cursor);
+	cr_assert_neq(num, 0, "no THRESH_CRIT in the segment");
+	cr_assert(journal_field(m, "SOVEREIGN_EVENT_NUMBER", v, sizeof(v)));
+	cr_expect_eq(strtoull(v, NULL, 10), num, "journal number %s, segment number %llu", v,
+		     (unsigned long long)num);
+	cr_assert(journal_field(m, "SOVEREIGN_CHIP", v, sizeof(v)));
+	cr_expect_str_eq(v, "fake/test");
+	cr_assert(journal_field(m, "SOVEREIGN_SENSOR", v, sizeof(v)));
+	cr_expect_str_eq(v, "temp_a");
+	cr_assert(journal_field(m, "SOVEREIGN_LABEL", v, sizeof(v)));
+	cr_expect_str_eq(v, "Tctl");
+	cr_assert(journal_field(m, "MESSAGE", v, sizeof(v)));
+	cr_expect_str_eq(v, "fake/test/temp_a (Tctl): critical limit crossed "
+			    "(value 96.500 °C, limit 95.000 °C)");
+
+	/* A failed read: its value is an errno, said by name, not as a temperature. */
+	put("temp_a", "error 5\n");
+	m = journal_wait("SENSOR_LOST", 10000);
+	cr_assert(m[0], "no SENSOR_LOST entry reached the journal socket");
+	cr_assert(journal_field(m, "SOVEREIGN_VALUE", v, sizeof(v)));
+	cr_expect_str_eq(v, "-5");
+	cr_assert(journal_field(m, "MESSAGE", v, sizeof(v)));
+	cr_expect(strstr(v, "fake/test/temp_a (Tctl): read failed"), "%s", v);
+	cr_expect(strstr(v, "(error EIO: Input/output error)"), "%s", v);
+	cr_expect_null(strstr(v, "°C"), "%s", v);
+
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	child = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	sov_reader_close(r);
+	close(journal_sock);
 }

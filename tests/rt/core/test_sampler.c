@@ -492,7 +492,7 @@ Test(sampler, events_reach_the_journal_thread)
 		usleep(10000);
 	cr_assert_eq(__atomic_load_n(&journal_n, __ATOMIC_ACQUIRE), 1, "one event, one journal entry");
 	cr_assert_str_eq(journal_msg[0],
-			 "MESSAGE=Tctl fake/test: critical limit crossed (value 96.500 °C, limit 95.000 °C)");
+			 "MESSAGE=fake/test/temp_a (Tctl): critical limit crossed (value 96.500 °C, limit 95.000 °C)");
 	sampler_destroy(s);
 }
 
@@ -516,6 +516,43 @@ Test(sampler, fan_stall_is_an_event)
 	put("fake", "fan_cpu", "1800\n");
 	sampler_cycle(s, SEC + 20000000);
 	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1, "turning again");
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+/* -128 °C ("no diode") and other impossible readings: invalid, counted, said once. */
+Test(sampler, impossible_reading_is_invalid_not_a_value)
+{
+	struct sampler *s;
+	struct view v;
+	int64_t x;
+	uint64_t t = SEC, cursor;
+
+	put("fake", "temp_dimm", "45000\n");
+	s = mk_ok("[sensor fake/temp_dimm]\nwarn_lo = 5C\n");
+	view_open(&v);
+	sampler_cycle(s, t);
+	cr_assert_eq(value(&v, "temp_dimm", &x), 0);
+	events(&v, 0, NULL);
+	put("fake", "temp_dimm", "-128000\n");
+	sampler_cycle(s, t += 10000000);
+	cr_assert_eq(value(&v, "temp_dimm", &x), -ENODATA, "-128 °C published as a value");
+	cursor = v.cursor;
+	cr_assert_eq(events(&v, SOV_EV_THRESH_WARN, NULL), 0, "no warning from a non-reading");
+	v.cursor = cursor; /* the same events again */
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, &x), 1);
+	cr_assert_eq(x, -ERANGE);
+	sampler_cycle(s, t += 40000000);
+	cr_assert_eq(value(&v, "temp_dimm", &x), -ENODATA);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 0, "said once");
+	put("fake", "temp_dimm", "250000\n");
+	sampler_cycle(s, t += 40000000);
+	cr_assert_eq(value(&v, "temp_dimm", &x), -ENODATA, "250 °C published as a value");
+	put("fake", "temp_dimm", "46000\n");
+	sampler_cycle(s, t += 100000000);
+	cr_assert_eq(value(&v, "temp_dimm", &x), 0);
+	cr_assert_eq(x, 46000);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1);
 	view_close(&v);
 	sampler_destroy(s);
 }

@@ -2,7 +2,9 @@
 /*
  * test_hwmon.c - Criterion tests of the hwmon backend (rt/hwmon.c) against
  * a fake /sys tree built at run time: channel set, values, limits, stable
- * chip names across hwmonN renumbering, config, bad readings, descriptors.
+ * chip names across hwmonN renumbering, config, bad readings, descriptors,
+ * which chips the loop reads and which the worker, coretemp channels of
+ * other CPUs, and what the probe skips (with a note) instead of failing.
  */
 #include "fixture.h"
 
@@ -29,8 +31,9 @@ static const struct fx_chip fx_chips[] = {
 		"temp1_max=80000\n", "temp1_crit=100000\n", "temp1_crit_alarm=0\n",
 		"temp2_input=50000\n", "temp2_label=Core 0\n",
 		"temp2_max=80000\n", "temp2_crit=100000\n",
-		"temp6_input=52000\n", "temp6_label=Core 4\n",
-		"temp6_max=80000\n", "temp6_crit=100000\n",
+		/* core id 5 is CPU 5's: reading it interrupts CPU 5 (rdmsr_on_cpu) */
+		"temp7_input=52000\n", "temp7_label=Core 5\n",
+		"temp7_max=80000\n", "temp7_crit=100000\n",
 	} },
 	{ "pci0000:00/0000:00:1f.3/i2c-3/3-0018", {
 		"name=jc42\n",
@@ -74,11 +77,26 @@ static void fx_chip_dir(char *buf, size_t len, size_t c, int nr)
 		snprintf(buf, len, "sys/class/hwmon/hwmon%d", nr);
 }
 
+/* proc/cpuinfo: one package, CPUs 0..7 with core ids 0..7 (no SMT). */
+static void fx_cpuinfo(void)
+{
+	char text[2048];
+	size_t used = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "processor\t: %d\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
+					 "model\t\t: 143\nphysical id\t: 0\ncore id\t\t: %d\n\n", i, i);
+	fx_file("proc/cpuinfo", text);
+}
+
 static void fx_build(const int *nr)
 {
 	char dir[PATH_MAX], rel[PATH_MAX], tgt[PATH_MAX];
 	size_t c, f;
 
+	fx_cpuinfo();
 	for (c = 0; c < FX_NCHIPS; c++) {
 		fx_chip_dir(dir, sizeof(dir), c, nr[c]);
 		fx_mkdirs(dir, true);
@@ -127,9 +145,9 @@ static const struct fx_expect {
 #define T SOV_KIND_TEMP, SOV_UNIT_MILLICELSIUS
 #define HI (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI)
 	{ "acpitz", "temp1", "temp1", "", T, 0, 0, 0, 0, 0, 27800 },
-	{ "coretemp/coretemp.0", "temp1", "Package id 0", "", T, HI, 80000, 100000, 0, 0, 55000 },
-	{ "coretemp/coretemp.0", "temp2", "Core 0", "", T, HI, 80000, 100000, 0, 0, 50000 },
-	{ "coretemp/coretemp.0", "temp6", "Core 4", "", T, HI, 80000, 100000, 0, 0, 52000 },
+	/* read on CPU 0, the housekeeping CPU; "Core 5" (CPU 5) is not read */
+	{ "coretemp/coretemp.0", "temp1", "Package id 0", "cpu=0", T, HI, 80000, 100000, 0, 0, 55000 },
+	{ "coretemp/coretemp.0", "temp2", "Core 0", "cpu=0", T, HI, 80000, 100000, 0, 0, 50000 },
 	{ "jc42/3-0018", "temp1", "temp1", "bus=3,addr=0x18", T, HI | SOV_SEN_WARN_LO,
 	  85000, 95000, 0, 0, -1250 },
 	{ "k10temp/0000:00:18.3", "temp1", "Tctl", "", T, 0, 0, 0, 0, 0, 45250 },
@@ -191,9 +209,9 @@ Test(hwmon, channel_set)
 		if (e->flags & SOV_SEN_WARN_LO)
 			cr_expect_eq(d->warn_lo, e->warn_lo, "%s/%s", e->chip, e->name);
 		cr_expect_neq(d->id, 0u);
-		/* Only chips behind the I2C adapter (i2c-3/3-00AA) may block: the worker reads them. */
-		cr_expect_eq(l.chan[i].slow, strstr(e->chip, "/3-00") != NULL, "[%zu] %s slow", i,
-			     e->chip);
+		/* Only k10temp and coretemp read locally and fast: the worker reads the rest. */
+		cr_expect_eq(l.chan[i].slow, strncmp(e->chip, "k10temp/", 8) &&
+					     strncmp(e->chip, "coretemp/", 9), "[%zu] %s slow", i, e->chip);
 	}
 	/* pwm1_enable, pwm1_mode, intrusion0_alarm, *_alarm, *_crit_hyst are not channels. */
 	cr_expect_null(fx_find(&l, "nct6775/nct6775.656", "intrusion0"));
@@ -352,7 +370,7 @@ Test(hwmon, include_and_exclude)
 	/* by full chip string; limits off; own period */
 	cr_assert_eq(fx_probe("hwmon", "[hwmon]\nchips = coretemp/coretemp.?\nlimits = no\nperiod_ms = 1000\n",
 			      &l, &err), 0, "%s", err.msg);
-	cr_assert_eq(l.n, 3);
+	cr_assert_eq(l.n, 2, "Core 5 is CPU 5's");
 	cr_expect_str_eq(l.chan[0].desc.label, "Package id 0");
 	cr_expect_eq(l.chan[0].desc.flags, 0);
 	cr_expect_eq(l.chan[0].desc.period_ms, 1000);
@@ -465,4 +483,130 @@ Test(hwmon, registration)
 	cr_expect_eq(ops->min_period_ms, 100);
 	cr_expect(ops->default_enabled);
 	cr_expect_not(ops->slow);
+}
+
+/* One chip of driver @name at sys/devices/@dev (hwmon@nr) with temp1_input = @milli. */
+static void fx_chip_at(const char *dev, int nr, const char *name, const char *milli)
+{
+	char rel[PATH_MAX], tgt[PATH_MAX], text[64];
+
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d/name", dev, nr);
+	snprintf(text, sizeof(text), "%s\n", name);
+	fx_file(rel, text);
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d/temp1_input", dev, nr);
+	fx_file(rel, milli);
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d/device", dev, nr);
+	snprintf(tgt, sizeof(tgt), "../../../%s", strrchr(dev, '/') + 1);
+	fx_link(rel, tgt);
+	snprintf(rel, sizeof(rel), "sys/class/hwmon/hwmon%d", nr);
+	snprintf(tgt, sizeof(tgt), "../../devices/%s/hwmon/hwmon%d", dev, nr);
+	fx_link(rel, tgt);
+}
+
+/*
+ * Only drivers known to read locally and fast are read in the loop: the
+ * others run device commands (nvme: SMART log; drivetemp: ATA SCT), buses
+ * or firmware inside pread, or are unknown: the worker reads them.
+ */
+Test(hwmon, only_local_fast_drivers_are_read_in_the_loop)
+{
+	static const struct {
+		const char *dev, *name, *chip;
+		bool slow;
+	} chips[] = {
+		{ "pci0000:00/0000:00:18.3", "k10temp", "k10temp/0000:00:18.3", false },
+		{ "pci0000:00/0000:00:01.1/0000:01:00.0/nvme/nvme0", "nvme", "nvme/nvme0", true },
+		{ "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0", "drivetemp",
+		  "drivetemp/0:0:0:0", true },
+		{ "platform/frobnicator.0", "frobnicator", "frobnicator/frobnicator.0", true },
+		{ "pci0000:00/0000:00:1f.3/i2c-3/3-0018", "jc42", "jc42/3-0018", true },
+	};
+	struct rt_chan_list l;
+	struct rt_err err;
+	size_t i;
+
+	fx_teardown();
+	fx_setup();
+	for (i = 0; i < sizeof(chips) / sizeof(chips[0]); i++)
+		fx_chip_at(chips[i].dev, (int)i, chips[i].name, "40000\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(l.n, sizeof(chips) / sizeof(chips[0]));
+	for (i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+		struct rt_chan *c = fx_find(&l, chips[i].chip, "temp1");
+		int64_t v;
+
+		cr_assert_not_null(c, "%s", chips[i].chip);
+		cr_expect_eq(c->slow, chips[i].slow, "%s: %s", chips[i].chip,
+			     chips[i].slow ? "read in the loop" : "sent to the worker");
+		cr_expect_eq(fx_read(c, &v), 0);
+		cr_expect_eq(v, 40000);
+	}
+	rt_chan_list_free(&l);
+}
+
+/*
+ * coretemp reads "Core N" by rdmsr_on_cpu() on that core's CPU: only the
+ * housekeeping core's own (and the package's, read on its first CPU) are
+ * read by default; another core's is left out, loudly, unless [hwmon]
+ * cpus lists its CPU, and then it carries cpu=N as msr channels do.
+ */
+Test(hwmon, coretemp_other_cores_are_off_with_a_note)
+{
+	struct rt_chan_list l;
+	struct rt_err err;
+	struct rt_chan *c;
+
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_expect_null(fx_find(&l, "coretemp/coretemp.0", "temp7"), "Core 5 read by default");
+	c = fx_find(&l, "coretemp/coretemp.0", "temp2");
+	cr_assert_not_null(c, "the housekeeping core's own temperature");
+	cr_expect_str_eq(c->desc.labels, "cpu=0");
+	cr_expect_not(c->slow);
+	cr_assert_not_null(fx_find(&l, "coretemp/coretemp.0", "temp1"), "package 0: CPU 0");
+	cr_expect(strstr(err.msg, "warning: coretemp/coretemp.0: not read"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "temp7 \"Core 5\" (CPU 5)"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "[hwmon] cpus"), "%s", err.msg);
+	rt_chan_list_free(&l);
+
+	cr_assert_eq(fx_probe("hwmon", "[hwmon]\ncpus = 5\n", &l, &err), 0, "%s", err.msg);
+	c = fx_find(&l, "coretemp/coretemp.0", "temp7");
+	cr_assert_not_null(c, "listed in cpus: read");
+	cr_expect_str_eq(c->desc.labels, "cpu=5");
+	cr_expect_null(strstr(err.msg, "Core 5"), "%s", err.msg);
+	rt_chan_list_free(&l);
+
+	/* Another housekeeping CPU: then core 0 and the package are the others'. */
+	{
+		const struct sensor_ops *ops = rt_backend_find("hwmon");
+
+		memset(&l, 0, sizeof(l));
+		cr_assert_eq(rt_backend_probe(ops, fx_root, 5, NULL, &l, &err), 0, "%s", err.msg);
+		cr_expect_not_null(fx_find(&l, "coretemp/coretemp.0", "temp7"));
+		cr_expect_null(fx_find(&l, "coretemp/coretemp.0", "temp2"));
+		cr_expect_null(fx_find(&l, "coretemp/coretemp.0", "temp1"));
+		rt_chan_list_free(&l);
+	}
+}
+
+/* Degrades, never dies: what cannot be read safely is left out with a note. */
+Test(hwmon, what_cannot_be_read_is_skipped_with_a_note)
+{
+	struct rt_chan_list l;
+	struct rt_err err;
+	char p[PATH_MAX];
+
+	/* No proc/cpuinfo: which CPU a coretemp channel interrupts is unknown. */
+	fx_path(p, sizeof(p), "proc/cpuinfo");
+	cr_assert_eq(unlink(p), 0);
+	/* A value file that does not open (a dangling link). */
+	fx_link("sys/devices/platform/nct6775.656/hwmon/hwmon2/temp9_input", "nowhere");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_expect_null(fx_find(&l, "coretemp/coretemp.0", "temp1"));
+	cr_expect_null(fx_find(&l, "coretemp/coretemp.0", "temp2"));
+	cr_expect(strstr(err.msg, "cannot tell which CPU"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "nct6775/nct6775.656/temp9 not read"), "%s", err.msg);
+	cr_expect_null(fx_find(&l, "nct6775/nct6775.656", "temp9"));
+	cr_expect_not_null(fx_find(&l, "k10temp/0000:00:18.3", "temp1"), "the rest is read");
+	cr_expect_not_null(fx_find(&l, "nct6775/nct6775.656", "temp1"));
+	rt_chan_list_free(&l);
 }

@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 
 #include "fixture.h"
+#include "sampler.h"
+#include "shm_writer.h"
 
 /* Register values, hardware.md §2 (Intel) and §1.1 (AMD) */
 #define SMI_COUNT           0x34u
@@ -477,7 +479,8 @@ Test(msr, unreadable_device_needs_cap_sys_rawio)
 	snprintf(path, sizeof(path), "%s/dev/cpu/0/msr", fx.root);
 	cr_assert_eq(chmod(path, 0), 0);
 	drop_dac(); /* Criterion runs each test in its own process */
-	cr_assert_eq(probe(&fx, "msr", 0, NULL, &p), -EACCES, "%s", p.err.msg);
+	/* A missing privilege: skipped with a note (-ENODEV), the sampler goes on. */
+	cr_assert_eq(probe(&fx, "msr", 0, NULL, &p), -ENODEV, "%s", p.err.msg);
 	cr_assert(strstr(p.err.msg, "needs CAP_SYS_RAWIO"), "%s", p.err.msg);
 	cr_assert_eq(p.list.n, 0);
 	probed_free(&p);
@@ -587,5 +590,62 @@ Test(msr, config_errors_name_file_and_line)
 	cr_assert(strstr(p.err.msg, "no processor 5"), "%s", p.err.msg);
 	cr_assert_eq(fds_to("/dev/cpu/0/msr"), 0, "nothing left open");
 	probed_free(&p);
+	fx_rm(&fx);
+}
+
+/* Degrades, never dies: no proc/cpuinfo, or none for the housekeeping CPU. */
+Test(msr, no_cpuinfo_is_enodev_with_a_note)
+{
+	struct fx fx;
+	struct probed p;
+	char path[PATH_MAX];
+
+	fx_init(&fx);
+	fx_intel(&fx, MODEL_SKX, 14);
+	snprintf(path, sizeof(path), "%s/proc/cpuinfo", fx.root);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(probe(&fx, "msr", 0, NULL, &p), -ENODEV, "%s", p.err.msg);
+	cr_assert(strstr(p.err.msg, "msr: skipped"), "%s", p.err.msg);
+	cr_assert(strstr(p.err.msg, "proc/cpuinfo"), "%s", p.err.msg);
+	cr_assert_eq(p.list.n, 0);
+	cr_assert_eq(fds_to("/dev/cpu/0/msr"), 0, "nothing left open");
+	probed_free(&p);
+	/* cpuinfo without the housekeeping CPU */
+	fx_cpuinfo(&fx, "GenuineIntel", 6, MODEL_SKX, 1, NULL);
+	cr_assert_eq(probe(&fx, "msr", 3, NULL, &p), -ENODEV, "%s", p.err.msg);
+	cr_assert(strstr(p.err.msg, "no processor 3"), "%s", p.err.msg);
+	probed_free(&p);
+	fx_rm(&fx);
+}
+
+/* The same through the sampler: it starts, and says why msr is missing. */
+Test(msr, sampler_starts_without_cpuinfo)
+{
+	char text[512], seg[64], path[PATH_MAX];
+	struct rt_config cfg;
+	struct sampler_opts o;
+	struct sampler *s = NULL;
+	struct rt_err err;
+	size_t i, said = 0;
+	struct fx fx;
+	int rc;
+
+	fx_init(&fx);
+	fx_intel(&fx, MODEL_SKX, 14);
+	snprintf(path, sizeof(path), "%s/proc/cpuinfo", fx.root);
+	cr_assert_eq(unlink(path), 0);
+	snprintf(seg, sizeof(seg), "/sov-msr-nocpuinfo-%d", (int)getpid());
+	snprintf(text, sizeof(text), "[sampler]\nperiod_ms = 10\njournal = no\nroot = %s\n"
+		 "segment = %s\n", fx.root, seg);
+	cr_assert_eq(rt_config_parse_string(text, "test.conf", &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, &err), 0, "%s", err.msg);
+	rc = sampler_create(&cfg, &o, &s, &err);
+	rt_config_free(&cfg);
+	cr_assert_eq(rc, 0, "the sampler died for want of /proc/cpuinfo: %s", err.msg);
+	for (i = 0; sampler_note(s, i); i++)
+		said += strstr(sampler_note(s, i), "msr: skipped") != NULL;
+	cr_expect_eq(said, 1, "the note that msr was skipped");
+	sampler_destroy(s);
+	sov_shm_unlink(seg);
 	fx_rm(&fx);
 }

@@ -166,7 +166,8 @@ Test(smi_perf, no_permission_says_paranoid_or_cap_perfmon)
 	fx_init(&fx);
 	fx_cpuinfo(&fx, "AuthenticAMD", 0x17, 0x31, 1, NULL);
 	fake.fail_errno = EACCES;
-	cr_assert_eq(probe(&fx, "smi_perf", 0, NULL, &p), -EACCES);
+	/* A missing privilege: skipped with a note (-ENODEV), the sampler goes on. */
+	cr_assert_eq(probe(&fx, "smi_perf", 0, NULL, &p), -ENODEV);
 	cr_assert(strstr(p.err.msg, "perf_event_paranoid"), "%s", p.err.msg);
 	cr_assert(strstr(p.err.msg, "CAP_PERFMON"), "%s", p.err.msg);
 	cr_assert(strstr(p.err.msg, "SMIs cannot be counted"), "%s", p.err.msg);
@@ -175,15 +176,23 @@ Test(smi_perf, no_permission_says_paranoid_or_cap_perfmon)
 	fx_rm(&fx);
 }
 
-Test(smi_perf, missing_cpuinfo_entry_is_an_error)
+/* Degrades, never dies: the vendor is unknown, the backend skipped with a note. */
+Test(smi_perf, missing_cpuinfo_or_entry_is_skipped_with_a_note)
 {
 	struct fx fx;
 	struct probed p;
 
 	fx_init(&fx);
 	fx_cpuinfo(&fx, "AuthenticAMD", 0x19, 0x11, 1, NULL);
-	cr_assert_eq(probe(&fx, "smi_perf", 7, NULL, &p), -ENOENT);
+	cr_assert_eq(probe(&fx, "smi_perf", 7, NULL, &p), -ENODEV);
+	cr_assert(strstr(p.err.msg, "smi_perf: skipped"), "%s", p.err.msg);
 	cr_assert(strstr(p.err.msg, "no processor 7"), "%s", p.err.msg);
+	cr_assert_eq(fake.calls, 0);
+	probed_free(&p);
+	fx_rm(&fx);
+	fx_init(&fx); /* no proc/cpuinfo at all */
+	cr_assert_eq(probe(&fx, "smi_perf", 0, NULL, &p), -ENODEV);
+	cr_assert(strstr(p.err.msg, "proc/cpuinfo"), "%s", p.err.msg);
 	cr_assert_eq(fake.calls, 0);
 	probed_free(&p);
 	fx_rm(&fx);
