@@ -32,6 +32,7 @@
 struct sov_writer {
 	int fd;                     /* the segment file */
 	int lock_fd;                /* its lock file, F_OFD_SETLK F_WRLCK held */
+	char lock_path[PATH_MAX];   /* that lock file's name (sov_lock_path()) */
 	uint8_t *base;              /* mapping of the whole layout */
 	size_t map_len;             /* bytes mapped == header.total_size */
 	struct sov_header *hdr;
@@ -316,25 +317,21 @@ static int lock_wr(int fd)
 }
 
 /*
- * Take the writers' lock of segment file @path: an OFD write lock on its
- * lock file (sov_lock_path()), mode 0600.  Not a lock on the segment: a
- * reader's read-only fd cannot take a write lock, but it can take a read
- * lock (F_RDLCK), or flock(), and either would keep a writer out.  The
+ * Take the writers' lock of a segment: an OFD write lock on its lock file
+ * @lpath (sov_lock_path(), in directory @dfd), mode 0600.  Not a lock on
+ * the segment: a reader's read-only fd cannot take a write lock, but it
+ * can take a read lock (F_RDLCK), or flock(), and either would keep a
+ * writer out.  The
  * lock file is the writers' own; the kernel drops the lock when its
  * holder dies.  Return: the lock fd, -SOV_EOWNED (a live writer holds it),
  * -SOV_EFOREIGN, -EAGAIN (the lock file kept being replaced), or -errno.
  */
-static int writer_lock(int dfd, const char *path)
+static int writer_lock(int dfd, const char *lpath)
 {
-	char lpath[PATH_MAX];
-	const char *lname;
+	const char *lname = strrchr(lpath, '/') + 1;
 	struct stat st, now;
 	int fd, i, rc;
 
-	rc = sov_lock_path(path, lpath, sizeof(lpath));
-	if (rc)
-		return rc;
-	lname = strrchr(lpath, '/') + 1;
 	for (i = 0; i < SOV_READ_RETRIES; i++) {
 		fd = own_file_open(dfd, lname, 0600, &st);
 		if (fd < 0)
@@ -350,9 +347,10 @@ static int writer_lock(int dfd, const char *path)
 			return rc == -EAGAIN || rc == -EACCES ? -SOV_EOWNED : rc;
 		}
 		/*
-		 * sov_shm_unlink() removes a lock file it could lock: if it did
-		 * so between our open and our lock, ours guards an unlinked file
-		 * and the next writer would make a new one.  Locked and still
+		 * sov_shm_unlink() removes a lock file it could lock, and
+		 * sov_writer_close() the one of an unlinked segment: if that
+		 * happened between our open and our lock, ours guards an
+		 * unlinked file and the next writer would make a new one.  Locked and still
 		 * the file under the name: ours.
 		 */
 		if (fstatat(dfd, lname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -427,7 +425,8 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		goto err_free;
 	}
 	/* Held for the writer's life; the kernel drops it when we die. */
-	w->lock_fd = writer_lock(dfd, path);
+	rc = sov_lock_path(path, w->lock_path, sizeof(w->lock_path));
+	w->lock_fd = rc ? rc : writer_lock(dfd, w->lock_path);
 	if (w->lock_fd < 0) {
 		rc = w->lock_fd;
 		close(dfd);
@@ -638,6 +637,8 @@ const struct sov_header *sov_writer_header(const struct sov_writer *w)
 
 void sov_writer_close(struct sov_writer *w)
 {
+	struct stat st;
+
 	if (!w)
 		return;
 	sov_writer_note(w, SOV_EV_WRITER_STOP, SOV_SEV_INFO, (int64_t)w->hdr->generation,
@@ -650,6 +651,14 @@ void sov_writer_close(struct sov_writer *w)
 	CMM_STORE_SHARED(w->hdr->state, SOV_STATE_STOPPED);
 	munlock(w->base, w->map_len);
 	munmap(w->base, w->map_len);
+	/*
+	 * Segment unlinked while we lived (sov_shm_unlink() could not take the
+	 * lock file with it): remove that too, still holding the lock, so that
+	 * nothing is left behind.  A writer that opened it meanwhile sees the
+	 * name moved (writer_lock()) and makes another.
+	 */
+	if (fstat(w->fd, &st) == 0 && st.st_nlink == 0)
+		unlink(w->lock_path);
 	close(w->fd);
 	close(w->lock_fd); /* releases the writers' lock */
 	free(w->stage);

@@ -166,7 +166,9 @@ const struct sov_header *sov_writer_header(const struct sov_writer *w);
 /*
  * sov_writer_close() - stop publishing: publish SOV_EV_WRITER_STOP, mark the
  * segment SOV_STATE_STOPPED, unmap it and release the lock.  The file
- * stays, so readers see the last data and that it is stopped.
+ * stays, so readers see the last data and that it is stopped (if it was
+ * unlinked meanwhile, the lock file, which sov_shm_unlink() had to leave
+ * to the live writer, is removed too).
  * Context: process context.  @w may be NULL.  @w is freed.
  */
 void sov_writer_close(struct sov_writer *w);

@@ -657,14 +657,18 @@ Test(shm, unlinked_segment_means_restart)
 {
 	struct sov_writer *w = mk_writer(8, 16);
 	struct sov_reader *r = mk_reader();
+	struct stat st;
 
 	cr_assert_eq(sov_reader_status(r), 0);
 	cr_assert_eq(sov_shm_unlink(name), 0);
+	cr_assert_eq(stat(lock_path(), &st), 0, "the live writer's lock file stays");
 	cr_assert_eq(sov_reader_status(r), -SOV_ERESTARTED);
 	cr_assert_eq(sov_reader_reattach(r), -ENOENT);
 	cr_assert_eq(sov_reader_latest(r, NULL), -SOV_ERESTARTED, "detached reader fails cleanly");
 	sov_reader_close(r);
 	sov_writer_close(w);
+	cr_assert_eq(stat(lock_path(), &st), -1, "the writer took it with it");
+	cr_assert_eq(errno, ENOENT);
 }
 
 /* Open the object behind the test's segment read-write, as an attacker would. */
