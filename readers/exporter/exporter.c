@@ -26,11 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "metrics.h"
 
 #define PROG "sovereign-exporter"
@@ -49,7 +51,9 @@ struct opts {
 	uint64_t window_s;
 	uint64_t stale_ms;     /* 0: 5 x the sampler's period, or 5 s */
 	unsigned max_conn;
+	unsigned max_conn_ip;  /* 0: no per-address limit */
 	unsigned timeout_s;
+	unsigned head_timeout_s;
 	const char *user;
 	const char *auth_file;
 	const char *tls_cert, *tls_key;
@@ -505,6 +509,17 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
 	return ret;
 }
 
+/* Does the request announce a body (a non-zero length, or chunks)? */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	return te || (len && len[strspn(len, " \t0")]);
+}
+
 static const char landing[] =
 	"<!DOCTYPE html>\n<html><head><title>Sovereign exporter</title></head>\n"
 	"<body><h1>Sovereign exporter</h1>\n"
@@ -517,18 +532,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_size, void **con_cls)
 {
 	(void)cls; (void)version; (void)upload;
-	/* First call: headers only.  Wait for the body (which we ignore). */
+	/*
+	 * The first call has the head only.  What is refused is refused now:
+	 * with a response queued at this call, MHD sends no "100 Continue",
+	 * reads none of the body announced and closes the connection after
+	 * the response.  No endpoint takes a body, so none is ever read.
+	 */
 	if (!*con_cls) {
 		*con_cls = (void *)1;
+		exp_conn_head_done(c);
+		/* "/metrics%00.html" would read "/metrics" as a C string. */
+		if (exp_conn_bad_url(c))
+			return reply_text(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n");
+		if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+			return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+					  "method not allowed\n");
+		if (has_body(c))
+			return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain",
+					  "no endpoint takes a request body\n");
+		/* Served at the next call, which follows at once (no body to
+		 * wait for): MHD keeps a connection alive only after a response
+		 * queued then. */
 		return MHD_YES;
 	}
-	if (*upload_size) {
-		*upload_size = 0; /* discard: no endpoint takes a body */
-		return MHD_YES;
-	}
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-				  "method not allowed\n");
+	if (*upload_size)
+		return MHD_NO; /* a body after all (has_body() said none): close */
 	if (!strcmp(url, "/metrics"))
 		return serve_metrics(c);
 	if (!strcmp(url, "/"))
@@ -637,8 +665,18 @@ bad:
 	return -EINVAL;
 }
 
-/* The whole of a small file (certificate, key), NUL-terminated. */
-static char *slurp(const char *path)
+/* Say so when @path (open as @fd) holds a secret any local user can read. */
+static void warn_world_readable(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0004))
+		fprintf(stderr, PROG ": warning: %s is world-readable\n", path);
+}
+
+/* The whole of a small file (certificate, key), NUL-terminated; a @secret
+ * one (the key) is checked with warn_world_readable(). */
+static char *slurp(const char *path, bool secret)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -651,6 +689,8 @@ static char *slurp(const char *path)
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
+	if (secret)
+		warn_world_readable(fileno(f), path);
 	m = open_memstream(&buf, &len);
 	if (!m) {
 		fclose(f);
@@ -669,14 +709,12 @@ static int load_auth(const char *path)
 	FILE *f = fopen(path, "re");
 	char line[512];
 	int lineno = 0;
-	struct stat st;
 
 	if (!f) {
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0004))
-		fprintf(stderr, PROG ": warning: %s is world-readable\n", path);
+	warn_world_readable(fileno(f), path);
 	while (fgets(line, sizeof(line), f)) {
 		char *colon, *nl = strchr(line, '\n');
 		struct cred *c;
@@ -735,6 +773,44 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/*
+ * libmicrohttpd's own connection limit.  Reaching it makes MHD stop
+ * accepting, and what exceeds it waits unanswered in the listen backlog
+ * (a scrape from anywhere then times out).  So it is set beyond --max-conn,
+ * which exp_conn_accept() enforces by closing the excess at once: MHD still
+ * counts a connection closed in its current loop iteration, and at most
+ * every open one closes in one iteration.
+ */
+static unsigned mhd_conn_limit(unsigned max_conn)
+{
+	return 2 * max_conn + 16;
+}
+
+/*
+ * Make room for @conns connections in RLIMIT_NOFILE (accept() failing with
+ * EMFILE also makes MHD stop accepting).  The soft limit is raised only
+ * when it must be: the unit sets LimitNOFILE= instead, since its seccomp
+ * filter denies @resources.  Return: 0, or -EMFILE (said).
+ */
+static int fd_budget(unsigned conns)
+{
+	rlim_t need = (rlim_t)conns + 64; /* + segments, epoll, listen socket, stdio */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		if (!setrlimit(RLIMIT_NOFILE, &rl))
+			return 0;
+	}
+	fprintf(stderr, PROG ": --max-conn %u needs %llu file descriptors, RLIMIT_NOFILE allows %llu (LimitNOFILE= in the unit)\n",
+		g.o.max_conn, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+	return -EMFILE;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -749,8 +825,13 @@ static void usage(FILE *f)
 		"  --window-s N           min/max window, 1..3600 s (default 15)\n"
 		"  --stale-s N            sample age making the segment stale, 1..3600 s\n"
 		"                         (default 5 x the sampler's period)\n"
-		"  --max-conn N           concurrent connections, 1..100000 (default 256)\n"
+		"  --max-conn N           concurrent connections, 1..100000 (default 256);\n"
+		"                         more are closed as soon as accepted\n"
+		"  --max-conn-per-ip N    concurrent connections from one address,\n"
+		"                         0 (no limit)..100000 (default 64)\n"
 		"  --timeout-s N          idle connection timeout, 1..3600 s (default 10)\n"
+		"  --header-timeout-s N   time to send a whole request head, from connecting\n"
+		"                         or from the previous response, 1..3600 s (default 5)\n"
 		"  --user USER            drop to USER after binding (when run as root)\n"
 		"  --basic-auth-file F    'user:password' lines; /metrics then requires one\n"
 		"  --tls-cert F --tls-key F  serve HTTPS\n"
@@ -768,6 +849,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "stale-s", required_argument, NULL, 'S' },
 		{ "max-conn", required_argument, NULL, 'm' },
 		{ "timeout-s", required_argument, NULL, 't' },
+		{ "max-conn-per-ip", required_argument, NULL, 'P' },
+		{ "header-timeout-s", required_argument, NULL, 'H' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "basic-auth-file", required_argument, NULL, 'a' },
 		{ "tls-cert", required_argument, NULL, 'c' },
@@ -780,7 +863,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .segment = SOV_SHM_DEFAULT_NAME, .fan_segment = EXP_FAN_SEGMENT,
 			    .watchdog_segment = EXP_WATCHDOG_SEGMENT, .listen = ":9100", .window_s = 15,
-			    .max_conn = 256, .timeout_s = 10 };
+			    .max_conn = 256, .max_conn_ip = 64, .timeout_s = 10,
+			    .head_timeout_s = 5 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->segment = optarg; break;
@@ -806,6 +890,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			o->timeout_s = (unsigned)v;
 			break;
+		case 'P':
+			if (parse_u64(optarg, "--max-conn-per-ip", 0, 100000, &v))
+				return -EINVAL;
+			o->max_conn_ip = (unsigned)v;
+			break;
+		case 'H':
+			if (parse_u64(optarg, "--header-timeout-s", 1, 3600, &v))
+				return -EINVAL;
+			o->head_timeout_s = (unsigned)v;
+			break;
 		case 'u': o->user = optarg; break;
 		case 'a': o->auth_file = optarg; break;
 		case 'c': o->tls_cert = optarg; break;
@@ -827,7 +921,7 @@ int main(int argc, char **argv)
 	char *cert = NULL, *key = NULL;
 	sigset_t set;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	int fd, sig, ret = 1;
+	int fd, sig, rc, ret = 1;
 
 	if (parse_opts(argc, argv, &g.o))
 		return 2;
@@ -838,12 +932,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": libmicrohttpd was built without TLS\n");
 			return 1;
 		}
-		cert = slurp(g.o.tls_cert);
-		key = slurp(g.o.tls_key);
+		cert = slurp(g.o.tls_cert, false);
+		key = slurp(g.o.tls_key, true);
 		if (!cert || !key)
 			goto out_free_tls;
 		flags |= MHD_USE_TLS;
 	}
+	if (fd_budget(mhd_conn_limit(g.o.max_conn)))
+		goto out_free_tls;
 	fd = listen_on(g.o.listen);
 	if (fd < 0)
 		goto out_free_tls;
@@ -859,13 +955,21 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	segs_open();
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+	rc = exp_conn_start(g.o.max_conn, g.o.head_timeout_s * 1000u);
+	if (rc) {
+		fprintf(stderr, PROG ": cannot start the connection guard: %s\n", strerror(-rc));
+		goto out_close_segs;
+	}
+	/* Every callback runs on MHD's one polling thread (conn.h). */
+	d = MHD_start_daemon(flags, 0, exp_conn_accept, NULL, handle, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, g.o.max_conn,
+			     MHD_OPTION_CONNECTION_LIMIT, mhd_conn_limit(g.o.max_conn),
 			     MHD_OPTION_CONNECTION_TIMEOUT, g.o.timeout_s,
-			     /* Per-IP limit off: Prometheus and tests come from one address
-			      * and the global limit already bounds memory. */
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+			     /* Over it, MHD closes a connection as soon as accepted. */
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, g.o.max_conn_ip,
+			     MHD_OPTION_NOTIFY_CONNECTION, exp_conn_notify, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, exp_conn_request_done, NULL,
+			     MHD_OPTION_UNESCAPE_CALLBACK, exp_conn_unescape, NULL,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
@@ -886,6 +990,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	MHD_stop_daemon(d);
 out_close_segs:
+	exp_conn_stop();
 	segs_close();
 	page_swap(NULL);
 out_close_fd:

@@ -11,7 +11,7 @@ PACKAGES=(
 	libcurl4-openssl-dev libgsl-dev
 	curl procps util-linux systemd dbus-daemon
 	clang libclang-rt-14-dev
-	prometheus python3 wrk
+	prometheus python3 wrk openssl
 	prometheus-node-exporter rt-tests gnuplot-nox
 )
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test_exporter.py - integration tests of sovereign-exporter against the real
-# sim + sampler on loopback: "http" (formats, gzip, hostile clients, 1000
-# connections, staleness and re-attach, auth) and "prometheus" (a real
-# Prometheus scrapes it and its query API returns Tctl).
+# sim + sampler on loopback: "http" (formats, gzip, hostile clients, requests
+# refused at their head, 1000 connections, staleness and re-attach, auth,
+# TLS), "abuse" (one address flooding, slowloris, the connection limits and
+# the request-head deadline, while another address scrapes) and "prometheus"
+# (a real Prometheus scrapes it and its query API returns Tctl).
 import gzip
 import os
 import re
+import resource
+import select
 import shutil
 import signal
 import socket
@@ -22,6 +26,62 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from stack import check, finish, free_port, get, series, spawn, stop, up, wait_for  # noqa: E402
 
 MODE, SIM, SAMPLER, EXPORTER = sys.argv[1:5]
+
+
+def raw(port, head, body=b"", src="127.0.0.1", timeout=10):
+    """Send @head, then as much of @body as the server takes, on a new
+    connection from @src; return (what came back, whether the server closed
+    the connection, seconds until then).  The server is expected to answer
+    and close well within @timeout."""
+    s = socket.socket()
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    t0 = time.monotonic()
+    s.connect(("127.0.0.1", port))
+    s.sendall(head)
+    try:
+        s.sendall(body)
+    except OSError:
+        pass  # refused mid-body: what it answered is checked below
+    out, closed = b"", False
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                closed = True
+                break
+            out += b
+    except socket.timeout:
+        pass
+    except OSError:
+        closed = True  # reset after its answer: closed all the same
+    s.close()
+    return out, closed, time.monotonic() - t0
+
+
+def scrape_from(port, src, timeout=2.0):
+    """GET /metrics on a connection from @src: the seconds it took, or None
+    if it failed or took longer than @timeout."""
+    s = socket.socket()
+    s.settimeout(timeout)
+    t0 = time.monotonic()
+    out = b""
+    try:
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except OSError:
+        return None
+    finally:
+        s.close()
+    dt = time.monotonic() - t0
+    ok = out.startswith(b"HTTP/1.1 200") and b"\nsovereign_up " in out and dt <= timeout
+    return dt if ok else None
 
 
 def test_http(d, port, seg, conf, start_sampler):
@@ -61,6 +121,35 @@ def test_http(d, port, seg, conf, start_sampler):
     r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "x=1",
                         "http://127.0.0.1:%d/metrics" % port], capture_output=True)
     check(r.stdout == b"405", "POST -> 405, got %r" % r.stdout)
+
+    # --- refused at the head: no body is read, no 100 Continue, no %00 ------
+    big = b"A" * 65536  # of 300 MB announced: the rest never comes
+    out, closed, dt = raw(port, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n", big)
+    check(out.startswith(b"HTTP/1.1 405 ") and closed, "300 MB POST: 405 and closed at once, got %r" % out[:40])
+    out, closed, dt = raw(port, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                          b"Expect: 100-continue\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 405 ") and b"100 Continue" not in out and closed,
+          "Expect: 100-continue POST: 405, not 100, got %r" % out[:40])
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Expect: 100-continue",
+                        "-X", "PUT", "--data-binary", "@-", "http://127.0.0.1:%d/metrics" % port],
+                       input=b"x" * 2000000, capture_output=True, timeout=30)
+    check(r.stdout == b"405", "curl PUT of 2 MB with Expect: 405, got %r" % r.stdout)
+    out, closed, dt = raw(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n", big)
+    check(out.startswith(b"HTTP/1.1 413 ") and closed, "GET with a 300 MB body: 413 at once, got %r" % out[:40])
+    out, closed, dt = raw(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                          b"10000\r\n" + big)
+    check(out.startswith(b"HTTP/1.1 413 ") and closed, "GET with a chunked body: 413, got %r" % out[:40])
+    for target in (b"/metrics%00.html", b"/metrics%00", b"/healthz%00x", b"/metrics?x=%00"):
+        out, closed, dt = raw(port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 404 "), "%s -> 404, got %r" % (target, out[:40]))
+    out, closed, dt = raw(port, b"GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 200 "), "a query string is still served: %r" % out[:40])
+    # What is served keeps its connection alive: two scrapes on one.
+    out, closed, dt = raw(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                          b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(out.count(b"HTTP/1.1 200 ") == 2 and out.endswith(b"ok\n"), "keep-alive: two answers, got %r" % out[-80:])
+    wait_for(lambda: re.search(rb'^sovereign_exporter_requests_total\{code="413"\} [1-9]', get(port)[2], re.M),
+             5, "413s counted")
 
     # --- hostile clients do not stop a concurrent scrape ----------------------
     stop_slow = threading.Event()
@@ -191,6 +280,8 @@ def test_http(d, port, seg, conf, start_sampler):
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                     "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    os.chmod(cert, 0o644)
+    os.chmod(key, 0o644)  # a world-readable key is said, as an auth file is
     p3 = free_port()
     e3 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p3, "--tls-cert", cert, "--tls-key", key],
                open(os.path.join(d, "exporter3.log"), "w"))
@@ -205,6 +296,10 @@ def test_http(d, port, seg, conf, start_sampler):
     check(b"sovereign_up" not in r.stdout, "no plain HTTP on the TLS port")
     stop(e3, signal.SIGTERM)
     check(e3.returncode == 0, "TLS exporter exits 0")
+    log3 = open(os.path.join(d, "exporter3.log")).read()
+    check("warning: %s is world-readable" % key in log3, "world-readable key said: %r" % log3)
+    check(cert not in log3, "a world-readable certificate is fine: %r" % log3)
+    check("world-readable" not in open(os.path.join(d, "exporter2.log")).read(), "0600 auth file not warned about")
 
     # --- --user: drops root after binding, then degrades visibly -----------------
     if os.geteuid() == 0:
@@ -219,6 +314,157 @@ def test_http(d, port, seg, conf, start_sampler):
         # The segment is 0640 root-owned here: nobody may not read it, and says so.
         check(b"sovereign_up 0" in b and b'state="error"' in b, "unreadable segment reported")
         stop(e4, signal.SIGTERM)
+
+
+class Slowloris:
+    """@n connections from 127.0.0.1 that send a request head a line every
+    0.5 s (so never idle), never ending it.  .open() counts those the
+    server has not closed."""
+
+    def __init__(self, port, n):
+        self.socks = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        for _ in range(n):
+            s = socket.socket()
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", port))
+                s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            except OSError:
+                s.close()  # refused: counted as closed
+                continue
+            s.setblocking(False)
+            self.socks[s.fileno()] = s
+        self.thread = threading.Thread(target=self.dribble)
+        self.thread.start()
+
+    def reap(self):
+        # Readable means closed by the server (end of file or reset) or
+        # answered: either way not hanging.  Caller holds .lock.
+        p = select.poll()
+        for fd in self.socks:
+            p.register(fd, select.POLLIN)
+        for fd, _ in p.poll(0):
+            self.socks.pop(fd).close()
+
+    def dribble(self):
+        while not self.stopping.is_set():
+            with self.lock:
+                self.reap()
+                for s in self.socks.values():
+                    try:
+                        s.send(b"X-Slow: 1\r\n")
+                    except OSError:
+                        pass  # closed: reaped next round
+            self.stopping.wait(0.5)
+
+    def open(self):
+        with self.lock:
+            self.reap()
+            return len(self.socks)
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        for s in self.socks.values():
+            s.close()
+
+
+def scrapes_from_elsewhere(port, what):
+    """Nine scrapes from 127.0.0.2 (Linux routes all of 127/8 to lo) while
+    127.0.0.1 abuses the exporter: none may time out (2 s), and their median
+    must be under 100 ms.  The median, not the worst, keeps a loaded 2-core
+    machine's scheduling hiccup from failing the test."""
+    times = []
+    for _ in range(9):
+        times.append(scrape_from(port, "127.0.0.2"))
+        time.sleep(0.05)
+    print("%s: scrapes from 127.0.0.2 took %s" % (what, ["%.1f ms" % (t * 1e3) if t else "timeout" for t in times]))
+    check(all(t is not None for t in times), "%s: a scrape from 127.0.0.2 failed or timed out: %s" % (what, times))
+    med = sorted(times)[len(times) // 2]
+    check(med < 0.1, "%s: median scrape from 127.0.0.2 %.1f ms, not under 100 ms" % (what, med * 1e3))
+
+
+def established_to(port):
+    """Client-side TCP connections to 127.0.0.1:@port in ESTABLISHED."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[2] == "0100007F:%04X" % port and fields[3] == "01":
+                n += 1
+    return n
+
+
+def test_abuse(d, seg):
+    # 1000 slowloris sockets, wrk's 1000 and the exporter's own.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 8192:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(8192, hard), hard))
+    check(resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 2500, "RLIMIT_NOFILE >= 2500 for 1000 sockets")
+
+    # The defaults: --max-conn 256, --max-conn-per-ip 64, --header-timeout-s 5, --timeout-s 10.
+    port = free_port()
+    e = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % port, "--stale-s", "60",
+               "--fan-segment", "", "--watchdog-segment", ""], open(os.path.join(d, "exporter-abuse.log"), "w"))
+    wait_for(lambda: scrape_from(port, "127.0.0.2") is not None, 15, "the exporter serves 127.0.0.2")
+
+    # --- wrk -c1000 from 127.0.0.1 (past its 64): 127.0.0.2 is still served --
+    w = subprocess.Popen(["wrk", "-t", "2", "-c", "1000", "-d", "8s", "--timeout", "2s",
+                          "http://127.0.0.1:%d/metrics" % port], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: established_to(port) >= 64, 10, "wrk's flood under way")
+        scrapes_from_elsewhere(port, "wrk -c1000 from 127.0.0.1")
+        check(w.poll() is None, "the flood lasted through the scrapes")
+        out = w.communicate(timeout=60)[0].decode()
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    print(out)
+    m = re.search(r"(\d+) requests in", out)
+    check(w.returncode == 0 and m and int(m.group(1)) > 100, "wrk served within its 64: %s" % out)
+    check(e.poll() is None, "exporter survived the flood")
+
+    # --- 1000 slowloris sockets from 127.0.0.1 -----------------------------------
+    lor = Slowloris(port, 1000)
+    try:
+        # Past the 64 of one address, each is closed as soon as accepted.
+        wait_for(lambda: lor.open() <= 64, 10, "all but 64 slowloris sockets closed at once (%d open)" % lor.open())
+        scrapes_from_elsewhere(port, "1000 slowloris sockets from 127.0.0.1")
+        # The 64 held trickle a header line every 0.5 s, so the idle timeout
+        # never fires: the request-head deadline (5 s) cuts them.
+        t0 = time.monotonic()
+        wait_for(lambda: lor.open() == 0, 20, "the request-head deadline cuts every slowloris (%d open)" % lor.open())
+        print("the last slowloris connections were cut %.1f s later" % (time.monotonic() - t0))
+    finally:
+        lor.close()
+    check(scrape_from(port, "127.0.0.1") is not None, "127.0.0.1 served again afterwards")
+    stop(e, signal.SIGTERM)
+    check(e.returncode == 0, "exporter exits 0")
+
+    # --- past --max-conn, a connection is closed at once, not left waiting ------
+    p2 = free_port()
+    e2 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p2, "--max-conn", "8",
+                "--max-conn-per-ip", "0", "--header-timeout-s", "120", "--timeout-s", "120",
+                "--fan-segment", "", "--watchdog-segment", ""], open(os.path.join(d, "exporter-limit.log"), "w"))
+    wait_for(lambda: scrape_from(p2, "127.0.0.2") is not None, 15, "the limited exporter serves")
+    held = []
+    for _ in range(8):
+        s = socket.create_connection(("127.0.0.1", p2))
+        s.send(b"GET /metrics HTTP/1.1\r\n")
+        held.append(s)
+    # An exporter holding its 8 closes a 9th at once (end of file, or reset).
+    out, closed, dt = raw(p2, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", src="127.0.0.2", timeout=10)
+    check(closed and not out and dt < 5, "9th connection past --max-conn 8: closed at once, got %r, %s after %.1f s"
+          % (out[:40], "closed" if closed else "still open", dt))
+    for s in held:
+        s.close()
+    wait_for(lambda: scrape_from(p2, "127.0.0.2") is not None, 10, "served again once the 8 are gone")
+    stop(e2, signal.SIGTERM)
+    check(e2.returncode == 0, "limited exporter exits 0")
 
 
 def test_prometheus(d, port):
@@ -275,13 +521,16 @@ try:
     start_sampler()
     port = free_port()
     # No fan controller nor watchdog runs: their segments (never the host's
-    # defaults) are absent.
+    # defaults) are absent.  No per-address limit: the "http" test holds
+    # 1000 connections from 127.0.0.1 ("abuse" tests the limits).
     exporter = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % port, "--stale-s", "1",
-                      "--max-conn", "1500", "--timeout-s", "3",
+                      "--max-conn", "1500", "--max-conn-per-ip", "0", "--timeout-s", "3",
                       "--fan-segment", seg + "-fan", "--watchdog-segment", seg + "-wd"], open(os.path.join(d, "exporter.log"), "w"))
     wait_for(lambda: up(port) == 1, 15, "exporter serves a live segment")
     if MODE == "http":
         test_http(d, port, seg, conf, start_sampler)
+    elif MODE == "abuse":
+        test_abuse(d, seg)
     else:
         test_prometheus(d, port)
     check(exporter.poll() is None, "exporter still running")
@@ -291,4 +540,5 @@ try:
 except AssertionError:
     pass
 finally:
-    finish(rc, d, ("exporter.log", "sampler.log", "prometheus.log"), [seg])
+    finish(rc, d, ("exporter.log", "sampler.log", "prometheus.log", "exporter-abuse.log", "exporter-limit.log"),
+           [seg])
