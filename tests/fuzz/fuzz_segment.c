@@ -115,6 +115,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sov_sample_free(s);
 		sov_reader_close(r);
 	}
-	unlink(path);
+	sov_shm_unlink(name); /* the file, and the template writer's lock file */
 	return 0;
 }
