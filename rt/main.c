@@ -22,7 +22,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu/urcu-qsbr.h>
+#include <urcu/uatomic.h>
 
 #include "registry.h"
 #include "sampler.h"
@@ -216,6 +216,19 @@ static void prefault_stack(void)
 }
 
 /*
+ * The file again at SIGHUP: as load_config(), but never the defaults: a
+ * file that went away is refused like an empty, unreadable or odd one
+ * (rt_config_load() refuses those), and the running configuration stays --
+ * defaults would drop every sensor the file configured.
+ */
+static int reload_config(const struct cli *cli, struct rt_config *cfg, struct rt_err *err)
+{
+	int rc = rt_config_load(cli->config, cfg, err);
+
+	return rc;
+}
+
+/*
  * How long the control thread may sleep in its signal wait at @now_ns:
  * short polls until READY=1 (it follows the loop's first sample); then
  * until the next watchdog check when systemd asked for pings; else
@@ -274,7 +287,7 @@ static void *control_main(void *arg)
 			int rc;
 
 			sd_notify(0, "RELOADING=1");
-			rc = load_config(c->cli, &cfg, &err);
+			rc = reload_config(c->cli, &cfg, &err);
 			if (!rc) {
 				struct sampler_opts o;
 
@@ -284,12 +297,15 @@ static void *control_main(void *arg)
 				rt_config_free(&cfg);
 			}
 			if (rc)
-				fprintf(stderr, "sovereign-sampler: reload refused, keeping the old configuration: %s\n",
-					err.msg);
+				fprintf(stderr, "sovereign-sampler: %s: reload refused, keeping the old configuration: %s\n",
+					c->cli->config, err.msg);
 			else if (!restart)
-				fprintf(stderr, "sovereign-sampler: configuration reloaded (limits and rates)\n");
+				fprintf(stderr, "sovereign-sampler: %s reloaded (limits and rates; no sensor touched)\n",
+					c->cli->config);
 			else {
-				fprintf(stderr, "sovereign-sampler: the sensor set changed: restarting with a new generation\n");
+				fprintf(stderr, "sovereign-sampler: reload of %s: %s: the sensor set may change, "
+					"which needs a restart: restarting with a new generation\n",
+					c->cli->config, err.msg);
 				c->restart = true;
 				sampler_stop(c->s);
 			}
@@ -406,10 +422,8 @@ int main(int argc, char **argv)
 
 		sched_setscheduler(0, SCHED_FIFO, &sp);
 	}
-	urcu_qsbr_register_thread();
 	prefault_stack();
 	rc = sampler_run(s, cli.cycles);
-	urcu_qsbr_unregister_thread();
 	if (rc)
 		fprintf(stderr, "sovereign-sampler: loop: %s\n", strerror(-rc));
 	uatomic_set(&ctl.stop, 1);

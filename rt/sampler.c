@@ -5,8 +5,8 @@
  */
 #define _GNU_SOURCE
 /*
- * No _LGPL_SOURCE: liburcu's out-of-line queue, stack and QSBR calls (still
- * lock-free and system-call free).  Its inline cds_lfs_push() forms
+ * No _LGPL_SOURCE: liburcu's out-of-line queue, stack and pointer calls
+ * (still lock-free and system-call free).  Its inline cds_lfs_push() forms
  * &head->node from a NULL head on purpose, which UBSan would report in our
  * sanitizer build.
  */
@@ -24,8 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <urcu/lfstack.h>
+#include <urcu/arch.h>
 #include <urcu/pointer.h>
-#include <urcu/urcu-qsbr.h>
+#include <urcu/system.h>
+#include <urcu/uatomic.h>
 #include <urcu/wfcqueue.h>
 
 #include "judge.h"
@@ -37,6 +39,9 @@
 #define JOURNAL_POOL      256          /* events in flight to journald */
 #define DEFAULT_BACKOFF_CAP (60 * NSEC_PER_SEC)
 #define DEFAULT_TEMP_HYST 2000         /* m°C */
+#define DEFAULT_STALE_PERIODS 3
+/* A reload polls for the loop's acknowledgement this often (control thread). */
+#define RELOAD_POLL_NS    (1000000ull)
 /*
  * The journal thread polls its queue (the loop may make no system call, so
  * it cannot wake it): every JOURNAL_IDLE_MIN_NS after an event, doubling
@@ -48,7 +53,8 @@
 #define JOURNAL_IDLE_MAX_NS (1 * NSEC_PER_SEC)
 
 /* A slow channel's reading, handed from the worker to the loop.  One
- * writer (worker), one reader (loop): the seqcount of shm_seq.h. */
+ * writer (worker), one reader (loop): the seqcount of shm_seq.h, every
+ * field accessed with CMM_LOAD_SHARED/CMM_STORE_SHARED inside it. */
 struct mailbox {
 	uint64_t seq;
 	uint64_t posted;      /* readings posted so far (loop: new if moved) */
@@ -63,7 +69,40 @@ struct mailbox {
 struct slow_sched {
 	uint64_t next_due_ns;
 	uint64_t backoff_ns;
+	uint64_t period_ns;   /* the channel's period this schedule follows */
 	bool disabled;
+};
+
+/* Loop-side view of a slow channel's mailbox (the worker never touches it). */
+struct slow_seen {
+	uint64_t posted;      /* posted count consumed */
+	uint64_t at_ns;       /* when the newest consumed reading was taken (or
+			       * the loop's first cycle, or a new rate): staleness
+			       * counts from here */
+	bool stale;           /* published invalid for want of a new reading */
+};
+
+/* What the configuration did to a probed channel's name (for reload). */
+struct chan_names {
+	char label[SOV_NAME_LEN];     /* as the backend gave it */
+	char labels[SOV_LABELS_LEN];
+};
+
+/* A probed channel "ignore = yes" left out of the table (for reload). */
+struct chan_ignored {
+	char chip[SOV_NAME_LEN];
+	char name[SOV_NAME_LEN];
+};
+
+/* One key of a backend's section in the running configuration. */
+struct conf_entry {
+	char *sec, *key, *value;
+};
+
+/* The backend sections of the running configuration, sorted. */
+struct conf_snap {
+	struct conf_entry *e;
+	size_t n;
 };
 
 struct journal_node {
@@ -96,11 +135,35 @@ struct sampler {
 	char *root, *segment, *group;  /* owned: the config is freed after create */
 	struct rt_chan_list chans;
 	struct sov_writer *w;
-	struct sampler_params *params;        /* RCU-protected */
+	/*
+	 * Threads and what they share (each access below names its partner):
+	 *   loop    -- sampler_run()/sampler_cycle(): chans (desc limits, state),
+	 *              seen, applied_gen, stale_periods, the writer
+	 *   worker  -- worker_main(): sched, the mailboxes' writing side
+	 *   control -- sampler_reload(): builds params, retired list
+	 *   shared  -- params (RCU pointer: control -> loop), params_ack
+	 *              (loop -> control), running (loop -> control), the
+	 *              channels' period_ns and backoff_cap_ns (loop -> worker),
+	 *              mbox (worker -> loop, seqcount), stop, st
+	 *   immutable after sampler_create() -- o, chans' ops/priv/slow/desc
+	 *              names, base, names, ignored, snap (control reads them)
+	 */
+	struct sampler_params *params;        /* RCU pointer: control -> loop */
+	struct sampler_params *retired;       /* control: replaced, awaiting the ack */
+	uint64_t params_ack;                  /* loop -> control: newest gen applied */
+	int running;                          /* loop -> control: inside sampler_run() */
 	uint64_t applied_gen;                 /* loop: gen of the params applied */
+	uint64_t backoff_cap_ns;              /* loop -> worker: applied backoff_max_s */
+	uint32_t stale_periods;               /* loop: applied stale_periods */
+	struct sov_sensor *base;              /* per channel: desc before any config (probe-time
+					       * limits and rate), the base of every params */
+	struct chan_names *names;             /* per probed channel: probe-time label(s) */
+	struct chan_ignored *ignored;         /* channels left out by "ignore" */
+	size_t nignored;
+	struct conf_snap snap;                /* backend sections of the running config */
 	struct mailbox *mbox;                 /* per channel; used by slow ones */
 	struct slow_sched *sched;             /* per channel; worker only */
-	uint64_t *mbox_seen;                  /* loop: posted count consumed */
+	struct slow_seen *seen;               /* per channel; loop only */
 	struct backend_stats *bstats;
 	size_t nbstats;
 	size_t nprobed;                       /* channels from backends (before derived ones) */
@@ -199,23 +262,30 @@ int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, stru
 	if ((rc = rt_conf_int(s, "backoff_max_s", 1, 3600, 60, &v, err)))
 		return rc;
 	o->backoff_cap_ns = (uint64_t)v * NSEC_PER_SEC;
+	/* 2 at least: a reading on time is up to one period + its read old. */
+	if ((rc = rt_conf_int(s, "stale_periods", 2, 1000, DEFAULT_STALE_PERIODS, &v, err)))
+		return rc;
+	o->stale_periods = (uint32_t)v;
 	if ((rc = rt_conf_bool(s, "journal", true, &o->journal, err)))
 		return rc;
 	return 0;
 }
 
-/* The [sensor X] section for channel @c: X is "chip/name" with the full
- * chip string or the chip name alone (before '/'), and may be a glob. */
-static const struct rt_conf_section *sensor_section(const struct rt_config *cfg,
-						    const struct rt_chan *c)
+/* The [sensor X] section for sensor @chip/@name: X is "chip/name" with the
+ * full chip string or the chip name alone (before '/'), and may be a glob;
+ * the first section that matches is the one. */
+static const struct rt_conf_section *sensor_section_for(const struct rt_config *cfg,
+							const char *chip, const char *name)
 {
 	char full[2 * SOV_NAME_LEN + 2], shortn[2 * SOV_NAME_LEN + 2], chipname[SOV_NAME_LEN];
-	size_t i, n = strcspn(c->desc.chip, "/");
+	size_t i, n = strcspn(chip, "/");
 
-	memcpy(chipname, c->desc.chip, n);
+	if (n >= sizeof(chipname))
+		n = sizeof(chipname) - 1;
+	memcpy(chipname, chip, n);
 	chipname[n] = '\0';
-	snprintf(full, sizeof(full), "%s/%s", c->desc.chip, c->desc.name);
-	snprintf(shortn, sizeof(shortn), "%s/%s", chipname, c->desc.name);
+	snprintf(full, sizeof(full), "%s/%s", chip, name);
+	snprintf(shortn, sizeof(shortn), "%s/%s", chipname, name);
 	for (i = 0; i < cfg->nsec; i++) {
 		const struct rt_conf_section *s = &cfg->sec[i];
 
@@ -227,13 +297,27 @@ static const struct rt_conf_section *sensor_section(const struct rt_config *cfg,
 	return NULL;
 }
 
+/* The [sensor X] section for channel @c (its chip and name never change). */
+static const struct rt_conf_section *sensor_section(const struct rt_config *cfg,
+						    const struct rt_chan *c)
+{
+	return sensor_section_for(cfg, c->desc.chip, c->desc.name);
+}
+
 static const char *const limit_keys[4] = { "warn_hi", "crit_hi", "warn_lo", "crit_lo" };
 static const uint16_t limit_bits[4] = { SOV_SEN_WARN_HI, SOV_SEN_CRIT_HI, SOV_SEN_WARN_LO,
 					SOV_SEN_CRIT_LO };
 
-/* Limits, rates and hysteresis of channel @c from its defaults and [sensor X]. */
+/*
+ * Limits, rates and hysteresis of channel @c from @base -- its table entry
+ * as the backend gave it, before any configuration: the probe-time limits
+ * and rate, never the ones applied so far (a limit removed from the file
+ * goes back to the probe's, or none) -- and its [sensor X] in @cfg.
+ * Reads nothing the loop writes: the control thread calls it at reload.
+ */
 static int chan_params_for(const struct rt_config *cfg, const struct sampler_opts *o,
-			   const struct rt_chan *c, struct chan_params *p, struct rt_err *err)
+			   const struct rt_chan *c, const struct sov_sensor *base,
+			   struct chan_params *p, struct rt_err *err)
 {
 	const struct rt_conf_section *s = sensor_section(cfg, c);
 	uint64_t min_ns = c->ops ? (uint64_t)c->ops->min_period_ms * 1000000u : 0;
@@ -241,17 +325,17 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	int i, rc;
 
 	memset(p, 0, sizeof(*p));
-	p->lim.flags = c->desc.flags & (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO |
-					SOV_SEN_CRIT_LO);
-	p->lim.warn_hi = c->desc.warn_hi;
-	p->lim.crit_hi = c->desc.crit_hi;
-	p->lim.warn_lo = c->desc.warn_lo;
-	p->lim.crit_lo = c->desc.crit_lo;
-	p->hyst = c->desc.kind == SOV_KIND_TEMP ? DEFAULT_TEMP_HYST : 0;
-	p->period_ns = c->desc.period_ms ? (uint64_t)c->desc.period_ms * 1000000u : o->period_ns;
+	p->lim.flags = base->flags & (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO |
+				      SOV_SEN_CRIT_LO);
+	p->lim.warn_hi = base->warn_hi;
+	p->lim.crit_hi = base->crit_hi;
+	p->lim.warn_lo = base->warn_lo;
+	p->lim.crit_lo = base->crit_lo;
+	p->hyst = base->kind == SOV_KIND_TEMP ? DEFAULT_TEMP_HYST : 0;
+	p->period_ns = base->period_ms ? (uint64_t)base->period_ms * 1000000u : o->period_ns;
 	/* Counters must move; a frozen energy counter means a dead sensor. */
-	p->stuck_ns = c->desc.kind == SOV_KIND_ENERGY ? 30 * NSEC_PER_SEC : o->stuck_ns;
-	if (c->desc.kind == SOV_KIND_SMI_COUNT)
+	p->stuck_ns = base->kind == SOV_KIND_ENERGY ? 30 * NSEC_PER_SEC : o->stuck_ns;
+	if (base->kind == SOV_KIND_SMI_COUNT)
 		p->stuck_ns = 0; /* zero SMIs is the goal, not a fault */
 
 	for (i = 0; s && i < 4; i++) {
@@ -264,7 +348,7 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 			p->lim.flags &= (uint16_t)~limit_bits[i];
 			continue;
 		}
-		if (sampler_parse_value(c->desc.unit, t, &x))
+		if (sampler_parse_value(base->unit, t, &x))
 			return rt_conf_errorf(err, s, limit_keys[i],
 					      "'%s' is not a value for this sensor (a number in its unit, or with a unit suffix)", t);
 		p->lim.flags |= limit_bits[i];
@@ -273,7 +357,7 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	if (s && rt_conf_get(s, "hysteresis")) {
 		int64_t x;
 
-		if (sampler_parse_value(c->desc.unit, rt_conf_get(s, "hysteresis"), &x) || x < 0)
+		if (sampler_parse_value(base->unit, rt_conf_get(s, "hysteresis"), &x) || x < 0)
 			return rt_conf_errorf(err, s, "hysteresis", "'%s' is not a non-negative value",
 					      rt_conf_get(s, "hysteresis"));
 		p->hyst = x;
@@ -292,8 +376,14 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	return 0;
 }
 
+/*
+ * The params of @cfg and @o (its [sampler] options) for every channel of
+ * @s, numbered @gen.  Context: sampler_create() and the control thread at
+ * reload: reads only what is immutable after create (s->base, names).
+ */
 static struct sampler_params *params_build(const struct rt_config *cfg, struct sampler *s,
-					   uint64_t gen, struct rt_err *err)
+					   const struct sampler_opts *o, uint64_t gen,
+					   struct rt_err *err)
 {
 	struct sampler_params *p = calloc(1, sizeof(*p) + s->chans.n * sizeof(p->p[0]));
 	size_t i;
@@ -303,9 +393,11 @@ static struct sampler_params *params_build(const struct rt_config *cfg, struct s
 		return NULL;
 	}
 	p->gen = gen;
+	p->backoff_cap_ns = o->backoff_cap_ns ? o->backoff_cap_ns : DEFAULT_BACKOFF_CAP;
+	p->stale_periods = o->stale_periods ? o->stale_periods : DEFAULT_STALE_PERIODS;
 	p->n = s->chans.n;
 	for (i = 0; i < s->chans.n; i++) {
-		if (chan_params_for(cfg, &s->o, &s->chans.chan[i], &p->p[i], err)) {
+		if (chan_params_for(cfg, o, &s->chans.chan[i], &s->base[i], &p->p[i], err)) {
 			free(p);
 			return NULL;
 		}
@@ -468,12 +560,22 @@ static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
 	return 0;
 }
 
-/* Apply [sensor X] labels and "ignore" before the table is published. */
-static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config *cfg,
+/*
+ * Apply [sensor X] labels and "ignore" to @s->chans before the table is
+ * published, keeping what a reload compares against: each kept channel's
+ * label(s) as probed (@s->names) and the chip/name of each one left out
+ * (@s->ignored).
+ */
+static int apply_sensor_overrides(struct sampler *s, const struct rt_config *cfg,
 				  struct rt_err *err)
 {
+	struct rt_chan_list *l = &s->chans;
 	size_t i, j = 0;
 
+	s->names = calloc(l->n ? l->n : 1, sizeof(*s->names));
+	s->ignored = calloc(l->n ? l->n : 1, sizeof(*s->ignored));
+	if (!s->names || !s->ignored)
+		return -ENOMEM;
 	for (i = 0; i < l->n; i++) {
 		struct rt_chan *c = &l->chan[i];
 		const struct rt_conf_section *sec = sensor_section(cfg, c);
@@ -484,10 +586,16 @@ static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config
 		if ((rc = rt_conf_bool(sec, "ignore", false, &ignore, err)))
 			return rc;
 		if (ignore) {
+			struct chan_ignored *ig = &s->ignored[s->nignored++];
+
+			memcpy(ig->chip, c->desc.chip, sizeof(ig->chip));
+			memcpy(ig->name, c->desc.name, sizeof(ig->name));
 			if (c->ops && c->ops->remove)
 				c->ops->remove(c);
 			continue;
 		}
+		memcpy(s->names[j].label, c->desc.label, sizeof(s->names[j].label));
+		memcpy(s->names[j].labels, c->desc.labels, sizeof(s->names[j].labels));
 		if (label)
 			snprintf(c->desc.label, sizeof(c->desc.label), "%s", label);
 		if (rt_conf_get(sec, "labels"))
@@ -501,11 +609,6 @@ static int apply_sensor_overrides(struct rt_chan_list *l, const struct rt_config
 	return 0;
 }
 
-/*
- * The channels the configuration gives: probe the enabled backends, then
- * [sensor X] labels and "ignore".  Used at create and, to tell whether a
- * reload changes the sensor set, at reload.
- */
 /*
  * The CPU a channel's reads run on, from its "cpu=N" label (msr.c labels
  * every channel of a CPU's device so), or -1 when it has none.
@@ -554,34 +657,225 @@ static void note_other_cpus(const struct sampler_opts *o, const struct rt_chan_l
 	}
 }
 
-static int build_channels(const struct sampler_opts *o, const struct rt_config *cfg,
-			  struct rt_chan_list *l, struct rt_err *err, struct probe_notes *notes)
+/*
+ * The channels the configuration gives: probe the enabled backends, then
+ * [sensor X] labels and "ignore".  Only at create: a reload never probes
+ * (it decides from the configuration alone, see reload_needs_restart()).
+ */
+static int build_channels(struct sampler *s, const struct rt_config *cfg, struct rt_err *err)
 {
-	int rc = probe_backends(o, l, cfg, err, notes);
+	int rc = probe_backends(&s->o, &s->chans, cfg, err, &s->notes);
 
 	if (!rc)
-		rc = apply_sensor_overrides(l, cfg, err);
+		rc = apply_sensor_overrides(s, cfg, err);
 	if (!rc)
-		note_other_cpus(o, l, notes); /* of the channels kept */
+		note_other_cpus(&s->o, &s->chans, &s->notes); /* of the channels kept */
 	return rc;
 }
 
-/* Does @l publish a different table than the first @n channels of @cur? */
-static bool channels_differ(const struct rt_chan_list *cur, size_t n, const struct rt_chan_list *l)
+/* ------------------------------------------------------------------ */
+/* what a reload may change: decided from the configuration alone       */
+
+static int conf_entry_cmp(const void *a, const void *b)
+{
+	const struct conf_entry *x = a, *y = b;
+	int c = strcmp(x->sec, y->sec);
+
+	return c ? c : strcmp(x->key, y->key);
+}
+
+static void conf_snap_free(struct conf_snap *sn)
 {
 	size_t i;
 
-	if (l->n != n)
-		return true;
-	for (i = 0; i < n; i++) {
-		const struct sov_sensor *a = &cur->chan[i].desc, *b = &l->chan[i].desc;
+	for (i = 0; i < sn->n; i++) {
+		free(sn->e[i].sec);
+		free(sn->e[i].key);
+		free(sn->e[i].value);
+	}
+	free(sn->e);
+	memset(sn, 0, sizeof(*sn));
+}
 
-		if (cur->chan[i].ops != l->chan[i].ops || a->id != b->id ||
-		    strcmp(a->label, b->label) || strcmp(a->labels, b->labels) ||
-		    a->kind != b->kind || a->unit != b->unit)
+/*
+ * The keys of every backend section of @cfg (all but [sampler] and
+ * [sensor X]), each with its last value, sorted by section and key: what
+ * decides which devices the probes find and how.  Return: 0 or -ENOMEM
+ * (@sn empty).  Ownership: conf_snap_free().
+ */
+static int conf_snap_take(const struct rt_config *cfg, struct conf_snap *sn)
+{
+	size_t i, j, k, cap = 0;
+
+	memset(sn, 0, sizeof(*sn));
+	for (i = 0; i < cfg->nsec; i++)
+		cap += cfg->sec[i].nkv;
+	sn->e = calloc(cap ? cap : 1, sizeof(*sn->e));
+	if (!sn->e)
+		return -ENOMEM;
+	for (i = 0; i < cfg->nsec; i++) {
+		const struct rt_conf_section *sec = &cfg->sec[i];
+		char name[2 * RT_ERR_LEN];
+
+		if (!strcmp(sec->name, "sampler") || !strcmp(sec->name, "sensor"))
+			continue;
+		snprintf(name, sizeof(name), "%s%s%s", sec->name, sec->arg ? " " : "",
+			 sec->arg ? sec->arg : "");
+		for (j = 0; j < sec->nkv; j++) {
+			struct conf_entry *e = &sn->e[sn->n];
+
+			for (k = 0; k < sn->n; k++)
+				if (!strcmp(sn->e[k].sec, name) && !strcmp(sn->e[k].key, sec->kv[j].key))
+					break;
+			if (k < sn->n)
+				continue; /* already there, with its last value */
+			sn->n++;
+			e->sec = strdup(name);
+			e->key = strdup(sec->kv[j].key);
+			e->value = strdup(rt_conf_get(sec, sec->kv[j].key));
+			if (!e->sec || !e->key || !e->value) {
+				conf_snap_free(sn);
+				return -ENOMEM;
+			}
+		}
+	}
+	qsort(sn->e, sn->n, sizeof(*sn->e), conf_entry_cmp);
+	return 0;
+}
+
+/* Is @b (new) not @a (running)?  The first difference is said in @err. */
+static bool conf_snap_differ(const struct conf_snap *a, const struct conf_snap *b,
+			     struct rt_err *err)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 : conf_entry_cmp(&a->e[i], &b->e[j]);
+
+		if (c < 0) {
+			snprintf(err->msg, sizeof(err->msg), "[%s] %s removed (was '%s')",
+				 a->e[i].sec, a->e[i].key, a->e[i].value);
 			return true;
+		}
+		if (c > 0) {
+			snprintf(err->msg, sizeof(err->msg), "[%s] %s added ('%s')", b->e[j].sec,
+				 b->e[j].key, b->e[j].value);
+			return true;
+		}
+		if (strcmp(a->e[i].value, b->e[j].value)) {
+			snprintf(err->msg, sizeof(err->msg), "[%s] %s changed ('%s' -> '%s')",
+				 a->e[i].sec, a->e[i].key, a->e[i].value, b->e[j].value);
+			return true;
+		}
+		i++;
+		j++;
 	}
 	return false;
+}
+
+/* @a and @b differ once cut to a table field of @len bytes (as create cut them). */
+static bool name_differs(const char *a, const char *b, size_t len)
+{
+	return strncmp(a, b, len - 1) != 0;
+}
+
+/*
+ * Would @cfg with options @o publish another sensor table, or need what
+ * only a new generation applies?  Decided from the configuration alone,
+ * against what sampler_create() kept: no probe, no remove(), no device
+ * touched (a PMBus probe writes PAGE: under the worker it would make one
+ * rail's reading come out under another's name).  Conservative: any key
+ * of a backend's section counts, since only its probe knows what it does.
+ * Context: the control thread; reads only what is immutable after create.
+ * Return: 1 with @err saying what (a restart is needed), 0 (limits and
+ * rates only), or -errno with @err (the file is refused).
+ */
+static int reload_needs_restart(const struct sampler *s, const struct rt_config *cfg,
+				const struct sampler_opts *o, struct rt_err *err)
+{
+	const struct sampler_opts *r = &s->o;
+	const char *key = NULL;
+	struct conf_snap sn;
+	size_t i;
+	int rc;
+
+	if (strcmp(o->root ? o->root : "", r->root))
+		key = "root";
+	else if (strcmp(o->segment ? o->segment : SOV_SHM_DEFAULT_NAME, r->segment))
+		key = "segment";
+	else if (strcmp(o->group ? o->group : "", r->group ? r->group : ""))
+		key = "group";
+	else if (o->cpu != r->cpu)
+		key = "cpu";
+	else if (o->priority != r->priority)
+		key = "priority";
+	else if (o->period_ns != r->period_ns)
+		key = "period_ms";
+	else if (o->nslots != r->nslots)
+		key = "slots";
+	else if (o->journal != r->journal)
+		key = "journal";
+	if (key) {
+		snprintf(err->msg, sizeof(err->msg), "[sampler] %s changed", key);
+		return 1;
+	}
+	/* A [section] that names no backend is refused, as at start. */
+	for (i = 0; i < cfg->nsec; i++) {
+		const char *n = cfg->sec[i].name;
+
+		if (strcmp(n, "sampler") && strcmp(n, "sensor") && !rt_backend_find(n))
+			return rt_conf_errorf(err, &cfg->sec[i], NULL, "no backend called '%s'", n);
+	}
+	if ((rc = conf_snap_take(cfg, &sn))) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return rc;
+	}
+	rc = conf_snap_differ(&s->snap, &sn, err);
+	conf_snap_free(&sn);
+	if (rc)
+		return 1;
+	/* [sensor X] ignore, label, labels: each channel in the table ... */
+	for (i = 0; i < s->nprobed; i++) {
+		const struct rt_chan *c = &s->chans.chan[i];
+		const struct rt_conf_section *sec = sensor_section(cfg, c);
+		const char *label = rt_conf_get(sec, "label"), *labels = rt_conf_get(sec, "labels");
+		bool ignore;
+
+		if ((rc = rt_conf_bool(sec, "ignore", false, &ignore, err)))
+			return rc;
+		if (ignore) {
+			snprintf(err->msg, sizeof(err->msg), "[sensor %s] ignore: %s/%s would leave the table",
+				 sec->arg, c->desc.chip, c->desc.name);
+			return 1;
+		}
+		if (name_differs(label ? label : s->names[i].label, c->desc.label, sizeof(c->desc.label))) {
+			snprintf(err->msg, sizeof(err->msg), "the label of %s/%s changes ('%s' -> '%s')",
+				 c->desc.chip, c->desc.name, c->desc.label,
+				 label ? label : s->names[i].label);
+			return 1;
+		}
+		if (name_differs(labels ? labels : s->names[i].labels, c->desc.labels,
+				 sizeof(c->desc.labels))) {
+			snprintf(err->msg, sizeof(err->msg), "the labels of %s/%s change", c->desc.chip,
+				 c->desc.name);
+			return 1;
+		}
+	}
+	/* ... and each one "ignore" left out. */
+	for (i = 0; i < s->nignored; i++) {
+		const struct chan_ignored *ig = &s->ignored[i];
+		const struct rt_conf_section *sec = sensor_section_for(cfg, ig->chip, ig->name);
+		bool ignore;
+
+		if ((rc = rt_conf_bool(sec, "ignore", false, &ignore, err)))
+			return rc;
+		if (!ignore) {
+			snprintf(err->msg, sizeof(err->msg), "%s/%s, ignored, would come back into the table",
+				 ig->chip, ig->name);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
@@ -612,8 +906,10 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	s->smi_idx = UINT32_MAX;
 	if (!s->o.backoff_cap_ns)
 		s->o.backoff_cap_ns = DEFAULT_BACKOFF_CAP;
+	if (!s->o.stale_periods)
+		s->o.stale_periods = DEFAULT_STALE_PERIODS;
 
-	rc = build_channels(&s->o, cfg, &s->chans, err, &s->notes);
+	rc = build_channels(s, cfg, err);
 	if (rc)
 		goto err_destroy;
 	s->nprobed = s->chans.n;
@@ -621,17 +917,29 @@ int sampler_create(const struct rt_config *cfg, const struct sampler_opts *o,
 	    (rc = add_internal(s, SOV_KIND_GAUGE, SOV_UNIT_NONE, "sampler-wake-ns",
 			       "wake-up latency (ns)", 0, &s->wake_idx)))
 		goto err_destroy;
+	/* What the backends gave, before any limit or rate of the file: every
+	 * params, at start and at each reload, is built from this. */
+	s->base = calloc(s->chans.n ? s->chans.n : 1, sizeof(*s->base));
+	if (!s->base || conf_snap_take(cfg, &s->snap)) {
+		rc = -ENOMEM;
+		goto err_destroy;
+	}
+	for (i = 0; i < s->chans.n; i++)
+		s->base[i] = s->chans.chan[i].desc;
 
-	s->params = params_build(cfg, s, 1, err);
+	s->params = params_build(cfg, s, &s->o, 1, err);
 	if (!s->params) {
 		rc = -EINVAL;
 		goto err_destroy;
 	}
+	s->params_ack = s->params->gen;
+	s->backoff_cap_ns = s->params->backoff_cap_ns;
+	s->stale_periods = s->params->stale_periods;
 	s->mbox = aligned_alloc(64, sizeof(*s->mbox) * (s->chans.n ? s->chans.n : 1));
 	s->sched = calloc(s->chans.n ? s->chans.n : 1, sizeof(*s->sched));
-	s->mbox_seen = calloc(s->chans.n ? s->chans.n : 1, sizeof(*s->mbox_seen));
+	s->seen = calloc(s->chans.n ? s->chans.n : 1, sizeof(*s->seen));
 	table = calloc(s->chans.n ? s->chans.n : 1, sizeof(*table));
-	if (!s->mbox || !s->sched || !s->mbox_seen || !table) {
+	if (!s->mbox || !s->sched || !s->seen || !table) {
 		rc = -ENOMEM;
 		goto err_destroy;
 	}
@@ -978,17 +1286,30 @@ static void take_error(struct sampler *s, struct rt_chan *c, int err, uint64_t a
 				    : "read failed: value invalid until it recovers");
 	}
 	c->last_err = err;
-	c->backoff_ns = judge_backoff(c->backoff_ns, c->period_ns, s->o.backoff_cap_ns);
+	c->backoff_ns = judge_backoff(c->backoff_ns, c->period_ns, s->backoff_cap_ns);
 }
 
-/* Pick up a SIGHUP's new limits and rates (RCU, no lock). */
+/*
+ * Pick up a SIGHUP's new limits and rates (RCU, no lock), and acknowledge
+ * them so that the control thread may free the ones they replace: loads,
+ * stores and one fence, never a system call (liburcu's QSBR quiescent
+ * state could FUTEX_WAKE a waiting synchronize_rcu()).
+ */
 static void apply_params(struct sampler *s, uint64_t now)
 {
+	/*
+	 * Dependency-ordered load of the pointer: the params' contents as the
+	 * control thread built them.  Pairs with rcu_assign_pointer() in
+	 * sampler_reload().
+	 */
 	const struct sampler_params *p = rcu_dereference(s->params);
 	size_t i;
 
 	if (p->gen == s->applied_gen)
 		return;
+	s->stale_periods = p->stale_periods;
+	/* Read by the worker for its back-off: pairs with the CMM_LOAD_SHARED in worker_main(). */
+	CMM_STORE_SHARED(s->backoff_cap_ns, p->backoff_cap_ns);
 	for (i = 0; i < s->chans.n && i < p->n; i++) {
 		struct rt_chan *c = &s->chans.chan[i];
 		const struct chan_params *cp = &p->p[i];
@@ -1003,34 +1324,53 @@ static void apply_params(struct sampler *s, uint64_t now)
 		c->hyst = cp->hyst;
 		c->stuck_ns = cp->stuck_ns;
 		if (c->period_ns != cp->period_ns) {
-			c->period_ns = cp->period_ns;
+			/* The worker schedules slow channels by it: pairs with the
+			 * CMM_LOAD_SHARED in worker_main(). */
+			CMM_STORE_SHARED(c->period_ns, cp->period_ns);
 			c->next_due_ns = now; /* take the new rate from now */
+			if (c->slow && s->seen[i].at_ns && s->seen[i].at_ns < now)
+				s->seen[i].at_ns = now; /* and count staleness from now */
 		}
 		sov_writer_update_limits(s->w, c->idx, &cp->lim);
 	}
 	s->applied_gen = p->gen;
+	/*
+	 * Orders every load this thread made from this and older params before
+	 * the acknowledgement: once the control thread sees gen here, the loop
+	 * is done with every older params (it only ever loads s->params, which
+	 * moves forward).  Pairs with the cmm_smp_mb() after the ack's load in
+	 * params_reclaim().
+	 */
+	cmm_smp_mb();
+	CMM_STORE_SHARED(s->params_ack, p->gen);
 	emit(s, SOV_EV_CONFIG, SOV_SEV_INFO, SOV_NO_SENSOR, (int64_t)p->gen, 0, now,
 	     "configuration reloaded: limits and rates");
 }
 
-static void consume_mailbox(struct sampler *s, struct rt_chan *c)
+/* Take a slow channel's new reading from its mailbox, if the worker posted one; at cycle @now. */
+static void consume_mailbox(struct sampler *s, struct rt_chan *c, uint64_t now)
 {
 	const struct mailbox *m = &s->mbox[c->idx];
+	struct slow_seen *seen = &s->seen[c->idx];
 	struct backend_stats *b;
 	uint64_t seq, posted, mono, read_ns;
 	int64_t value;
 	int32_t err;
 
+	/* The seqcount's read side: its barriers pair with the worker's
+	 * sov_seq_write_begin()/_end() in worker_main(). */
 	seq = sov_seq_read_begin(&m->seq);
-	posted = m->posted;
-	value = m->value;
-	mono = m->mono_ns;
-	read_ns = m->read_ns;
-	err = m->err;
+	posted = CMM_LOAD_SHARED(m->posted);
+	value = CMM_LOAD_SHARED(m->value);
+	mono = CMM_LOAD_SHARED(m->mono_ns);
+	read_ns = CMM_LOAD_SHARED(m->read_ns);
+	err = CMM_LOAD_SHARED(m->err);
 	/* Torn (the worker is posting right now): take it next cycle. */
-	if (sov_seq_read_retry(&m->seq, seq) || posted == s->mbox_seen[c->idx])
+	if (sov_seq_read_retry(&m->seq, seq) || posted == seen->posted)
 		return;
-	s->mbox_seen[c->idx] = posted;
+	seen->posted = posted;
+	seen->at_ns = now; /* the worker is alive: staleness counts from here */
+	seen->stale = false;
 	b = stats_of(s, c->ops);
 	if (b)
 		b->ns += read_ns;
@@ -1042,6 +1382,39 @@ static void consume_mailbox(struct sampler *s, struct rt_chan *c)
 	} else {
 		take_value(s, c, value, mono);
 	}
+}
+
+/*
+ * A slow channel whose worker posted nothing new for stale_periods x its
+ * period (a hung bus, a read that never returns) is published invalid
+ * with SENSOR_LOST, once, until a new reading comes: take_value() then
+ * says "back" (the silence counts as a failed read).  Without it a hung
+ * bus would freeze the last DIMM or VRM temperature, valid, in every new
+ * sample.  From @now, the cycle's time: no clock read, no system call.
+ * Already invalid after a failed read, it has been said: nothing to add.
+ */
+static void check_stale(struct sampler *s, struct rt_chan *c, uint64_t now)
+{
+	struct slow_seen *seen = &s->seen[c->idx];
+	uint64_t limit = (uint64_t)s->stale_periods * c->period_ns;
+
+	if (!seen->at_ns)
+		seen->at_ns = now; /* the first cycle: the worker has had no time yet */
+	if (seen->stale || c->disabled || now <= seen->at_ns || now - seen->at_ns <= limit)
+		return;
+	if (!c->valid && seen->posted)
+		return; /* a failed read said so already; the worker posts its retries */
+	seen->stale = true;
+	c->valid = false;
+	c->errors++;
+	c->last_err = -ETIMEDOUT;
+	sov_writer_set_invalid(s->w, c->idx);
+	if (c->power_idx != UINT32_MAX) {
+		s->chans.chan[c->power_idx].valid = false;
+		sov_writer_set_invalid(s->w, c->power_idx);
+	}
+	emit(s, SOV_EV_SENSOR_LOST, SOV_SEV_WARNING, c->idx, -ETIMEDOUT, 0, now,
+	     "slow bus: no new reading in stale_periods periods: invalid");
 }
 
 void sampler_cycle(struct sampler *s, uint64_t now)
@@ -1070,7 +1443,8 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 		if (!c->ops)
 			continue; /* derived or internal */
 		if (c->slow) {
-			consume_mailbox(s, c);
+			consume_mailbox(s, c, now);
+			check_stale(s, c, now);
 			continue;
 		}
 		if (c->disabled || now < c->next_due_ns)
@@ -1115,8 +1489,6 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->last_cost_ns = (uint64_t)ts_diff_ns(&t1, &t0);
-	/* Quiescent state: a SIGHUP reload waiting for the old params may free them. */
-	urcu_qsbr_quiescent_state();
 }
 
 int sampler_run(struct sampler *s, uint64_t max_cycles)
@@ -1128,6 +1500,10 @@ int sampler_run(struct sampler *s, uint64_t max_cycles)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->start_ns = ts_to_ns(&ts);
 	next = s->start_ns;
+	/* A reload waits for our acknowledgement only while we run: pairs
+	 * with the uatomic_read() in reload_wait_ack(). */
+	uatomic_set(&s->running, 1);
+	rc = 0;
 	while (!uatomic_read(&s->stop)) {
 		sampler_cycle(s, next);
 		if (max_cycles && s->st.cycles >= max_cycles)
@@ -1155,9 +1531,11 @@ int sampler_run(struct sampler *s, uint64_t max_cycles)
 			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		} while (rc == EINTR && !uatomic_read(&s->stop));
 		if (rc && rc != EINTR)
-			return -rc;
+			break;
+		rc = 0;
 	}
-	return 0;
+	uatomic_set(&s->running, 0);
+	return -rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1179,31 +1557,45 @@ static void *worker_main(void *arg)
 			struct slow_sched *sc = &s->sched[i];
 			struct mailbox *m = &s->mbox[i];
 			struct timespec a, z;
+			uint64_t period;
 			int64_t v = 0;
 			int rc;
 
 			if (!c->ops || !c->slow || sc->disabled)
 				continue;
+			/* The loop applies a reload's rates: pairs with the
+			 * CMM_STORE_SHARED in apply_params(); a new one is taken
+			 * from now, as the loop does (sampler_reload() wakes us). */
+			period = CMM_LOAD_SHARED(c->period_ns);
+			if (period != sc->period_ns) {
+				sc->period_ns = period;
+				if (!sc->backoff_ns)
+					sc->next_due_ns = now;
+			}
 			if (now >= sc->next_due_ns) {
 				clock_gettime(CLOCK_MONOTONIC, &a);
 				rc = c->ops->read(c, now, &v);
 				clock_gettime(CLOCK_MONOTONIC, &z);
+				/* Pairs with the loop's sov_seq_read_begin()/_retry()
+				 * in consume_mailbox(). */
 				sov_seq_write_begin(&m->seq);
-				m->value = v;
-				m->err = rc;
-				m->mono_ns = ts_to_ns(&a);
-				m->read_ns = (uint64_t)ts_diff_ns(&z, &a);
-				m->posted++;
+				CMM_STORE_SHARED(m->value, v);
+				CMM_STORE_SHARED(m->err, rc);
+				CMM_STORE_SHARED(m->mono_ns, ts_to_ns(&a));
+				CMM_STORE_SHARED(m->read_ns, (uint64_t)ts_diff_ns(&z, &a));
+				CMM_STORE_SHARED(m->posted, m->posted + 1);
 				sov_seq_write_end(&m->seq);
 				if (rc) {
+					/* Pairs with the CMM_STORE_SHARED in apply_params(). */
+					uint64_t cap = CMM_LOAD_SHARED(s->backoff_cap_ns);
+
 					sc->disabled = judge_err_permanent(rc);
-					sc->backoff_ns = judge_backoff(sc->backoff_ns, c->period_ns,
-								       s->o.backoff_cap_ns);
+					sc->backoff_ns = judge_backoff(sc->backoff_ns, period, cap);
 					sc->next_due_ns = now + sc->backoff_ns;
 				} else {
 					/* On the grid: with the loop, one wake-up of the core. */
 					sc->backoff_ns = 0;
-					sc->next_due_ns = ts_grid_next(now, c->period_ns);
+					sc->next_due_ns = ts_grid_next(now, period);
 				}
 			}
 			if (sc->next_due_ns < next)
@@ -1269,39 +1661,96 @@ void sampler_stop(struct sampler *s)
 	errno = saved;
 }
 
+/*
+ * Free the retired params the loop can no longer reach: those older than
+ * the generation it acknowledged (apply_params() always loads the newest
+ * pointer, so having applied gen it never loads an older one again).
+ * Context: the control thread, or sampler_destroy() once the loop ended.
+ */
+static void params_reclaim(struct sampler *s)
+{
+	uint64_t ack = CMM_LOAD_SHARED(s->params_ack);
+	struct sampler_params **pp = &s->retired;
+
+	/*
+	 * Orders the ack's load before the frees (the allocator's stores into
+	 * that memory).  Pairs with the cmm_smp_mb() before the ack's store in
+	 * apply_params().
+	 */
+	cmm_smp_mb();
+	while (*pp) {
+		struct sampler_params *r = *pp;
+
+		if (r->gen < ack) {
+			*pp = r->retired_next;
+			free(r);
+		} else {
+			pp = &r->retired_next;
+		}
+	}
+}
+
+/*
+ * Wait while the loop runs for it to acknowledge params @gen (it applies
+ * them at its next cycle): 1 ms sleeps, at most two periods + 100 ms and
+ * never more than 1 s (the control thread also feeds systemd's watchdog).
+ * Without a running loop (a test driving sampler_cycle() itself) there is
+ * nothing to wait for: the params are applied at the next cycle anyway.
+ */
+static void reload_wait_ack(struct sampler *s, uint64_t gen)
+{
+	uint64_t wait = 2 * s->o.period_ns + 100000000ull, deadline;
+	struct timespec now;
+
+	if (wait > NSEC_PER_SEC)
+		wait = NSEC_PER_SEC;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = ts_to_ns(&now) + wait;
+	/* running: pairs with the uatomic_set()s in sampler_run(). */
+	while (CMM_LOAD_SHARED(s->params_ack) < gen && uatomic_read(&s->running) &&
+	       !uatomic_read(&s->stop) && ts_to_ns(&now) < deadline) {
+		struct timespec ts = ts_from_ns(RELOAD_POLL_NS);
+
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+}
+
 int sampler_reload(struct sampler *s, const struct rt_config *cfg,
 		   const struct sampler_opts *o, bool *restart, struct rt_err *err)
 {
 	struct sampler_params *np, *old;
-	struct rt_chan_list l = { 0 };
 	int rc;
 
 	*restart = false;
-	/* What only a new generation can change: the segment, the loop, the root. */
-	if (strcmp(o->root, s->o.root) || strcmp(o->segment, s->o.segment) || o->cpu != s->o.cpu ||
-	    o->period_ns != s->o.period_ns || o->nslots != s->o.nslots) {
+	err->msg[0] = '\0';
+	rc = reload_needs_restart(s, cfg, o, err);
+	if (rc < 0)
+		return rc;
+	if (rc) {
 		*restart = true;
 		return 0;
 	}
-	/* ... and the sensor set: probe again (off the RT path) and compare. */
-	rc = build_channels(o, cfg, &l, err, NULL);
-	if (!rc)
-		*restart = channels_differ(&s->chans, s->nprobed, &l);
-	rt_chan_list_free(&l);
-	if (rc || *restart)
-		return rc;
-	np = params_build(cfg, s, s->params->gen + 1, err);
+	/* s->params is only ever stored by this thread: a plain load. */
+	old = s->params;
+	np = params_build(cfg, s, o, old->gen + 1, err);
 	if (!np)
 		return -EINVAL;
-	old = s->params;
-	rcu_assign_pointer(s->params, np);
+	old->retired_next = s->retired; /* a field the loop never reads */
+	s->retired = old;
 	/*
-	 * The loop dereferences params once per cycle (apply_params()) and keeps
-	 * only their gen; after a grace period it has passed a quiescent state,
-	 * so no cycle still reads old.
+	 * Publishes np: its contents are ordered before the pointer.  Pairs
+	 * with rcu_dereference() in apply_params().
 	 */
-	urcu_qsbr_synchronize_rcu();
-	free(old);
+	rcu_assign_pointer(s->params, np);
+	reload_wait_ack(s, np->gen);
+	params_reclaim(s);
+	/*
+	 * The worker sleeps until its next due read, by the old rates: wake it
+	 * to take the new ones (wait_stop_until() returns; stop is not set).
+	 */
+	if (s->has_slow)
+		syscall(SYS_futex, &s->stop, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	return 0;
 }
 
@@ -1346,10 +1795,21 @@ void sampler_destroy(struct sampler *s)
 		pthread_join(s->journal, NULL);
 	sov_writer_close(s->w);
 	rt_chan_list_free(&s->chans);
+	/* The loop has ended: nothing reaches the retired params any more. */
+	while (s->retired) {
+		struct sampler_params *r = s->retired;
+
+		s->retired = r->retired_next;
+		free(r);
+	}
 	free(s->params);
+	free(s->base);
+	free(s->names);
+	free(s->ignored);
+	conf_snap_free(&s->snap);
 	free(s->mbox);
 	free(s->sched);
-	free(s->mbox_seen);
+	free(s->seen);
 	free(s->bstats);
 	free(s->jpool);
 	free(s->notes.msg);

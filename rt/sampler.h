@@ -28,6 +28,8 @@ struct sampler_opts {
 	uint32_t nslots;           /* ring slots */
 	uint64_t stuck_ns;         /* default frozen-value limit, 0: off */
 	uint64_t backoff_cap_ns;   /* longest back-off after read errors */
+	uint32_t stale_periods;    /* a slow channel with no new reading for this
+				    * many of its periods is published invalid */
 	bool journal;              /* send events to journald */
 };
 
@@ -39,8 +41,18 @@ struct chan_params {
 	uint64_t stuck_ns;
 };
 
+/*
+ * struct sampler_params - one load's limits and rates, built by the
+ * control thread, published to the loop through an RCU pointer.  Retired
+ * params are freed by the control thread once the loop has acknowledged a
+ * later generation (sampler.c, "reload"): the loop frees nothing and makes
+ * no system call for it.
+ */
 struct sampler_params {
 	uint64_t gen;              /* 1, 2, ... one per load */
+	uint64_t backoff_cap_ns;   /* [sampler] backoff_max_s */
+	uint32_t stale_periods;    /* [sampler] stale_periods */
+	struct sampler_params *retired_next; /* control thread only: awaiting the loop's ack */
 	size_t n;
 	struct chan_params p[];
 };
@@ -78,8 +90,12 @@ int sampler_start_threads(struct sampler *s, bool rt);
  * "sampler-wake-ns" (chip "sampler"): CLOCK_MONOTONIC at the start of the
  * cycle minus @now_ns, 0 if negative -- the loop's wake-up latency when
  * @now_ns is the deadline it slept to.
- * Context: the loop thread (registered with liburcu-qsbr); RT-safe: only
- * the sensor reads are system calls.
+ * Slow channels are judged here too: one whose worker posted nothing new
+ * for stale_periods x its period is published invalid with SENSOR_LOST
+ * (SENSOR_BACK when readings resume), from @now_ns alone.
+ * Context: the loop thread (one at a time); RT-safe: only the sensor reads
+ * are system calls (a reload's new params are picked up and acknowledged
+ * with loads, stores and a fence).
  */
 void sampler_cycle(struct sampler *s, uint64_t now_ns);
 
@@ -107,10 +123,27 @@ void sampler_stop(struct sampler *s);
  * sampler_reload() - apply a new configuration's limits and rates (RCU:
  * the loop picks them up at its next cycle, no lock).  @o: the options
  * of the new configuration as the caller resolved them (command-line
- * overrides applied).  *@restart is set when they change what only a new
- * generation (process restart) can apply: root, segment, CPU, period.
- * Context: a non-RT thread registered with liburcu-qsbr (waits a grace
- * period).  Return: 0 or -errno with @err.
+ * overrides applied).
+ *
+ * Decided from the configuration alone -- no backend is probed or removed,
+ * no hardware touched: *@restart is set, with @err saying which section and
+ * key, when the new file would change what only a new generation (process
+ * restart) can apply: [sampler] root, segment, group, cpu, priority,
+ * period_ms, slots, journal; any key of a backend's section (enable, chips,
+ * buses, ...); a [sensor X] ignore, label or labels that would change the
+ * table.  Otherwise every limit, hysteresis, rate and stuck_s is rebuilt
+ * from what the backends reported at probe plus the new file (a limit
+ * removed from the file is back to the probe's, or none), and
+ * [sampler] stuck_s, backoff_max_s and stale_periods are applied.
+ *
+ * Waits (polling with 1 ms sleeps, at most 2 periods + 1 s) while the
+ * loop runs for it to acknowledge the new params, then frees the retired
+ * ones; those not acknowledged yet are freed by a later reload or
+ * sampler_destroy().  Wakes the slow worker to take new rates.
+ * Context: one control thread (not the loop; reloads are not concurrent
+ * with each other nor with sampler_destroy()).
+ * Return: 0 (also when *@restart is set), or -errno with @err: the old
+ * configuration stays in force.
  */
 int sampler_reload(struct sampler *s, const struct rt_config *cfg,
 		   const struct sampler_opts *o, bool *restart, struct rt_err *err);

@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include <stdarg.h>
 #include <systemd/sd-journal.h>
-#include <urcu/urcu-qsbr.h>
 
+#include "fake_backend.h"
 #include "sampler.h"
 #include "shm_reader.h"
 
@@ -70,12 +70,10 @@ static void setup(void)
 	snprintf(d, sizeof(d), "%s/fake_slow", root);
 	mkdir(d, 0755);
 	snprintf(seg, sizeof(seg), "/sov-core-%d-%d", (int)getpid(), n++);
-	urcu_qsbr_register_thread();
 }
 
 static void teardown(void)
 {
-	urcu_qsbr_unregister_thread();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	sov_shm_unlink(seg);
 }
@@ -401,9 +399,7 @@ static void *loop_thread(void *arg)
 {
 	struct loop_arg *a = arg;
 
-	urcu_qsbr_register_thread();
 	sampler_run(a->s, 0);
-	urcu_qsbr_unregister_thread();
 	return NULL;
 }
 
@@ -424,7 +420,7 @@ Test(sampler, reload_changes_limits_without_stopping)
 	put("fake", "temp_a", "45000\n");
 	s = mk_ok("[sensor fake/temp_a]\ncrit_hi = 90C\n");
 	view_open(&v);
-	urcu_qsbr_unregister_thread(); /* this thread now plays the control thread */
+	/* This thread now plays the control thread. */
 	a.s = s;
 	cr_assert_eq(pthread_create(&th, NULL, loop_thread, &a), 0);
 	while (sampler_stats(s).cycles < 3)
@@ -454,7 +450,301 @@ Test(sampler, reload_changes_limits_without_stopping)
 	rt_config_free(&cfg);
 	sampler_stop(s);
 	pthread_join(th, NULL);
-	urcu_qsbr_register_thread();
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+/* sampler_reload() with the test's [sampler] and @extra; *@restart and @err as it left them. */
+static int reload(struct sampler *s, const char *extra, bool *restart, struct rt_err *err)
+{
+	char text[2048];
+	struct rt_config cfg;
+	struct sampler_opts o;
+	int rc;
+
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 10\nslots = 64\njournal = no\nroot = %s\nsegment = %s\n"
+		 "[fake]\nenable = yes\n[fake_slow]\nenable = yes\n%s",
+		 root, seg, extra);
+	cr_assert_eq(rt_config_parse_string(text, "new.conf", &cfg, err), 0, "%s", err->msg);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, err), 0, "%s", err->msg);
+	rc = sampler_reload(s, &cfg, &o, restart, err);
+	rt_config_free(&cfg);
+	return rc;
+}
+
+/* Limits of sensor @name as the segment's table has them. */
+static struct sov_sensor table_entry(struct view *v, const char *name)
+{
+	struct sov_sensor d;
+
+	cr_assert_eq(sov_reader_sensor(v->r, (uint32_t)idx_of(v, name), &d), 0);
+	return d;
+}
+
+/*
+ * A reload decides from the file alone: no probe(), no remove() (a PMBus
+ * probe writes PAGE under the worker), and a change that would change the
+ * sensor set is reported as needing a restart, with what changed.
+ */
+Test(sampler, reload_never_probes_and_says_when_a_restart_is_needed)
+{
+	static const struct {
+		const char *extra, *said;
+	} set_changes[] = {
+		{ "[sensor fake/temp_a]\nignore = yes\n", "ignore: fake/test/temp_a would leave the table" },
+		{ "[sensor fake/temp_a]\nlabel = Tctl\n", "label of fake/test/temp_a changes" },
+		{ "[sensor fake/*]\nlabels = socket=1\n", "labels of fake/test/temp_a change" },
+		{ "[sensor fake_slow/temp_gone]\nlabel = back\n", "temp_gone, ignored, would come back" },
+		{ "[fake]\ndir = /elsewhere\n", "[fake] dir added ('/elsewhere')" },
+		{ "[fake_slow]\nenable = no\n", "[fake_slow] enable changed ('yes' -> 'no')" },
+		{ "[sampler]\npriority = 60\n", "[sampler] priority changed" },
+		{ "[sampler]\nslots = 128\n", "[sampler] slots changed" },
+	};
+	struct rt_err err;
+	struct sampler *s;
+	struct view v;
+	bool restart = true;
+	int probes, removes;
+	size_t i;
+
+	put("fake", "temp_a", "45000\n");
+	put("fake_slow", "temp_dimm", "33000\n");
+	put("fake_slow", "temp_gone", "30000\n");
+	s = mk_ok("[sensor fake/temp_a]\ncrit_hi = 90C\n[sensor fake_slow/temp_gone]\nignore = yes\n");
+	view_open(&v);
+	sampler_cycle(s, SEC);
+	probes = fake_probe_calls();
+	removes = fake_remove_calls();
+
+	/* Limits and rates: applied, nothing probed or removed. */
+	cr_assert_eq(reload(s, "[sensor fake/temp_a]\ncrit_hi = 85C\n[sensor fake_slow/temp_gone]\nignore = yes\n"
+			    "[sensor fake_slow/temp_dimm]\nperiod_ms = 100\n", &restart, &err), 0, "%s", err.msg);
+	cr_assert_not(restart, "%s", err.msg);
+	sampler_cycle(s, SEC + 10000000);
+	cr_assert_eq(table_entry(&v, "temp_a").crit_hi, 85000);
+	cr_assert_eq(fake_probe_calls(), probes, "a reload probed the backends");
+	cr_assert_eq(fake_remove_calls(), removes, "a reload removed channels");
+
+	/* Whatever would change the sensor set: a restart, said with what. */
+	for (i = 0; i < sizeof(set_changes) / sizeof(set_changes[0]); i++) {
+		char extra[512];
+
+		snprintf(extra, sizeof(extra), "[sensor fake_slow/temp_gone]\nignore = %s\n%s",
+			 strstr(set_changes[i].extra, "temp_gone") ? "no" : "yes", set_changes[i].extra);
+		restart = false;
+		cr_assert_eq(reload(s, extra, &restart, &err), 0, "%s: %s", set_changes[i].extra, err.msg);
+		cr_assert(restart, "no restart for %s", set_changes[i].extra);
+		cr_assert(strstr(err.msg, set_changes[i].said), "%s: said '%s'", set_changes[i].extra,
+			  err.msg);
+	}
+	cr_assert_eq(fake_probe_calls(), probes, "a reload probed the backends");
+	cr_assert_eq(fake_remove_calls(), removes, "a reload removed channels");
+	/* A value that is no value: refused, the old configuration stays. */
+	cr_assert_eq(reload(s, "[sensor fake_slow/temp_gone]\nignore = yes\n[sensor fake/temp_a]\ncrit_hi = hot\n",
+			    &restart, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "crit_hi"), "%s", err.msg);
+	sampler_cycle(s, SEC + 20000000);
+	cr_assert_eq(table_entry(&v, "temp_a").crit_hi, 85000);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+/*
+ * A reload's new rate reaches the slow worker (it reads the channel's
+ * period the loop stores, and the reload wakes it from a sleep planned by
+ * the old rate), while the loop runs and frees nothing itself.
+ */
+Test(sampler, reload_gives_the_worker_its_new_rate)
+{
+	struct rt_err err;
+	struct sampler *s;
+	struct loop_arg a;
+	struct view v;
+	pthread_t th;
+	bool restart;
+	int64_t x = 0;
+	int k;
+
+	put("fake_slow", "temp_dimm", "33000\n");
+	s = mk_ok("[sensor fake_slow/temp_dimm]\nperiod_ms = 60000\n");
+	view_open(&v);
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	/* This thread now plays the control thread. */
+	a.s = s;
+	cr_assert_eq(pthread_create(&th, NULL, loop_thread, &a), 0);
+	while (sampler_stats(s).cycles < 1)
+		usleep(1000);
+	for (k = 0; k < 1000 && (value(&v, "temp_dimm", &x) || x != 33000); k++)
+		usleep(10000);
+	cr_assert_eq(x, 33000, "first reading");
+	/* The worker now sleeps ~60 s to its next read. */
+	put("fake_slow", "temp_dimm", "34000\n");
+	cr_assert_eq(reload(s, "[sensor fake_slow/temp_dimm]\nperiod_ms = 50\n", &restart, &err), 0,
+		     "%s", err.msg);
+	cr_assert_not(restart, "%s", err.msg);
+	for (k = 0; k < 1000 && (value(&v, "temp_dimm", &x) || x != 34000); k++)
+		usleep(10000);
+	cr_assert_eq(x, 34000, "the worker kept the old 60 s rate");
+	/* And keeps the new one: another reading within a few periods. */
+	put("fake_slow", "temp_dimm", "35000\n");
+	for (k = 0; k < 1000 && (value(&v, "temp_dimm", &x) || x != 35000); k++)
+		usleep(10000);
+	cr_assert_eq(x, 35000);
+	sampler_stop(s);
+	pthread_join(th, NULL);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+/*
+ * The applied limits are rebuilt at every reload from what the probe
+ * reported plus the new file: a limit taken out of the file goes back to
+ * the chip's own, or to none.
+ */
+Test(sampler, reload_rebuilds_limits_from_the_probe)
+{
+	struct rt_err err;
+	struct sampler *s;
+	struct view v;
+	struct sov_sensor d;
+	bool restart;
+
+	put("fake", "temp_a", "45000\n");
+	put("fake", "temp_a.crit_hi", "100000\n"); /* what the chip reports */
+	put("fake", "temp_b", "40000\n");
+	s = mk_ok("[sensor fake/temp_a]\ncrit_hi = 90C\n[sensor fake/temp_b]\nwarn_hi = 70C\n");
+	view_open(&v);
+	sampler_cycle(s, SEC);
+	cr_assert_eq(table_entry(&v, "temp_a").crit_hi, 90000, "the file's limit over the chip's");
+	d = table_entry(&v, "temp_b");
+	cr_assert(d.flags & SOV_SEN_WARN_HI);
+	cr_assert_eq(d.warn_hi, 70000);
+
+	cr_assert_eq(reload(s, "", &restart, &err), 0, "%s", err.msg);
+	cr_assert_not(restart, "%s", err.msg);
+	sampler_cycle(s, SEC + 10000000);
+	d = table_entry(&v, "temp_a");
+	cr_assert(d.flags & SOV_SEN_CRIT_HI);
+	cr_assert_eq(d.crit_hi, 100000, "crit_hi %lld: not back to the chip's own", (long long)d.crit_hi);
+	d = table_entry(&v, "temp_b");
+	cr_assert_not(d.flags & SOV_SEN_WARN_HI, "warn_hi %lld kept after it left the file",
+		      (long long)d.warn_hi);
+
+	/* And judged by it: 95 °C is no longer above a limit. */
+	put("fake", "temp_b", "95000\n");
+	events(&v, 0, NULL);
+	sampler_cycle(s, SEC + 20000000);
+	cr_assert_eq(events(&v, SOV_EV_THRESH_WARN, NULL), 0);
+	cr_assert_eq(events(&v, SOV_EV_THRESH_CRIT, NULL), 0);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
+static uint64_t mono_ns(void);
+
+/*
+ * One cycle at the clock's time, never before @*t (the cycle's time is
+ * left there); when it took a new reading of @name (its timestamp moved
+ * from @*at), that time goes to @last_new too.  Return: @name's validity.
+ */
+static int cycle_now(struct sampler *s, struct view *v, uint64_t *t, const char *name,
+		     uint64_t *at, uint64_t *last_new, int64_t *x)
+{
+	uint64_t now = mono_ns(), a = 0;
+	int rc;
+
+	*t = now > *t ? now : *t + 1;
+	sampler_cycle(s, *t);
+	cr_assert_eq(sov_reader_latest(v->r, v->smp), 0);
+	rc = sov_sample_get(v->smp, (uint32_t)idx_of(v, name), x, &a);
+	if (!rc && a != *at) {
+		*at = a;
+		if (last_new)
+			*last_new = *t;
+	}
+	return rc;
+}
+
+/* Cycles (cycle_now()) until @name reads @want; 20 s at most. */
+static void cycle_until(struct sampler *s, struct view *v, uint64_t *t, const char *name,
+			int64_t want, uint64_t *at, uint64_t *last_new)
+{
+	int64_t x = 0;
+	int k;
+
+	for (k = 0; k < 4000; k++) {
+		if (cycle_now(s, v, t, name, at, last_new, &x) == 0 && x == want)
+			return;
+		usleep(5000);
+	}
+	cr_assert_fail("%s never read %lld (last %lld)", name, (long long)want, (long long)x);
+}
+
+/*
+ * A slow channel whose bus hangs: after stale_periods x its period with no
+ * new reading it is published invalid with SENSOR_LOST -- not a frozen
+ * valid value -- and valid again with SENSOR_BACK when the read returns.
+ */
+Test(sampler, slow_channel_goes_stale_and_comes_back)
+{
+	struct sampler *s;
+	struct view v;
+	uint64_t t = 0, at = 0, last_new = 0;
+	const uint64_t limit = 4 * SEC; /* stale_periods x period */
+	int64_t x;
+	int k, idx;
+
+	/* A 1 s period: a slow machine cannot make it stale before the test does. */
+	put("fake_slow", "temp_dimm", "33000\n");
+	s = mk_ok("[sampler]\nstale_periods = 4\n[sensor fake_slow/temp_dimm]\nperiod_ms = 1000\n");
+	view_open(&v);
+	idx = idx_of(&v, "temp_dimm");
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	cycle_until(s, &v, &t, "temp_dimm", 33000, &at, &last_new);
+
+	/* The bus hangs: the worker's next read (within a second) blocks at the gate. */
+	fake_gate_close();
+	put("fake_slow", "temp_dimm", "block 34000\n");
+	for (k = 0; k < 4000 && fake_gate_waiting() == 0; k++) {
+		cr_assert_eq(cycle_now(s, &v, &t, "temp_dimm", &at, &last_new, &x), 0);
+		usleep(5000);
+	}
+	cr_assert_eq(fake_gate_waiting(), 1, "the worker never reached the hung read");
+	/* Take what it posted before it hung: from here nothing new comes. */
+	cr_assert_eq(cycle_now(s, &v, &t, "temp_dimm", &at, &last_new, &x), 0);
+	cr_assert_eq(x, 33000);
+	cr_assert_lt(t - last_new, limit, "the test was too slow to see it fresh");
+	events(&v, 0, NULL);
+
+	/* stale_periods x period after the last new reading: still valid; 1 ns later: stale. */
+	sampler_cycle(s, last_new + limit);
+	cr_assert_eq(value(&v, "temp_dimm", &x), 0, "stale before stale_periods x period");
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 0);
+	sampler_cycle(s, last_new + limit + 1);
+	cr_assert_eq(value(&v, "temp_dimm", &x), -ENODATA,
+		     "a reading 4 s old from a hung bus published as valid (%lld)", (long long)x);
+	{
+		struct sov_event ev[16];
+		int n = sov_reader_events(v.r, &v.cursor, ev, 16, NULL), i, lost = 0;
+
+		for (i = 0; i < n; i++) {
+			if (ev[i].type != SOV_EV_SENSOR_LOST)
+				continue;
+			lost++;
+			cr_assert_eq(ev[i].sensor, (uint32_t)idx);
+			cr_assert_eq(ev[i].value, -ETIMEDOUT);
+		}
+		cr_assert_eq(lost, 1, "one SENSOR_LOST for the stale channel");
+	}
+	sampler_cycle(s, t = last_new + 2 * limit);
+	cr_assert_eq(value(&v, "temp_dimm", &x), -ENODATA);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 0, "said once");
+
+	/* The bus answers: valid again, and said. */
+	fake_gate_open();
+	cycle_until(s, &v, &t, "temp_dimm", 34000, &at, NULL);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1);
 	view_close(&v);
 	sampler_destroy(s);
 }

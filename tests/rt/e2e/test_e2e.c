@@ -286,18 +286,31 @@ Test(e2e, bad_config_names_file_and_line)
 
 /* ---- system calls of the loop, counted under ptrace ---- */
 
-#define CYCLES 60
+#define CYCLES 100
+#define HUP_AT 30 /* SIGHUP (a new limit) after this many of the loop's sleeps */
 
+/*
+ * The loop's system calls, from its first sleep to its last, are sensor
+ * reads and the one sleep per cycle -- also in the cycles right after a
+ * SIGHUP reload (the loop picks up and acknowledges the new params with
+ * loads and stores: no futex wake of a waiting grace period, no probe).
+ */
 Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 {
 	char *argv[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
 	static long sc[200000];
-	size_t nsc = 0, i, first = 0, last = 0, sleeps = 0, reads = 0, other = 0;
+	size_t nsc = 0, i, first = 0, last = 0, sleeps = 0, reads = 0, other = 0, hup_sc = 0;
+	size_t other_after = 0, sleeps_after = 0, loop_sleeps = 0;
+	char conf_new[160];
 	int st, in_call = 0;
 	pid_t pid;
 
 	cr_assert_eq(stack_run(argv), 0);
-	write_conf("5", "");
+	/* The file the SIGHUP will find: a new limit only (no restart). */
+	write_conf("5", "[sensor k10temp/temp1]\ncrit_hi = 91C\n");
+	snprintf(conf_new, sizeof(conf_new), "%s.new", conf);
+	cr_assert_eq(rename(conf, conf_new), 0);
+	write_conf("5", "[sensor k10temp/temp1]\ncrit_hi = 95C\n");
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -352,6 +365,12 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 				ptrace(PTRACE_GETREGS, pid, NULL, &regs);
 				if (nsc < sizeof(sc) / sizeof(sc[0]))
 					sc[nsc++] = (long)regs.orig_rax;
+				/* Mid-run: the new file, and SIGHUP to the control thread. */
+				if ((long)regs.orig_rax == SYS_clock_nanosleep && ++loop_sleeps == HUP_AT) {
+					cr_assert_eq(rename(conf_new, conf), 0);
+					cr_assert_eq(kill(pid, SIGHUP), 0);
+					hup_sc = nsc;
+				}
 			}
 			in_call = !in_call;
 		} else if (WSTOPSIG(st) != SIGTRAP) {
@@ -371,22 +390,59 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 		}
 	}
 	cr_assert_gt(first, 0, "the loop never slept");
+	cr_assert_gt(hup_sc, first, "no SIGHUP sent during the trace");
 	for (i = first; i <= last; i++) {
-		if (sc[i] == SYS_clock_nanosleep)
+		if (sc[i] == SYS_clock_nanosleep) {
 			sleeps++;
-		else if (sc[i] == SYS_pread64 || sc[i] == SYS_read || sc[i] == SYS_ioctl)
+			sleeps_after += i >= hup_sc;
+		} else if (sc[i] == SYS_pread64 || sc[i] == SYS_read || sc[i] == SYS_ioctl) {
 			reads++;
-		else {
+		} else {
 			other++;
-			cr_log_error("system call %ld in the loop", sc[i]);
+			other_after += i >= hup_sc;
+			cr_log_error("system call %ld in the loop%s", sc[i],
+				     i >= hup_sc ? " after the SIGHUP" : "");
 		}
 	}
-	printf("loop: %zu cycles traced, %zu sleeps, %zu sensor reads (%.1f per cycle), %zu other\n",
-	       sleeps, sleeps, reads, (double)reads / (double)sleeps, other);
+	printf("loop: %zu cycles traced, %zu sleeps, %zu sensor reads (%.1f per cycle), %zu other "
+	       "(%zu cycles after the SIGHUP, %zu other there)\n",
+	       sleeps, sleeps, reads, (double)reads / (double)sleeps, other, sleeps_after, other_after);
+	cr_assert_eq(other_after, 0, "%zu system calls other than sensor reads and the sleep after a reload",
+		     other_after);
 	cr_assert_eq(other, 0, "%zu system calls other than sensor reads and the sleep", other);
 	cr_assert_eq(sleeps, CYCLES - 1, "one sleep per cycle");
 	/* msr and powercap (1 ms minimum) every cycle; hwmon (100 ms) every 20th. */
 	cr_assert_geq(reads, 3 * sleeps, "the sensors are read through their held descriptors");
+
+	/* The reload was applied by the traced loop, with cycles to spare after it. */
+	{
+		struct sov_reader *r;
+		struct sov_sample *smp;
+		struct sov_sensor d;
+		struct sov_event ev[64];
+		uint64_t cursor = 0, cfg_ns = 0, head, k, after = 0;
+		int n, idx;
+
+		cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+		idx = sov_reader_find(r, NULL, "Tctl");
+		cr_assert_geq(idx, 0);
+		cr_assert_eq(sov_reader_sensor(r, (uint32_t)idx, &d), 0);
+		cr_assert_eq(d.crit_hi, 91000, "the SIGHUP's limit was not applied");
+		while ((n = sov_reader_events(r, &cursor, ev, 64, NULL)) > 0)
+			for (int j = 0; j < n; j++)
+				if (ev[j].type == SOV_EV_CONFIG)
+					cfg_ns = ev[j].mono_ns;
+		cr_assert_gt(cfg_ns, 0, "no reload event");
+		smp = sov_sample_alloc(r);
+		head = sov_reader_head(r);
+		for (k = head > 50 ? head - 50 : 1; k <= head; k++)
+			if (sov_reader_sample(r, k, smp) == 0 && sov_sample_slot(smp)->mono_ns > cfg_ns)
+				after++;
+		cr_assert_geq(after, 10, "only %llu traced cycles after the reload",
+			      (unsigned long long)after);
+		sov_sample_free(smp);
+		sov_reader_close(r);
+	}
 }
 
 /* copy_file() - copy @from to @to with @mode (the test fails if it cannot). */
