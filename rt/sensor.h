@@ -119,9 +119,11 @@ struct rt_chan {
 int rt_chan_add(struct rt_probe_ctx *ctx, const struct sov_sensor *desc, void *priv);
 
 /* rt_chan_add_flags() flags */
-#define RT_CHAN_SLOW 1u /* this channel blocks on a slow bus (an hwmon chip behind
-			 * I2C reads the bus inside pread when its cache expires):
-			 * read it from the worker, never from the loop */
+#define RT_CHAN_SLOW 1u /* this channel's read may block or run long: an hwmon
+			 * chip behind I2C reads the bus inside pread when its
+			 * cache expires, other drivers run device commands or
+			 * firmware (docs/hardware.md): read it from the worker,
+			 * never from the loop */
 
 /*
  * rt_chan_add_flags() - rt_chan_add() with RT_CHAN_* @flags for this channel.
