@@ -6,7 +6,10 @@
  * every backend's probe (each backend reads its own section).
  *
  * Format (a [section] repeated later continues the first; a key given
- * twice takes its last value):
+ * twice takes its last value).  Numbers are decimal (a leading zero is
+ * still decimal: "010" is ten); only keys documented as such (I2C
+ * addresses) also take "0x" hex.  Every program checks its file against a
+ * schema (rt_config_check()): an unknown section or key is an error.
  *   [sampler]              period_ms, cpu, priority, segment, group, root, ...
  *   [hwmon] [msr] ...      one section per backend; "enable = no" turns it off
  *   [sensor CHIP/NAME]     per-sensor overrides: label, warn_hi, crit_hi,
@@ -49,16 +52,27 @@ struct rt_config {
 	size_t nsec;
 };
 
+#define RT_CONF_MAX_BYTES (1u << 20) /* a larger file is refused: a config is small */
+
 /*
  * rt_config_load() - parse @path into @cfg.
- * Context: process context (allocates).  A missing file is an error.
- * Return: 0, or -errno / -EINVAL with @err saying file, line and reason
- * (syntax error, duplicate section where only one is allowed, ...).
- * Ownership: free @cfg's contents with rt_config_free().
+ * Context: process context (allocates).  Never blocks on the file: it is
+ * opened O_NONBLOCK and must be a regular file (a directory or a FIFO is
+ * refused, not read).
+ * Return: 0, or -errno with @err saying file, line and reason: -ENOENT,
+ * -EACCES (open), -EISDIR, -EINVAL (not a regular file; syntax error; NUL
+ * byte or invalid UTF-8, with its line; empty: no [section] and no key),
+ * -EFBIG (larger than RT_CONF_MAX_BYTES).
+ * Ownership: free @cfg's contents with rt_config_free() (nothing to free
+ * after an error).
  */
 int rt_config_load(const char *path, struct rt_config *cfg, struct rt_err *err);
 
-/* rt_config_parse_string() - as rt_config_load() from a string (@name in errors). */
+/*
+ * rt_config_parse_string() - as rt_config_load() from a string (@name in
+ * errors).  An empty @text is valid here (all defaults); NUL bytes cannot
+ * occur and UTF-8 is not checked (rt_config_load() does both).
+ */
 int rt_config_parse_string(const char *text, const char *name, struct rt_config *cfg,
 			   struct rt_err *err);
 
@@ -79,12 +93,29 @@ const char *rt_conf_get(const struct rt_conf_section *s, const char *key);
 int rt_conf_line(const struct rt_conf_section *s, const char *key);
 
 /*
- * rt_conf_int() - integer @key of @s within [@lo, @hi] (decimal or 0x hex).
+ * rt_conf_int() - decimal integer @key of @s within [@lo, @hi].  Leading
+ * zeros are decimal ("075000" is 75000, never octal); "0x" is refused.
  * @s may be NULL.  Absent: *@out = @def, return 0.
  * Return: 0, or -EINVAL with @err naming file, line, key and the range.
  */
 int rt_conf_int(const struct rt_conf_section *s, const char *key, long long lo, long long hi,
 		long long def, long long *out, struct rt_err *err);
+
+/*
+ * rt_conf_int_hex() - as rt_conf_int(), but "0x" hex is taken too: only
+ * for values that are naturally hex (I2C addresses, register numbers).
+ * Without "0x" the value is decimal, leading zeros included.
+ */
+int rt_conf_int_hex(const struct rt_conf_section *s, const char *key, long long lo,
+		    long long hi, long long def, long long *out, struct rt_err *err);
+
+/*
+ * rt_parse_ll() - all of @text as a decimal integer, or with @hex also as
+ * "0x"/"0X" hex.  No octal, no leading '+' or blanks.  Context: any (no
+ * allocation).  Return: 0 and *@out, or -EINVAL (not a number, or out of
+ * the range of long long).
+ */
+int rt_parse_ll(const char *text, bool hex, long long *out);
 
 /* rt_conf_bool() - yes/no/true/false/on/off/1/0 @key; as rt_conf_int(). */
 int rt_conf_bool(const struct rt_conf_section *s, const char *key, bool def, bool *out,
@@ -105,6 +136,64 @@ int rt_conf_list(const struct rt_conf_section *s, const char *key, char (*items)
  */
 int rt_conf_errorf(struct rt_err *err, const struct rt_conf_section *s, const char *key,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * rt_config_errorf() - format "@file:@line: ..." into @err for an error of
+ * the file as a whole (a section it lacks); @line 0 names the file alone.
+ * Return: -EINVAL.
+ */
+int rt_config_errorf(struct rt_err *err, const struct rt_config *cfg, int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * rt_conf_group() - @key of @s names a group that exists on this system
+ * (getgrnam_r); the segment is created with it.  Absent: *@out = NULL.
+ * Context: process context (NSS lookup).  Return: 0 with *@out pointing
+ * into @s, or -EINVAL with @err naming file, line and the group.
+ */
+int rt_conf_group(const struct rt_conf_section *s, const char *key, const char **out,
+		  struct rt_err *err);
+
+/* struct rt_conf_schema arguments: does [name ARG] take an ARG? */
+enum rt_conf_arg {
+	RT_CONF_NO_ARG,         /* [fan]: a bare name */
+	RT_CONF_ARG,            /* [zone cpu]: the argument is required */
+};
+
+/*
+ * struct rt_conf_schema - one section a program reads: its @name, whether
+ * it takes an argument, and the keys it takes (@keys and @more, each a
+ * NULL-terminated list; @more, which may be NULL, is for keys a family of
+ * sections shares, like every sampler backend's "enable").
+ */
+struct rt_conf_schema {
+	const char *name;
+	enum rt_conf_arg arg;
+	const char *const *keys;
+	const char *const *more;
+};
+
+/*
+ * rt_config_check() - every section of @cfg is one of the @n in @schema,
+ * with or without an argument as declared, and holds only its keys.
+ * Context: process context, after a load and before any value is used
+ * (at start and at every reload: a file that fails is refused whole).
+ * Return: 0, or -EINVAL with @err naming file, line and section of the
+ * first offence, and the name probably meant when there is one ("unknown
+ * key 'warn_hii' (did you mean 'warn_hi'?)": Damerau-Levenshtein distance
+ * of at most 2, or a unique prefix), or the section a key belongs in.
+ */
+int rt_config_check(const struct rt_config *cfg, const struct rt_conf_schema *schema, size_t n,
+		    struct rt_err *err);
+
+/*
+ * rt_conf_suggest() - among the NULL-terminated @lists (@nlists of them,
+ * each may be NULL), the word @word was probably meant as: the unique
+ * closest at a Damerau-Levenshtein distance of at most 2 (and less than
+ * @word's length), else the unique word @word is a prefix of.
+ * Return: a pointer into @lists, or NULL when there is no good guess.
+ */
+const char *rt_conf_suggest(const char *word, const char *const *const *lists, size_t nlists);
 
 /*
  * rt_glob_match() - shell-style match of @name against @pattern ('*', '?').

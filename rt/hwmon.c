@@ -886,6 +886,10 @@ static int hwmon_probe(struct rt_probe_ctx *ctx)
 	return rc;
 }
 
+/* The keys of its section that hwmon_parse_conf() reads (sensor_ops.keys). */
+static const char *const hwmon_keys[] = { "chips", "exclude", "limits", "period_ms", "cpus",
+					  NULL };
+
 static const struct sensor_ops hwmon_ops = {
 	.name = "hwmon",
 	.source = SOV_SRC_HWMON,
@@ -898,6 +902,7 @@ static const struct sensor_ops hwmon_ops = {
 	 */
 	.slow = false,
 	.default_enabled = true,
+	.keys = hwmon_keys,
 	.probe = hwmon_probe,
 	.read = hwmon_read,
 	.remove = hwmon_remove,

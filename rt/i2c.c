@@ -123,17 +123,18 @@ int i2c_write_byte(const struct i2c_dev *d, uint8_t reg, uint8_t val)
 	return i2c_ret(i2c_smbus_write_byte_data(d->fd, reg, val));
 }
 
-/* Parse the whole of @str as an integer in [@lo, @hi] (decimal or 0x hex). */
-static int parse_int(const char *str, long lo, long hi, long *out)
+/*
+ * Parse the whole of @str as an integer in [@lo, @hi]: decimal (bus
+ * numbers), or with @hex also "0x" hex (addresses, which datasheets give
+ * in hex).  Never octal: "010" is ten.
+ */
+static int parse_int(const char *str, bool hex, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
+	long long v;
 
-	errno = 0;
-	v = strtol(str, &end, 0);
-	if (errno || end == str || *end || v < lo || v > hi)
+	if (rt_parse_ll(str, hex, &v) || v < lo || v > hi)
 		return -EINVAL;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -147,7 +148,7 @@ int i2c_conf_buses(const struct rt_conf_section *s, int *buses, int max, struct 
 	if (one && rt_conf_get(s, "buses"))
 		return rt_conf_errorf(err, s, "buses", "give 'bus' or 'buses', not both");
 	if (one) {
-		if (parse_int(one, 0, I2C_BUS_MAX, &v))
+		if (parse_int(one, false, 0, I2C_BUS_MAX, &v))
 			return rt_conf_errorf(err, s, "bus", "'%s' is not a bus number in [0, %d]",
 					      one, I2C_BUS_MAX);
 		buses[0] = (int)v;
@@ -162,7 +163,7 @@ int i2c_conf_buses(const struct rt_conf_section *s, int *buses, int max, struct 
 		return rt_conf_errorf(err, s, "bus",
 				      "required: no default, the wiring is board-specific");
 	for (i = 0; i < n; i++) {
-		if (parse_int(items[i], 0, I2C_BUS_MAX, &v))
+		if (parse_int(items[i], false, 0, I2C_BUS_MAX, &v))
 			return rt_conf_errorf(err, s, "buses", "'%s' is not a bus number in [0, %d]",
 					      items[i], I2C_BUS_MAX);
 		buses[i] = (int)v;
@@ -194,8 +195,8 @@ int i2c_conf_addrs(const struct rt_conf_section *s, const char *key, int lo, int
 
 		if (dash)
 			*dash = '\0';
-		if (parse_int(items[i], 0, 0x7f, &first) ||
-		    (dash && parse_int(dash + 1, 0, 0x7f, &last)))
+		if (parse_int(items[i], true, 0, 0x7f, &first) ||
+		    (dash && parse_int(dash + 1, true, 0, 0x7f, &last)))
 			return rt_conf_errorf(err, s, key, "'%s%s%s' is not an address or range "
 					      "like 0x18 or 0x18-0x1f", items[i], dash ? "-" : "",
 					      dash ? dash + 1 : "");

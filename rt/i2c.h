@@ -78,7 +78,8 @@ int i2c_read_word_swapped(const struct i2c_dev *d, uint8_t reg);
 int i2c_write_byte(const struct i2c_dev *d, uint8_t reg, uint8_t val);
 
 /*
- * i2c_conf_buses() - the buses of section @s: "bus = N" or "buses = N,M".
+ * i2c_conf_buses() - the buses of section @s: "bus = N" or "buses = N,M"
+ * (decimal, as in /dev/i2c-N: "010" is ten).
  * Context: probe.  Return: the number of buses (>= 1), or -EINVAL with
  * @err naming file:line (absent: there is no default, wiring is
  * board-specific; not an integer in 0..I2C_BUS_MAX; both keys given).
@@ -87,7 +88,8 @@ int i2c_conf_buses(const struct rt_conf_section *s, int *buses, int max, struct 
 
 /*
  * i2c_conf_addrs() - the addresses of list @key in @s, each "0xAA" or a
- * range "0xAA-0xBB", every one within [@lo, @hi] (the chip's own range,
+ * range "0xAA-0xBB" (hex with "0x", else decimal: never octal), every one
+ * within [@lo, @hi] (the chip's own range,
  * itself inside 0x03-0x77).  Absent: all of [@lo, @hi] if @def_all, else
  * an error (the key is required).
  * @want: 128 flags, set for each address listed.

@@ -180,7 +180,7 @@ static int fan_probe(struct rt_probe_ctx *ctx)
 	if (!rt_conf_get(ctx->conf, "address"))
 		return rt_conf_errorf(ctx->err, ctx->conf, "address",
 				      "required: no default, the straps are board-specific");
-	rc = rt_conf_int(ctx->conf, "address", I2C_ADDR_MIN, I2C_ADDR_MAX, 0, &addr, ctx->err);
+	rc = rt_conf_int_hex(ctx->conf, "address", I2C_ADDR_MIN, I2C_ADDR_MAX, 0, &addr, ctx->err);
 	if (rc)
 		return rc;
 	rc = rt_conf_int(ctx->conf, "period_ms", FAN_MIN_PERIOD_MS, 3600000, FAN_PERIOD_MS,
@@ -246,12 +246,16 @@ out_put:
 	return rc;
 }
 
+/* The keys of its section that fan_probe(), i2c_conf_buses() read (sensor_ops.keys). */
+static const char *const i2c_fan_keys[] = { "bus", "buses", "address", "period_ms", NULL };
+
 static const struct sensor_ops i2c_fan_ops = {
 	.name = "i2c_fan",
 	.source = SOV_SRC_I2C,
 	.min_period_ms = FAN_MIN_PERIOD_MS,
 	.slow = true,
 	.default_enabled = false,
+	.keys = i2c_fan_keys,
 	.probe = fan_probe,
 	.read = fan_read,
 	.remove = fan_remove,

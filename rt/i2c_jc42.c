@@ -170,12 +170,16 @@ static int jc42_probe(struct rt_probe_ctx *ctx)
 	return i2c_temp_probe(ctx, &jc42_chip);
 }
 
+/* The keys of its section that i2c_temp_probe(), i2c_conf_buses() read (sensor_ops.keys). */
+static const char *const i2c_jc42_keys[] = { "bus", "buses", "addresses", "period_ms", NULL };
+
 static const struct sensor_ops i2c_jc42_ops = {
 	.name = "i2c_jc42",
 	.source = SOV_SRC_I2C,
 	.min_period_ms = JC42_MIN_PERIOD_MS,
 	.slow = true,
 	.default_enabled = false,
+	.keys = i2c_jc42_keys,
 	.probe = jc42_probe,
 	.read = i2c_temp_read,
 	.remove = i2c_temp_remove,

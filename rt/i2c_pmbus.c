@@ -359,12 +359,10 @@ static int pmbus_probe(struct rt_probe_ctx *ctx)
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		char *end;
-		long p;
+		long long p;
 
-		errno = 0;
-		p = strtol(items[i], &end, 0);
-		if (errno || end == items[i] || *end || p < 0 || p >= PMBUS_PAGES_MAX)
+		/* decimal: a page is an index, "08" is eight */
+		if (rt_parse_ll(items[i], false, &p) || p < 0 || p >= PMBUS_PAGES_MAX)
 			return rt_conf_errorf(ctx->err, ctx->conf, "pages",
 					      "'%s' is not a page in [0, %d]", items[i],
 					      PMBUS_PAGES_MAX - 1);
@@ -386,12 +384,16 @@ static int pmbus_probe(struct rt_probe_ctx *ctx)
 	return 0;
 }
 
+/* The keys of its section that pmbus_probe(), i2c_conf_buses() read (sensor_ops.keys). */
+static const char *const i2c_pmbus_keys[] = { "bus", "buses", "addresses", "pages", "period_ms", NULL };
+
 static const struct sensor_ops i2c_pmbus_ops = {
 	.name = "i2c_pmbus",
 	.source = SOV_SRC_I2C,
 	.min_period_ms = PMBUS_MIN_PERIOD_MS,
 	.slow = true,
 	.default_enabled = false,
+	.keys = i2c_pmbus_keys,
 	.probe = pmbus_probe,
 	.read = pmbus_read,
 	.remove = pmbus_remove,

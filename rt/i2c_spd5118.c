@@ -162,12 +162,16 @@ static int spd5118_probe(struct rt_probe_ctx *ctx)
 	return i2c_temp_probe(ctx, &spd5118_chip);
 }
 
+/* The keys of its section that i2c_temp_probe(), i2c_conf_buses() read (sensor_ops.keys). */
+static const char *const i2c_spd5118_keys[] = { "bus", "buses", "addresses", "period_ms", NULL };
+
 static const struct sensor_ops i2c_spd5118_ops = {
 	.name = "i2c_spd5118",
 	.source = SOV_SRC_I2C,
 	.min_period_ms = SPD5118_MIN_PERIOD_MS,
 	.slow = true,
 	.default_enabled = false,
+	.keys = i2c_spd5118_keys,
 	.probe = spd5118_probe,
 	.read = i2c_temp_read,
 	.remove = i2c_temp_remove,

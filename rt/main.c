@@ -109,13 +109,19 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 	return 0;
 }
 
-/* Load the config; with none at the default path, run on defaults. */
+/*
+ * Load the config and check it against the schema (at start and at every
+ * SIGHUP: an unknown section or key refuses the whole file); with none at
+ * the default path, run on defaults.
+ */
 static int load_config(const struct cli *cli, struct rt_config *cfg, struct rt_err *err)
 {
 	int rc = rt_config_load(cli->config, cfg, err);
 
 	if (rc == -ENOENT && !strcmp(cli->config, DEFAULT_CONFIG))
 		return rt_config_parse_string("", "(defaults)", cfg, err);
+	if (!rc && (rc = sampler_check_config(cfg, err)))
+		rt_config_free(cfg);
 	return rc;
 }
 
@@ -225,6 +231,8 @@ static int reload_config(const struct cli *cli, struct rt_config *cfg, struct rt
 {
 	int rc = rt_config_load(cli->config, cfg, err);
 
+	if (!rc && (rc = sampler_check_config(cfg, err)))
+		rt_config_free(cfg);
 	return rc;
 }
 

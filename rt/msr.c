@@ -523,12 +523,16 @@ static void msr_remove(struct rt_chan *ch)
 	ch->priv = NULL;
 }
 
+/* The keys of its section that msr_probe(), msr_conf_cpus() read (sensor_ops.keys). */
+static const char *const msr_keys[] = { "cpu", "tjmax", "cpus", NULL };
+
 static const struct sensor_ops msr_ops = {
 	.name = "msr",
 	.source = SOV_SRC_MSR,
 	.min_period_ms = 1,
 	.slow = false,
 	.default_enabled = true,
+	.keys = msr_keys,
 	.probe = msr_probe,
 	.read = msr_read,
 	.remove = msr_remove,

@@ -171,12 +171,16 @@ static void perf_smi_remove(struct rt_chan *ch)
 	ch->priv = NULL;
 }
 
+/* The keys of its section that perf_smi_probe() reads (sensor_ops.keys). */
+static const char *const perf_smi_keys[] = { "cpu", NULL };
+
 static const struct sensor_ops perf_smi_ops = {
 	.name = "smi_perf",
 	.source = SOV_SRC_PERF,
 	.min_period_ms = 1,
 	.slow = false,
 	.default_enabled = true,
+	.keys = perf_smi_keys,
 	.probe = perf_smi_probe,
 	.read = perf_smi_read,
 	.remove = perf_smi_remove,

@@ -392,6 +392,9 @@ static int powercap_probe(struct rt_probe_ctx *ctx)
 	return rc;
 }
 
+/* The keys of its section that powercap_probe() reads (sensor_ops.keys). */
+static const char *const powercap_keys[] = { "zones", "period_ms", NULL };
+
 static const struct sensor_ops powercap_ops = {
 	.name = "powercap",
 	.source = SOV_SRC_POWERCAP,
@@ -399,6 +402,7 @@ static const struct sensor_ops powercap_ops = {
 	.min_period_ms = 1,
 	.slow = false,
 	.default_enabled = true,
+	.keys = powercap_keys,
 	.probe = powercap_probe,
 	.read = powercap_read,
 	.remove = powercap_remove,

@@ -203,6 +203,9 @@ int sampler_parse_value(uint16_t unit, const char *text, int64_t *out)
 	double v;
 	size_t i;
 
+	/* Decimal only: strtod would read "0x55" as 85 and "0x55C" as 1372. */
+	if (strpbrk(text, "xX"))
+		return -EINVAL;
 	errno = 0;
 	v = strtod(text, &end);
 	if (errno || end == text || !isfinite(v))
@@ -227,6 +230,40 @@ int sampler_parse_value(uint16_t unit, const char *text, int64_t *out)
 	return -EINVAL;
 }
 
+/* Every key read from [sampler] (sampler_parse_opts(), main.c) and [sensor X] (chan_params_for(), apply_sensor_overrides()). */
+static const char *const sampler_keys[] = {
+	"root", "segment", "group", "cpu", "priority", "period_ms", "slots", "stuck_s",
+	"backoff_max_s", "journal", "stale_periods", NULL
+};
+static const char *const sensor_keys[] = {
+	"label", "labels", "ignore", "warn_hi", "crit_hi", "warn_lo", "crit_lo", "hysteresis",
+	"period_ms", "stuck_s", NULL
+};
+static const char *const backend_common_keys[] = { "enable", NULL };
+
+int sampler_check_config(const struct rt_config *cfg, struct rt_err *err)
+{
+	size_t i, n = rt_backend_count();
+	struct rt_conf_schema *sch = calloc(n + 2, sizeof(*sch));
+	int rc;
+
+	if (!sch) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	sch[0] = (struct rt_conf_schema){ "sampler", RT_CONF_NO_ARG, sampler_keys, NULL };
+	sch[1] = (struct rt_conf_schema){ "sensor", RT_CONF_ARG, sensor_keys, NULL };
+	for (i = 0; i < n; i++) {
+		const struct sensor_ops *ops = rt_backend_at(i);
+
+		sch[i + 2] = (struct rt_conf_schema){ ops->name, RT_CONF_NO_ARG, ops->keys,
+						      backend_common_keys };
+	}
+	rc = rt_config_check(cfg, sch, n + 2, err);
+	free(sch);
+	return rc;
+}
+
 int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, struct rt_err *err)
 {
 	const struct rt_conf_section *s = rt_config_section(cfg, "sampler", NULL);
@@ -240,7 +277,9 @@ int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, stru
 	o->segment = rt_conf_get(s, "segment");
 	if (!o->segment)
 		o->segment = SOV_SHM_DEFAULT_NAME;
-	o->group = rt_conf_get(s, "group");
+	/* Resolved here, so that a group that does not exist is named with its file:line. */
+	if ((rc = rt_conf_group(s, "group", &o->group, err)))
+		return rc;
 	if ((rc = rt_conf_int(s, "cpu", 0, 4095, 0, &v, err)))
 		return rc;
 	o->cpu = (int)v;
@@ -309,6 +348,50 @@ static const uint16_t limit_bits[4] = { SOV_SEN_WARN_HI, SOV_SEN_CRIT_HI, SOV_SE
 					SOV_SEN_CRIT_LO };
 
 /*
+ * Limits that contradict each other are refused (a warning that comes
+ * after the critical level, a low limit at or above a high one) when [sensor
+ * X] @s set at least one of the two: a chip's own odd limits are its
+ * business, a configuration's are a mistake.  Indices as limit_keys.
+ */
+static int limits_agree(const struct rt_conf_section *s, const struct sov_limits *l,
+			struct rt_err *err)
+{
+	/* a must not be above b (nor equal to it with @eq): a high limit's warning
+	 * may equal its critical level, a low limit may not meet a high one. */
+	static const struct { int a, b; bool eq; } rule[] = {
+		{ 0, 1, false },  /* warn_hi > crit_hi */
+		{ 3, 2, false },  /* crit_lo > warn_lo */
+		{ 2, 0, true },   /* warn_lo >= warn_hi */
+		{ 2, 1, true },
+		{ 3, 0, true },
+		{ 3, 1, true },
+	};
+	const int64_t *v = &l->warn_hi;
+	bool conf[4];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		const char *t = rt_conf_get(s, limit_keys[i]);
+
+		conf[i] = t && strcmp(t, "none");
+	}
+	for (i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		int a = rule[i].a, b = rule[i].b;
+
+		if (!(l->flags & limit_bits[a]) || !(l->flags & limit_bits[b]) || (!conf[a] && !conf[b]))
+			continue;
+		if (v[a] > v[b] || (rule[i].eq && v[a] == v[b]))
+			return rt_conf_errorf(err, s, limit_keys[conf[a] ? a : b],
+					      "%s %lld is %s %s %lld%s%s: the limits contradict each other",
+					      limit_keys[a], (long long)v[a],
+					      rule[i].eq ? "at or above" : "above", limit_keys[b],
+					      (long long)v[b], conf[a] && conf[b] ? "" : ", the chip's ",
+					      conf[a] && conf[b] ? "" : limit_keys[conf[a] ? b : a]);
+	}
+	return 0;
+}
+
+/*
  * Limits, rates and hysteresis of channel @c from @base -- its table entry
  * as the backend gave it, before any configuration: the probe-time limits
  * and rate, never the ones applied so far (a limit removed from the file
@@ -354,6 +437,8 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 		p->lim.flags |= limit_bits[i];
 		(&p->lim.warn_hi)[i] = x;
 	}
+	if (s && (rc = limits_agree(s, &p->lim, err)))
+		return rc;
 	if (s && rt_conf_get(s, "hysteresis")) {
 		int64_t x;
 

@@ -171,8 +171,19 @@ struct sov_writer *sampler_writer(struct sampler *s);
 void sampler_destroy(struct sampler *s);
 
 /*
+ * sampler_check_config() - @cfg against the sampler's schema: [sampler],
+ * [sensor CHIP/NAME] and one section per registered backend, each with
+ * the keys it declares (sensor_ops.keys, plus "enable").  Context: process
+ * context, at start and at every reload, before anything is applied.
+ * Return: 0 or -EINVAL with @err naming file:line, the unknown section or
+ * key and the one probably meant (see rt_config_check()).
+ */
+int sampler_check_config(const struct rt_config *cfg, struct rt_err *err);
+
+/*
  * sampler_parse_opts() - [sampler] section into @o (defaults for absent
- * keys).  Return: 0 or -EINVAL with @err naming file:line.
+ * keys; "group" must exist on this system).  Return: 0 or -EINVAL with
+ * @err naming file:line.
  */
 int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, struct rt_err *err);
 

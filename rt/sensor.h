@@ -54,6 +54,10 @@ struct rt_probe_ctx {
  * @slow: reads may block on a slow bus (I2C): the core reads these channels
  *   from a lower-priority worker thread, never from the loop.
  * @default_enabled: probed unless its section says "enable = no".
+ * @keys: the keys its [@name] section takes, NULL-terminated, declared
+ *   next to the ops ("enable" is every backend's and is not listed).  The
+ *   sampler refuses any other key in the section (sampler_check_config()),
+ *   so every key probe() reads must be listed; NULL: "enable" only.
  * @probe: discover and open; add each channel with rt_chan_add().  Context:
  *   process context, before the loop.  Return: 0 (also when it found
  *   nothing), -ENODEV when the interface is absent (not an error unless the
@@ -74,6 +78,7 @@ struct sensor_ops {
 	uint32_t min_period_ms;
 	bool slow;
 	bool default_enabled;
+	const char *const *keys;
 	int (*probe)(struct rt_probe_ctx *ctx);
 	int (*read)(struct rt_chan *ch, uint64_t now_ns, int64_t *value);
 	void (*remove)(struct rt_chan *ch);

@@ -147,7 +147,27 @@ static int64_t mono_ns(void)
 
 /* ---- configuration ---- */
 
-/* A real-valued @key of @s within [@lo, @hi]; absent: @def. */
+/*
+ * The schema: every section and key the loader below reads (load_config(),
+ * load_zone(), load_rpm_loop(), load_table()).  Anything else in the file
+ * is refused with its file:line, at start and at reload: a misspelt
+ * [zone] would leave fans uncontrolled, a misspelt key its default.
+ */
+static const char *const fan_keys[] = {
+	"log", "segment", "state_segment", "root", "period_ms", "stale_periods", "good_samples",
+	"min_duty", "safe_duty", "level_start", "level_stale", "level_restart", "level_sensor",
+	"level_crit", "level_stall", "state_file", NULL
+};
+static const char *const zone_keys[] = {
+	"sensors", "fans", "setpoint", "kp", "ki", "kd", "d_tau_s", "slew_per_s", "stepwise",
+	"hysteresis", "rpm_loop", "rpm_min", "rpm_max", "rpm_kp", "rpm_ki", "rpm_slew_per_s", NULL
+};
+static const struct rt_conf_schema fan_schema[] = {
+	{ "fan", RT_CONF_NO_ARG, fan_keys, NULL },
+	{ "zone", RT_CONF_ARG, zone_keys, NULL },
+};
+
+/* A real-valued @key of @s within [@lo, @hi] (decimal: no hex, inf or nan); absent: @def. */
 static int conf_double(const struct rt_conf_section *s, const char *key, double lo, double hi,
 		       double def, double *out, struct rt_err *err)
 {
@@ -161,7 +181,7 @@ static int conf_double(const struct rt_conf_section *s, const char *key, double 
 	}
 	errno = 0;
 	d = strtod(v, &end);
-	if (end == v || *end || errno || !(d >= lo && d <= hi))
+	if (end == v || *end || errno || !(d >= lo && d <= hi) || strpbrk(v, "xX"))
 		return rt_conf_errorf(err, s, key, "'%s' is not a number in [%g, %g]", v, lo, hi);
 	*out = d;
 	return 0;
@@ -390,6 +410,9 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	rc = rt_config_load(path, &cfg, err);
 	if (rc)
 		return rc;
+	rc = rt_config_check(&cfg, fan_schema, sizeof(fan_schema) / sizeof(fan_schema[0]), err);
+	if (rc)
+		goto out;
 	s = rt_config_section(&cfg, "fan", NULL);
 	if ((rc = conf_str(s, "log", "auto", logv, sizeof(logv), err)))
 		goto out;
@@ -436,7 +459,8 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 			goto out;
 	}
 	if (!c->nzones)
-		rc = rt_conf_errorf(err, s, NULL, "no [zone NAME] section");
+		rc = rt_config_errorf(err, &cfg, 0, "no [zone NAME] section: no fan would be "
+				      "controlled");
 out:
 	rt_config_free(&cfg);
 	return rc;

@@ -104,17 +104,43 @@ static int wd_conf_str(const struct rt_conf_section *s, const char *key, const c
 	return 0;
 }
 
+/*
+ * The schema: every section and key wd_conf_load() reads.  Anything else
+ * is refused with its file:line: a misspelt [device] would leave the
+ * hardware watchdog unarmed without a word.
+ */
+static const char *const wd_watchdog_keys[] = {
+	"segment", "group", "sampler_segment", "period_ms", "sampler_max_age_ms", "hang_ms", NULL
+};
+static const char *const wd_target_keys[] = { "pid_file", "command", "unit", NULL };
+static const char *const wd_progress_keys[] = {
+	"heartbeat", "health_url", "mtime_file", "health_timeout_ms", NULL
+};
+static const char *const wd_device_keys[] = {
+	"path", "timeout_s", "reboot_on_hang", "magic_close", NULL
+};
+static const struct rt_conf_schema wd_schema[] = {
+	{ "watchdog", RT_CONF_NO_ARG, wd_watchdog_keys, NULL },
+	{ "target", RT_CONF_NO_ARG, wd_target_keys, NULL },
+	{ "progress", RT_CONF_NO_ARG, wd_progress_keys, NULL },
+	{ "device", RT_CONF_NO_ARG, wd_device_keys, NULL },
+};
+
 static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
 {
 	const struct rt_conf_section *sw, *st, *sp, *sd;
 	struct rt_config cfg = { 0 };
 	static const char *const tkeys[] = { "pid_file", "command", "unit" };
 	static const char *const pkeys[] = { "heartbeat", "health_url", "mtime_file" };
+	const char *group;
 	int rc, n;
 
 	rc = rt_config_load(path, &cfg, err);
 	if (rc < 0)
 		return rc;
+	rc = rt_config_check(&cfg, wd_schema, sizeof(wd_schema) / sizeof(wd_schema[0]), err);
+	if (rc < 0)
+		goto out_free;
 	sw = rt_config_section(&cfg, "watchdog", NULL);
 	st = rt_config_section(&cfg, "target", NULL);
 	sp = rt_config_section(&cfg, "progress", NULL);
@@ -128,8 +154,28 @@ static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
 	    (rc = rt_conf_int(sw, "period_ms", 10, 60000, 1000, &c->period_ms, err)) < 0 ||
 	    (rc = rt_conf_int(sw, "sampler_max_age_ms", 10, 3600000, 5000,
 			      &c->sampler_max_age_ms, err)) < 0 ||
-	    (rc = rt_conf_int(sw, "hang_ms", 10, 86400000, 30000, &c->hang_ms, err)) < 0)
+	    (rc = rt_conf_int(sw, "hang_ms", 10, 86400000, 30000, &c->hang_ms, err)) < 0 ||
+	    (rc = rt_conf_group(sw, "group", &group, err)) < 0)
 		goto out_free;
+	/*
+	 * Progress is looked at once a period: a hang timeout under two
+	 * periods would call a process hung between two looks that both
+	 * found it working.
+	 */
+	if (c->hang_ms < 2 * c->period_ms) {
+		rc = rt_conf_errorf(err, sw, rt_conf_get(sw, "hang_ms") ? "hang_ms" : "period_ms",
+				    "hang_ms %lld is less than two periods (period_ms %lld)",
+				    c->hang_ms, c->period_ms);
+		goto out_free;
+	}
+	/* Freshness is judged once a period too: an age limit under one period is always exceeded. */
+	if (c->sampler_max_age_ms < c->period_ms) {
+		rc = rt_conf_errorf(err, sw, rt_conf_get(sw, "sampler_max_age_ms") ?
+				    "sampler_max_age_ms" : "period_ms",
+				    "sampler_max_age_ms %lld is less than period_ms %lld",
+				    c->sampler_max_age_ms, c->period_ms);
+		goto out_free;
+	}
 
 	/* Exactly one way to find the process. */
 	n = 0;
@@ -144,8 +190,10 @@ static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
 			goto out_free;
 	}
 	if (n != 1) {
-		rc = rt_conf_errorf(err, st, NULL, "[target] needs exactly one of pid_file, "
-				    "command, unit (%d given)", n);
+		rc = st ? rt_conf_errorf(err, st, NULL, "needs exactly one of pid_file, command, "
+					 "unit (%d given)", n)
+			: rt_config_errorf(err, &cfg, 0, "no [target] section: it needs exactly one "
+					   "of pid_file, command, unit");
 		goto out_free;
 	}
 
@@ -190,8 +238,11 @@ static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
 		goto out_free;
 	/* Feed at least twice per device timeout, so one late period never resets. */
 	if (c->device && c->period_ms * 2 > c->dev_timeout_s * 1000) {
-		rc = rt_conf_errorf(err, sw, "period_ms", "%lld ms is more than half the "
-				    "device timeout (%lld s)", c->period_ms, c->dev_timeout_s);
+		/* Name the line that set one of the two (sw is NULL on defaults). */
+		rc = rt_conf_errorf(err, rt_conf_get(sw, "period_ms") ? sw : sd,
+				    rt_conf_get(sw, "period_ms") ? "period_ms" : "timeout_s",
+				    "period_ms %lld is more than half the device timeout (timeout_s "
+				    "%lld)", c->period_ms, c->dev_timeout_s);
 		goto out_free;
 	}
 	rc = 0;

