@@ -1455,7 +1455,6 @@ static void consume_mailbox(struct sampler *s, struct rt_chan *c, uint64_t now)
 		return;
 	seen->posted = posted;
 	seen->at_ns = now; /* the worker is alive: staleness counts from here */
-	seen->stale = false;
 	b = stats_of(s, c->ops);
 	if (b)
 		b->ns += read_ns;
@@ -1465,8 +1464,16 @@ static void consume_mailbox(struct sampler *s, struct rt_chan *c, uint64_t now)
 		if (!c->disabled)
 			take_error(s, c, err, mono);
 	} else {
+		bool first = !c->last_ok_ns;
+
 		take_value(s, c, value, mono);
+		/* take_value() says "back" only for a channel that had a value:
+		 * one that went stale before its first reading is said here. */
+		if (seen->stale && first && c->valid)
+			emit(s, SOV_EV_SENSOR_BACK, SOV_SEV_NOTICE, c->idx, value, 0, mono,
+			     "readings are back");
 	}
+	seen->stale = false;
 }
 
 /*

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sched.h>
@@ -285,6 +286,150 @@ Test(notify, idle_helper_threads_sleep_until_needed, .fini = teardown, .timeout 
 	child = -1;
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
 	cr_assert_lt(now_ms() - t0, 700, "stop took %llu ms", (unsigned long long)(now_ms() - t0));
+	close(sock);
+}
+
+/* The whole of file @path, for messages ("" if unreadable). */
+static const char *slurp_file(const char *path)
+{
+	static char buf[8192];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* SIGHUP, then RELOADING=1 and READY=1 from the sampler: the reload is over. */
+static void reload_and_wait(pid_t pid, int sock)
+{
+	const char *m;
+
+	kill(pid, SIGHUP);
+	m = next_msg(sock, 5000);
+	cr_assert(strstr(m, "RELOADING=1"), "SIGHUP: '%s'", m);
+	m = next_msg(sock, 5000);
+	cr_assert(strstr(m, "READY=1"), "after the reload: '%s'", m);
+}
+
+/*
+ * A file that is no configuration at SIGHUP -- emptied, replaced by a
+ * directory, gone -- is a refused reload: the sampler keeps its running
+ * configuration (same generation, every sensor, its limits), says so with
+ * the file's name, and a good file afterwards reloads as usual.  (Before:
+ * an empty file read as "all defaults", which disables the backends, and
+ * the "changed sensor set" restarted the sampler with no sensors.)
+ */
+Test(notify, reload_of_a_broken_file_keeps_the_old_configuration, .fini = teardown, .timeout = 90)
+{
+	static const char *const broken[] = { "empty", "directory", "missing" };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char conf[128], d[128], log[128], text[512];
+	struct sov_sensor sen;
+	struct sov_reader *r;
+	uint64_t gen;
+	uint32_t n;
+	int sock, st, idx, i, k;
+	const char *m;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(d, sizeof(d), "%s/fake", root);
+	mkdir(d, 0755);
+	snprintf(seg, sizeof(seg), "/sov-notify-reload-%d", (int)getpid());
+	put("temp_a", "45000\n");
+	put("fan_b", "1200\n");
+	snprintf(conf, sizeof(conf), "%s/s.conf", root);
+	snprintf(log, sizeof(log), "%s/sampler.log", root);
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 10\njournal = no\nroot = %s\nsegment = %s\n[fake]\nenable = yes\n"
+		 "[sensor fake/temp_a]\ncrit_hi = 90C\n", root, seg);
+	f = fopen(conf, "w");
+	fputs(text, f);
+	fclose(f);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", root);
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 2);
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
+		_exit(127);
+	}
+	child = pid;
+	m = next_msg(sock, 5000);
+	cr_assert(strstr(m, "READY=1"), "first message: '%s'", m);
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	gen = sov_reader_header(r)->generation;
+	n = sov_reader_nsensors(r);
+	idx = sov_reader_find(r, NULL, "temp_a");
+	cr_assert_geq(idx, 0);
+
+	for (i = 0; i < 3; i++) {
+		char said[256];
+		int c = 0;
+
+		f = fopen(conf, "w"); /* the good file ... */
+		fputs(text, f);
+		fclose(f);
+		if (!strcmp(broken[i], "empty")) { /* ... broken */
+			f = fopen(conf, "w");
+			fclose(f);
+		} else {
+			cr_assert_eq(unlink(conf), 0, "%s: %s", conf, strerror(errno));
+			if (!strcmp(broken[i], "directory"))
+				cr_assert_eq(mkdir(conf, 0755), 0);
+		}
+		reload_and_wait(pid, sock);
+		cr_assert_eq(sov_reader_status(r), 0, "%s file: the sampler restarted: %s", broken[i],
+			     slurp_file(log));
+		cr_assert_eq(sov_reader_header(r)->generation, gen, "%s file", broken[i]);
+		cr_assert_eq(sov_reader_nsensors(r), n, "%s file: the table changed", broken[i]);
+		cr_assert_eq(sov_reader_sensor(r, (uint32_t)idx, &sen), 0);
+		cr_assert_eq(sen.crit_hi, 90000, "%s file: the limit changed", broken[i]);
+		snprintf(said, sizeof(said), "%s: reload refused, keeping the old configuration", conf);
+		for (const char *p = slurp_file(log); (p = strstr(p, said)); p++)
+			c++;
+		cr_assert_eq(c, i + 1, "%s file: not refused with the file's name: %s", broken[i],
+			     slurp_file(log));
+		if (!strcmp(broken[i], "directory"))
+			cr_assert_eq(rmdir(conf), 0);
+	}
+
+	/* A good file again: reloaded in place. */
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 10\njournal = no\nroot = %s\nsegment = %s\n[fake]\nenable = yes\n"
+		 "[sensor fake/temp_a]\ncrit_hi = 80C\n", root, seg);
+	f = fopen(conf, "w");
+	fputs(text, f);
+	fclose(f);
+	reload_and_wait(pid, sock);
+	for (k = 0; k < 500; k++) {
+		cr_assert_eq(sov_reader_sensor(r, (uint32_t)idx, &sen), 0);
+		if (sen.crit_hi == 80000)
+			break;
+		usleep(10000);
+	}
+	cr_assert_eq(sen.crit_hi, 80000, "the good file was not applied: %s", slurp_file(log));
+	cr_assert_eq(sov_reader_header(r)->generation, gen);
+
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	child = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	sov_reader_close(r);
 	close(sock);
 }
 

@@ -749,6 +749,36 @@ Test(sampler, slow_channel_goes_stale_and_comes_back)
 	sampler_destroy(s);
 }
 
+/* A slow bus hung from the start: said after stale_periods x period, and when it answers. */
+Test(sampler, slow_channel_silent_from_the_start_is_said)
+{
+	struct sampler *s;
+	struct view v;
+	uint64_t t0, t = 0, at = 0;
+	int k;
+
+	fake_gate_close();
+	put("fake_slow", "temp_dimm", "block 33000\n");
+	s = mk_ok("[sensor fake_slow/temp_dimm]\nperiod_ms = 1000\n");
+	view_open(&v);
+	cr_assert_eq(sampler_start_threads(s, false), 0);
+	t0 = mono_ns();
+	sampler_cycle(s, t0); /* the loop's first cycle: staleness counts from here */
+	events(&v, 0, NULL);
+	for (k = 0; k < 4000 && fake_gate_waiting() == 0; k++)
+		usleep(5000);
+	cr_assert_eq(fake_gate_waiting(), 1, "the worker never reached the hung read");
+	sampler_cycle(s, t0 + 3 * SEC);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 0, "stale before 3 x 1 s");
+	sampler_cycle(s, t = t0 + 3 * SEC + 1);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_LOST, NULL), 1, "a bus silent from the start not said");
+	fake_gate_open();
+	cycle_until(s, &v, &t, "temp_dimm", 33000, &at, NULL);
+	cr_assert_eq(events(&v, SOV_EV_SENSOR_BACK, NULL), 1);
+	view_close(&v);
+	sampler_destroy(s);
+}
+
 Test(sampler, config_mistakes_are_refused_with_their_line)
 {
 	struct rt_err err;
