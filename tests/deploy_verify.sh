@@ -9,7 +9,10 @@ shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 copy="$tmp/$(basename "$unit")"
-sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" >"$copy"
+# ExecStart, and any other Exec line running the same program (the fan's
+# ExecStopPost=... --failsafe), point at the built binary.
+sed -e "s|^ExecStart=[^ ]*|ExecStart=$bin|" \
+    -e "s#^\(Exec[A-Za-z]*=\)[^ ]*/$(basename "$bin")\( \|\$\)#\1$bin\2#" "$unit" >"$copy"
 out=$(systemd-analyze verify "$copy" 2>&1 || true)
 if [ -n "$out" ]; then
 	echo "$out"

@@ -8,6 +8,7 @@
 static const char *const cond_names[FAN_FS_NCOND] = {
 	[FAN_FS_START] = "start",     [FAN_FS_STALE] = "stale",   [FAN_FS_RESTART] = "restart",
 	[FAN_FS_SENSOR] = "sensor",   [FAN_FS_CRIT] = "critical", [FAN_FS_STALL] = "stall",
+	[FAN_FS_PWM] = "pwm",
 };
 
 const char *fan_fs_cond_name(unsigned c)

@@ -19,6 +19,7 @@ enum fan_fs_cond {
 	FAN_FS_SENSOR  = 3, /* a zone sensor is missing, invalid or suspect */
 	FAN_FS_CRIT    = 4, /* a zone temperature at or above its critical limit */
 	FAN_FS_STALL   = 5, /* a zone fan reads 0 RPM while driven above the minimum */
+	FAN_FS_PWM     = 6, /* a zone fan's pwmN write failed twice in a row */
 	FAN_FS_NCOND
 };
 

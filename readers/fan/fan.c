@@ -23,6 +23,7 @@
 #include "config.h"
 #include "event.h"
 #include "failsafe.h"
+#include "origstate.h"
 #include "pid.h"
 #include "pwm.h"
 #include "rpm.h"
@@ -35,6 +36,16 @@
 #define FAN_MAX_MATCHES  64      /* sensors those specs match, per zone */
 #define FAN_STATE_PER_ZONE 5     /* input, setpoint, duty, failsafe, rpm-target */
 #define NS_PER_S         1000000000LL
+/* The record of the fans' original state (origstate.h), under --root. */
+#define FAN_ORIG_DEFAULT "/run/sovereign/fan-original.state"
+/*
+ * A zone input outside these is no temperature any sensor gives: -128 °C
+ * is an 8-bit sensor's "no diode" value, below -40 °C no server runs (the
+ * JC-42.4 extended range ends there), above 150 °C every die has shut
+ * down.  Such a reading is invalid input, never a cool temperature.
+ */
+#define FAN_TEMP_MIN_MC  (-40000)
+#define FAN_TEMP_MAX_MC  150000
 
 /*
  * One sensor spec of a zone, as configured ("k10temp:Tctl", "Tctl", or
@@ -72,6 +83,7 @@ struct zone {
 	int duty_now;            /* per-mille its fans got (published as -duty) */
 	int64_t input;           /* m°C, the zone's hottest sensor */
 	bool input_ok;
+	char why[64];            /* which input failed it safe ("jc42:DIMM A1 4.1 s old"), or "" */
 };
 
 struct fan {
@@ -84,8 +96,9 @@ struct fan {
 	bool rpm_on;             /* the inner loop drove it last period */
 	struct fan_rpm_params rpmp; /* from the first ZONE_RPM zone listing it */
 	struct fan_pid rpm_pi;   /* the inner loop (rpm.h) */
-	int duty;                /* per-mille written last */
+	int duty;                /* per-mille on the chip: the last duty pwmN took */
 	bool tampered;           /* another writer seen, not yet said cleared */
+	int werr;                /* -errno of this period's failed write (after the retry), or 0 */
 };
 
 struct ctx {
@@ -93,6 +106,7 @@ struct ctx {
 	char root[PATH_MAX];
 	char segment[64];
 	char state_segment[64];
+	char orig_path[PATH_MAX]; /* the record of the fans' original state */
 	long long period_ms;     /* 0: the sampler's */
 	int min_duty, safe_duty;
 	long long stale_periods, good_samples;
@@ -104,7 +118,7 @@ struct ctx {
 	int nfans;
 	/* command line (kept for reloads) */
 	char conf_path[PATH_MAX];
-	char root_cli[PATH_MAX], segment_cli[64], state_cli[64];
+	char root_cli[PATH_MAX], segment_cli[64], state_cli[64], orig_cli[PATH_MAX];
 	/* run time */
 	bool journal;            /* events to the journal, else stderr */
 	struct sov_reader *r;
@@ -239,8 +253,12 @@ static int add_fan(struct ctx *c, const struct rt_conf_section *s, const char *i
 	return c->nfans++;
 }
 
-/* "stepwise = 50000:300, 70000:600, 85000:1000" (m°C:per-mille), "hysteresis = 2000". */
-static int load_table(struct zone *z, const struct rt_conf_section *s, struct rt_err *err)
+/*
+ * "stepwise = 50000:300, 70000:600, 85000:1000" (m°C:per-mille), "hysteresis
+ * = 2000".  A step below @min_duty contradicts the floor: refused.
+ */
+static int load_table(struct zone *z, const struct rt_conf_section *s, int min_duty,
+		      struct rt_err *err)
 {
 	char items[FAN_STEPS_MAX][64];
 	struct fan_step pts[FAN_STEPS_MAX];
@@ -261,6 +279,10 @@ static int load_table(struct zone *z, const struct rt_conf_section *s, struct rt
 		d = strtoll(colon + 1, &end, 10);
 		if (end == colon + 1 || *end || errno || d < 0 || d > 1000)
 			return rt_conf_errorf(err, s, "stepwise", "'%s': duty not in 0..1000", items[i]);
+		if (d < min_duty)
+			return rt_conf_errorf(err, s, "stepwise",
+					      "'%s': duty below min_duty %d, which would override it",
+					      items[i], min_duty);
 		pts[i].temp = t;
 		pts[i].duty = (int)d;
 	}
@@ -374,7 +396,7 @@ static int load_zone(struct ctx *c, const struct rt_conf_section *s, struct rt_e
 		return rt_conf_errorf(err, s, NULL, "inconsistent PID parameters");
 	if (z->mode == ZONE_RPM && rt_conf_get(s, "stepwise"))
 		return rt_conf_errorf(err, s, "stepwise", "a zone has a table or rpm_loop, not both");
-	rc = load_table(z, s, err);
+	rc = load_table(z, s, c->min_duty, err);
 	if (rc)
 		return rc;
 	for (int i = 0; z->mode == ZONE_RPM && i < z->nfans; i++) {
@@ -403,7 +425,7 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	};
 	struct rt_config cfg = { 0 };
 	const struct rt_conf_section *s;
-	char logv[16];
+	char logv[16], orig_def[PATH_MAX];
 	long long v;
 	int rc;
 
@@ -434,17 +456,35 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	    (rc = rt_conf_int(s, "stale_periods", 1, 1000, 3, &c->stale_periods, err)) ||
 	    (rc = rt_conf_int(s, "good_samples", 1, 1000, 3, &c->good_samples, err)))
 		goto out;
+	/* The record of the original pwm state: under the root, like the tree. */
+	snprintf(orig_def, sizeof(orig_def), "%s%s", c->root, FAN_ORIG_DEFAULT);
+	if ((rc = conf_str(s, "state_file", orig_def, c->orig_path, sizeof(c->orig_path), err)))
+		goto out;
+	if (c->orig_path[0] != '/') {
+		rc = rt_conf_errorf(err, s, "state_file", "'%s' is not an absolute path", c->orig_path);
+		goto out;
+	}
 	/*
 	 * The floor: a controller elsewhere that wrote 0 caused a thermal
-	 * shutdown.  No duty below it is ever written, failsafe or not.
+	 * shutdown.  No duty below it is ever written, failsafe or not, and
+	 * no configuration may set it to 0.
 	 */
 	if ((rc = rt_conf_int(s, "min_duty", 0, 1000, 200, &v, err)))
 		goto out;
+	if (v == 0) {
+		rc = rt_conf_errorf(err, s, "min_duty", "0 would let the fans stop: at least 1");
+		goto out;
+	}
 	c->min_duty = (int)v;
 	if ((rc = rt_conf_int(s, "safe_duty", c->min_duty, 1000, 1000, &v, err)))
 		goto out;
 	c->safe_duty = (int)v;
 	for (unsigned i = 0; i < FAN_FS_NCOND; i++) {
+		/* No key: a fan that cannot be written leaves its zone's others at full speed. */
+		if (!level_keys[i]) {
+			c->levels[i] = 1000;
+			continue;
+		}
 		rc = rt_conf_int(s, level_keys[i], c->min_duty, 1000,
 				 i == FAN_FS_START ? c->safe_duty : 1000, &v, err);
 		if (rc)
@@ -565,31 +605,83 @@ static uint32_t read_segment(struct ctx *c, bool *new_sample)
 	return 0;
 }
 
-/* The zone's own conditions from the sample; sets z->input. */
-static uint32_t zone_conditions(struct ctx *c, struct zone *z)
+/* "jc42:DIMM A1": sensor @d as a reason names it (its driver and label, else name). */
+static void sensor_name(const struct sov_sensor *d, char *buf, size_t len)
+{
+	size_t cl = strcspn(d->chip, "/");
+
+	snprintf(buf, len, "%.*s:%s", (int)(cl < 24 ? cl : 24), d->chip,
+		 d->label[0] ? d->label : d->name);
+}
+
+/* The first input problem of a period, as the zone's failsafe reason details it. */
+static void zone_why(struct zone *z, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void zone_why(struct zone *z, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (z->why[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(z->why, sizeof(z->why), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The zone's own conditions from the sample at @now; sets z->input and
+ * z->why.  Each input is judged by itself: its validity, whether any
+ * sensor can read that value, and its own age -- a channel with its own
+ * (slower) period keeps its last reading in every sample, so a fresh
+ * sample may carry an old reading; it is stale past stale_periods of its
+ * own period (or of the sampler's, if faster).
+ */
+static uint32_t zone_conditions(struct ctx *c, struct zone *z, int64_t now)
 {
 	uint32_t active = 0;
 	struct sov_sensor d;
+	char name[64];
 
 	z->input_ok = false;
-	for (int i = 0; i < z->nsens; i++)
-		if (!z->sens[i].found)
+	z->why[0] = '\0';
+	for (int i = 0; i < z->nsens; i++) {
+		if (!z->sens[i].found) {
 			active |= 1u << FAN_FS_SENSOR;
+			zone_why(z, "%s not in the segment", z->sens[i].spec);
+		}
+	}
 	for (int i = 0; i < z->nidx; i++) {
 		int idx = z->idx[i];
-		int64_t v;
+		/* Limits may change at run time (sampler SIGHUP): read them each time. */
+		bool have_d = sov_reader_sensor(c->r, (uint32_t)idx, &d) == 0;
+		int64_t v, limit = c->stale_periods * c->sampler_period_ns;
+		uint64_t t;
 
-		if (sov_sample_get(c->s, (uint32_t)idx, &v, NULL) ||
+		if (have_d)
+			sensor_name(&d, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "sensor %d", idx);
+		if (sov_sample_get(c->s, (uint32_t)idx, &v, &t) ||
 		    sov_sample_suspect(c->s, (uint32_t)idx)) {
 			active |= 1u << FAN_FS_SENSOR;
+			zone_why(z, "%s invalid", name);
+			continue;
+		}
+		if (v < FAN_TEMP_MIN_MC || v > FAN_TEMP_MAX_MC) {
+			active |= 1u << FAN_FS_SENSOR;
+			zone_why(z, "%s reads %lld m°C, no temperature", name, (long long)v);
+			continue;
+		}
+		if (have_d && (int64_t)d.period_ms * 1000000 > c->sampler_period_ns)
+			limit = c->stale_periods * (int64_t)d.period_ms * 1000000;
+		if (now - (int64_t)t > limit) {
+			active |= 1u << FAN_FS_STALE;
+			zone_why(z, "%s %lld ms old", name, (long long)((now - (int64_t)t) / 1000000));
 			continue;
 		}
 		if (!z->input_ok || v > z->input)
 			z->input = v;
 		z->input_ok = true;
-		/* Limits may change at run time (sampler SIGHUP): read them each time. */
-		if (sov_reader_sensor(c->r, (uint32_t)idx, &d) == 0 && (d.flags & SOV_SEN_CRIT_HI) &&
-		    v >= d.crit_hi)
+		if (have_d && (d.flags & SOV_SEN_CRIT_HI) && v >= d.crit_hi)
 			active |= 1u << FAN_FS_CRIT;
 	}
 	for (int i = 0; i < z->nfans; i++) {
@@ -744,6 +836,58 @@ static int rpm_loop(struct fan *f, double sp, int direct, double dt_s)
 	return duty;
 }
 
+/*
+ * Write @duty to fan @f (pwmN_enable re-asserted first if @reassert); a
+ * failed write is tried once more, mode included.  f->duty changes only
+ * when pwmN took the value: it is always the duty on the chip.  A write
+ * failing twice is this period's f->werr -- its zones fail safe (FAN_FS_PWM)
+ * -- and an event, once per occurrence; so is the first write that works
+ * again.  Return: 0 or the -errno of the retry.
+ */
+static int fan_set(struct ctx *c, struct fan *f, int duty, bool reassert)
+{
+	int raw = fan_pwm_duty_to_raw(duty), was = f->werr, rc;
+	char text[SOV_EVENT_TEXT_LEN], name[80];
+
+	rc = fan_pwm_write(&f->pwm, raw, reassert);
+	if (rc)
+		rc = fan_pwm_write(&f->pwm, raw, true);
+	f->werr = rc;
+	if (!rc)
+		f->duty = duty;
+	if (!!rc == !!was)
+		return rc;
+	snprintf(name, sizeof(name), "%s pwm%d", f->pwm.chip, f->channel);
+	if (rc) {
+		snprintf(text, sizeof(text), "pwm%d write failed: %s", f->channel, strerror(-rc));
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_DEGRADED, .severity = SOV_SEV_ERR,
+						    .value = f->duty, .reason = "pwm_write",
+						    .fan = name, .text = text },
+			       "%s pwm%d: writing duty %d.%d %% failed twice (%s): the chip keeps "
+			       "%d.%d %%; its zones fail safe", f->pwm.chip, f->channel, duty / 10,
+			       duty % 10, strerror(-rc), f->duty / 10, f->duty % 10);
+	} else {
+		snprintf(text, sizeof(text), "pwm%d writes again", f->channel);
+		fan_event_emit(c->w, c->journal,
+			       &(struct fan_event){ .type = SOV_EV_DEGRADED, .severity = SOV_SEV_NOTICE,
+						    .value = f->duty, .reason = "pwm_write_ok",
+						    .fan = name, .text = text },
+			       "%s pwm%d: writes again, duty %d.%d %%", f->pwm.chip, f->channel,
+			       duty / 10, duty % 10);
+	}
+	return rc;
+}
+
+/* FAN_FS_PWM if a fan of @z could not be written this period. */
+static uint32_t zone_pwm_faults(const struct ctx *c, const struct zone *z)
+{
+	for (int i = 0; i < z->nfans; i++)
+		if (c->fans[z->fans[i]].werr)
+			return 1u << FAN_FS_PWM;
+	return 0;
+}
+
 static void drive_fans(struct ctx *c, double dt_s)
 {
 	for (int i = 0; i < c->nfans; i++) {
@@ -800,22 +944,135 @@ static void drive_fans(struct ctx *c, double dt_s)
 		}
 		if (rc >= 0)
 			f->tampered = rc == 1;
-		rc = fan_pwm_write(&f->pwm, fan_pwm_duty_to_raw(duty), rc != 0);
-		if (rc)
-			say("%s pwm%d: write: %s", f->pwm.chip, f->channel, strerror(-rc));
-		f->duty = duty;
+		fan_set(c, f, duty, rc != 0);
 	}
 }
 
-static void restore_fans(struct ctx *c, int n)
+/*
+ * Give fans 0..@n-1 back: the original state where the record knows it,
+ * else automatic mode (full speed on a chip without it or refusing it).
+ * Return: how many could not be given back.
+ */
+static int restore_fans(struct ctx *c, int n)
 {
-	for (int i = 0; i < n; i++) {
-		int rc = fan_pwm_restore(&c->fans[i].pwm);
+	int failed = 0;
 
-		if (rc)
-			say("%s pwm%d: restore: %s", c->fans[i].pwm.chip, c->fans[i].channel,
-			    strerror(-rc));
+	for (int i = 0; i < n; i++) {
+		struct fan_pwm *p = &c->fans[i].pwm;
+		bool owned = p->owned;
+		int rc = fan_pwm_restore(p);
+
+		if (rc) {
+			say("%s pwm%d: restore: %s", p->chip, p->channel, strerror(-rc));
+			failed++;
+		} else if (owned && p->orig_known) {
+			say("%s pwm%d: original restored (enable %ld pwm %ld)", p->chip, p->channel,
+			    p->orig_enable, p->orig_pwm);
+		} else if (owned) {
+			say("%s pwm%d: original unknown: %s", p->chip, p->channel,
+			    p->found_enable == FAN_PWM_NO_ENABLE ? "left at full speed (no pwm_enable)"
+								 : "automatic mode (pwm_enable 2)");
+		}
 	}
+	return failed;
+}
+
+/*
+ * The original state of fans 0..@n-1 (opened, not yet written): from the
+ * record at c->orig_path where it has the fan; else as found, unless found
+ * in manual mode (or without pwmN_enable) -- a manual duty of unknown origin
+ * may be a crashed run's own, so it is recorded unknown and never restored
+ * as is.  A corrupt, empty or foreign record counts as no record.  The
+ * record is then written (atomically) before any fan is: a crash from here
+ * on restarts into the same originals.
+ * Return: 0 or -errno of writing the record.
+ */
+static int record_originals(struct ctx *c, int n)
+{
+	static struct fan_orig o;   /* large: not on the stack */
+	bool dirty;
+	int rc = fan_orig_load(c->orig_path, &o);
+
+	if (rc && rc != -ENOENT)
+		say("%s: %s: not a record of ours; fans found in manual mode count as of unknown "
+		    "origin", c->orig_path, rc == -EINVAL ? "corrupt" : strerror(-rc));
+	dirty = rc != 0;
+	for (int i = 0; i < n; i++) {
+		struct fan_pwm *p = &c->fans[i].pwm;
+		const struct fan_orig_entry *e = fan_orig_find(&o, p->chip, p->channel);
+		struct fan_orig_entry ne = {
+			.channel = p->channel, .enable = p->found_enable, .pwm = p->found_pwm,
+			.known = p->found_enable != FAN_PWM_NO_ENABLE &&
+				 p->found_enable != FAN_PWM_ENABLE_MANUAL,
+		};
+
+		if (!e) {
+			snprintf(ne.chip, sizeof(ne.chip), "%s", p->chip);
+			rc = fan_orig_add(&o, &ne);
+			if (rc)
+				return rc;
+			e = &o.e[o.n - 1];
+			dirty = true;
+		}
+		p->orig_known = e->known;
+		p->orig_enable = e->enable;
+		p->orig_pwm = e->pwm;
+	}
+	return dirty ? fan_orig_save(c->orig_path, &o) : 0;
+}
+
+/*
+ * --failsafe (systemd ExecStopPost=): unless the service stopped cleanly
+ * ($SERVICE_RESULT=success, set by systemd for ExecStopPost), every
+ * configured fan to full speed -- the controller died (SIGKILL, crash,
+ * watchdog, stop timeout) and nothing else drives them.  The original
+ * state is recorded first if no run did, so a later run still knows it.
+ * Return: the exit status (0, or 1 if a fan could not be set).
+ */
+static int failsafe_mode(struct ctx *c)
+{
+	const char *res = getenv("SERVICE_RESULT"), *code = getenv("EXIT_CODE");
+	const char *st = getenv("EXIT_STATUS");
+	int n = 0, rc, ret = 0;
+
+	if (res && !strcmp(res, "success")) {
+		say("--failsafe: the service stopped cleanly: fans left as they are");
+		return 0;
+	}
+	for (n = 0; n < c->nfans; n++) {
+		struct fan *f = &c->fans[n];
+
+		rc = fan_pwm_open(&f->pwm, c->root, f->spec, f->channel);
+		if (rc) {
+			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
+			ret = 1;
+			break;
+		}
+	}
+	/* The record first, if no run made one: full speed is not an original. */
+	rc = record_originals(c, n);
+	if (rc)
+		say("%s: %s", c->orig_path, strerror(-rc));
+	for (int i = 0; i < n; i++) {
+		struct fan *f = &c->fans[i];
+
+		rc = fan_pwm_write(&f->pwm, FAN_PWM_MAX, true);
+		if (rc)
+			rc = fan_pwm_write(&f->pwm, FAN_PWM_MAX, true);
+		if (rc) {
+			say("%s pwm%d: full speed: %s", f->pwm.chip, f->channel, strerror(-rc));
+			ret = 1;
+		}
+		fan_pwm_close(&f->pwm);
+	}
+	fan_event_emit(NULL, c->journal,
+		       &(struct fan_event){ .type = SOV_EV_FAILSAFE_ENTER, .severity = SOV_SEV_CRIT,
+					    .value = 1000, .reason = "controller_died",
+					    .mode = "failsafe" },
+		       "failsafe: the controller is gone (SERVICE_RESULT=%s EXIT_CODE=%s "
+		       "EXIT_STATUS=%s): %d fan(s) at full speed", res ? res : "-",
+		       code ? code : "-", st ? st : "-", n);
+	return ret;
 }
 
 /* ---- the loop ---- */
@@ -829,14 +1086,16 @@ static void zone_event(struct ctx *c, struct zone *z, enum fan_fs_edge e)
 		int level = fan_fs_level(z->fs.active, c->levels);
 
 		describe(z->fs.active, why, sizeof(why));
-		snprintf(text, sizeof(text), "%s zone=%s", why, z->name);
+		/* The text (72 bytes) keeps the zone; the message has the whole detail. */
+		snprintf(text, sizeof(text), "%s zone=%s%s%s", why, z->name, z->why[0] ? " " : "",
+			 z->why);
 		fan_event_emit(c->w, c->journal,
 			       &(struct fan_event){ .type = SOV_EV_FAILSAFE_ENTER,
 						    .severity = SOV_SEV_CRIT, .value = level,
 						    .zone = z->name, .reason = why,
 						    .mode = "failsafe", .text = text },
-			       "zone %s: failsafe (%s): duty %d.%d %%", z->name, why, level / 10,
-			       level % 10);
+			       "zone %s: failsafe (%s%s%s): duty %d.%d %%", z->name, why,
+			       z->why[0] ? ": " : "", z->why, level / 10, level % 10);
 	} else if (e == FAN_FS_EXIT) {
 		snprintf(text, sizeof(text), "zone=%s %lld good samples", z->name, c->good_samples);
 		fan_event_emit(c->w, c->journal,
@@ -849,6 +1108,43 @@ static void zone_event(struct ctx *c, struct zone *z, enum fan_fs_edge e)
 	}
 }
 
+/*
+ * A fan that could not be written this period fails its zones safe at
+ * once (FAN_FS_PWM, with an event naming it): their other fans get the
+ * failsafe level now, not a period later.
+ */
+static void pwm_failsafe(struct ctx *c)
+{
+	for (int zi = 0; zi < c->nzones; zi++) {
+		struct zone *z = &c->zones[zi];
+		uint32_t pw = zone_pwm_faults(c, z);
+		int level;
+
+		if (!pw || (z->fs.active & pw))
+			continue;   /* none, or known since the period began */
+		for (int k = 0; k < z->nfans; k++) {
+			const struct fan *f = &c->fans[z->fans[k]];
+
+			if (f->werr) {
+				snprintf(z->why, sizeof(z->why), "%.40s pwm%d: %s", f->pwm.chip,
+					 f->channel, strerror(-f->werr));
+				break;
+			}
+		}
+		zone_event(c, z, fan_fs_update(&z->fs, z->fs.active | pw, false));
+		z->rpm_sp = 0;
+		level = fan_fs_level(z->fs.active, c->levels);
+		if (level > z->out)
+			z->out = level;
+		for (int k = 0; k < z->nfans; k++) {
+			struct fan *f = &c->fans[z->fans[k]];
+
+			if (!f->werr && f->duty < z->out)
+				fan_set(c, f, z->out, false);
+		}
+	}
+}
+
 static void control(struct ctx *c, int64_t now, double dt_s)
 {
 	bool new_sample;
@@ -857,11 +1153,15 @@ static void control(struct ctx *c, int64_t now, double dt_s)
 	read_fans(c, !global);
 	for (int zi = 0; zi < c->nzones; zi++) {
 		struct zone *z = &c->zones[zi];
-		uint32_t active = global ? global : zone_conditions(c, z);
+		uint32_t active = global ? global : zone_conditions(c, z, now);
 		enum fan_fs_edge e;
 
-		if (global)
+		if (global) {
 			z->input_ok = false;
+			z->why[0] = '\0';
+		}
+		/* A fan not written last period keeps its zones failing safe. */
+		active |= zone_pwm_faults(c, z);
 		e = fan_fs_update(&z->fs, active, new_sample);
 		zone_event(c, z, e);
 		/* Bumpless: start from the failsafe duty (or speed) and slew down. */
@@ -888,13 +1188,27 @@ static void control(struct ctx *c, int64_t now, double dt_s)
 			z->out = c->min_duty;
 	}
 	drive_fans(c, dt_s);
+	pwm_failsafe(c);
+	/*
+	 * Published: what the chips have, never a duty not written -- the
+	 * least of the zone's fans (an RPM zone: the most, as its fans
+	 * differ), and a fan that could not be written caps it.
+	 */
 	for (int zi = 0; zi < c->nzones; zi++) {
 		struct zone *z = &c->zones[zi];
+		int lo = 1000, hi = 0, failed = 1000;
 
-		z->duty_now = z->out;
-		for (int k = 0; z->mode == ZONE_RPM && k < z->nfans; k++)
-			if (c->fans[z->fans[k]].duty > z->duty_now)
-				z->duty_now = c->fans[z->fans[k]].duty;
+		for (int k = 0; k < z->nfans; k++) {
+			const struct fan *f = &c->fans[z->fans[k]];
+
+			lo = f->duty < lo ? f->duty : lo;
+			hi = f->duty > hi ? f->duty : hi;
+			if (f->werr && f->duty < failed)
+				failed = f->duty;
+		}
+		z->duty_now = z->mode == ZONE_RPM ? hi : lo;
+		if (failed < z->duty_now)
+			z->duty_now = failed;
 	}
 	publish_state(c, now);
 }
@@ -914,6 +1228,8 @@ static int load_with_cli(struct ctx *n, const struct ctx *c, struct rt_err *err)
 		snprintf(n->segment, sizeof(n->segment), "%s", c->segment_cli);
 	if (c->state_cli[0])
 		snprintf(n->state_segment, sizeof(n->state_segment), "%s", c->state_cli);
+	if (c->orig_cli[0])
+		snprintf(n->orig_path, sizeof(n->orig_path), "%s", c->orig_cli);
 	return 0;
 }
 
@@ -927,8 +1243,8 @@ static int load_with_cli(struct ctx *n, const struct ctx *c, struct rt_err *err)
 static const char *set_changed(const struct ctx *c, const struct ctx *n, char *buf, size_t len)
 {
 	if (strcmp(c->segment, n->segment) || strcmp(c->state_segment, n->state_segment) ||
-	    strcmp(c->root, n->root))
-		return "segment, state_segment or root";
+	    strcmp(c->root, n->root) || strcmp(c->orig_path, n->orig_path))
+		return "segment, state_segment, root or state_file";
 	if (c->nzones != n->nzones || c->nfans != n->nfans)
 		return "the number of zones or fans";
 	for (int i = 0; i < c->nfans; i++) {
@@ -1092,8 +1408,11 @@ static void run(struct ctx *c, int64_t period_ns)
 static void usage(FILE *f)
 {
 	fputs("Usage: sovereign-fan -c CONF [--root DIR] [--segment NAME] [--state-segment NAME]\n"
+	      "                     [--state-file PATH] [--failsafe]\n"
 	      "Drive the fans from the sampler's segment; fail safe to full speed.\n"
-	      "SIGHUP re-reads CONF (see readers/fan/README.md).\n", f);
+	      "SIGHUP re-reads CONF (see readers/fan/README.md).\n"
+	      "--failsafe: every configured fan to full speed and exit, unless\n"
+	      "  $SERVICE_RESULT is \"success\" (systemd ExecStopPost= after a clean stop).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -1103,6 +1422,8 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "segment", required_argument, NULL, 's' },
 		{ "state-segment", required_argument, NULL, 'S' },
+		{ "state-file", required_argument, NULL, 'o' },
+		{ "failsafe", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1112,6 +1433,7 @@ int main(int argc, char **argv)
 	struct rt_err err = { "" };
 	int64_t period_ns = NS_PER_S;
 	int opt, rc, opened = 0;
+	bool failsafe = false;
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1119,6 +1441,8 @@ int main(int argc, char **argv)
 		case 'r': snprintf(c.root_cli, sizeof(c.root_cli), "%s", optarg); break;
 		case 's': seg = optarg; break;
 		case 'S': state = optarg; break;
+		case 'o': snprintf(c.orig_cli, sizeof(c.orig_cli), "%s", optarg); break;
+		case 'F': failsafe = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1135,6 +1459,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c.journal = fan_log_use_journal(c.log);
+	if (failsafe)
+		return failsafe_mode(&c);
 
 	/* No SA_RESTART: the signal must cut the sleep short. */
 	sigemptyset(&sa.sa_mask);
@@ -1160,19 +1486,39 @@ int main(int argc, char **argv)
 		say("state segment %s: %s", c.state_segment, sov_strerror(rc));
 		goto err_close_reader;
 	}
-	/* Take every fan, at the safe duty until the first good readings. */
 	for (opened = 0; opened < c.nfans; opened++) {
 		struct fan *f = &c.fans[opened];
 
-		rc = fan_pwm_open(&f->pwm, c.root, f->spec, f->channel,
-				  fan_pwm_duty_to_raw(c.safe_duty));
+		rc = fan_pwm_open(&f->pwm, c.root, f->spec, f->channel);
+		if (rc) {
+			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
+			goto err_restore;
+		}
+	}
+	/* The original state on record before the first write. */
+	rc = record_originals(&c, c.nfans);
+	if (rc) {
+		say("%s: %s: not touching the fans without a record of their original state",
+		    c.orig_path, strerror(-rc));
+		goto err_restore;
+	}
+	/* Take every fan, at the safe duty until the first good readings. */
+	for (int i = 0; i < c.nfans; i++) {
+		struct fan *f = &c.fans[i];
+
+		rc = fan_pwm_take(&f->pwm, fan_pwm_duty_to_raw(c.safe_duty));
 		if (rc) {
 			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
 			goto err_restore;
 		}
 		f->duty = c.safe_duty;
-		say("%s pwm%d: manual control (was enable %ld pwm %ld)", f->pwm.chip, f->channel,
-		    f->pwm.orig_enable, f->pwm.orig_pwm);
+		if (f->pwm.orig_known)
+			say("%s pwm%d: manual control (was enable %ld pwm %ld; original enable %ld "
+			    "pwm %ld)", f->pwm.chip, f->channel, f->pwm.found_enable,
+			    f->pwm.found_pwm, f->pwm.orig_enable, f->pwm.orig_pwm);
+		else
+			say("%s pwm%d: manual control (was enable %ld pwm %ld; original unknown)",
+			    f->pwm.chip, f->channel, f->pwm.found_enable, f->pwm.found_pwm);
 	}
 	if (c.r)
 		resolve(&c);   /* after the fans: the tachometers need the chips' names */
@@ -1201,6 +1547,9 @@ int main(int argc, char **argv)
 		       &(struct fan_event){ .type = SOV_EV_WRITER_STOP, .severity = SOV_SEV_NOTICE,
 					    .value = c.safe_duty, .reason = "stop" },
 		       "stopping: restoring the fans' original settings");
+	/* All given back: the hardware holds the originals again, the record is done. */
+	if (!restore_fans(&c, opened) && (rc = fan_orig_remove(c.orig_path)))
+		say("%s: %s", c.orig_path, strerror(-rc));
 	rc = 0;
 err_restore:
 	restore_fans(&c, opened);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pwm.c - hwmon pwmN control for the fan actuator (see pwm.h): chip lookup
- * by name/device, held descriptors, saved and restored original state.
+ * by name/device, held descriptors, the state as found, given back as the
+ * original (when known) or as automatic mode / full speed.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -33,7 +34,7 @@ static int read_long(int fd, long *out)
 	long v;
 
 	if (n < 0)
-		return -errno;
+		return errno ? -errno : -EIO;   /* never 0 with *@out unset */
 	buf[n] = '\0';
 	errno = 0;
 	v = strtol(buf, &end, 10);
@@ -50,7 +51,7 @@ static int write_long(int fd, long v)
 	ssize_t w = pwrite(fd, buf, (size_t)n, 0);
 
 	if (w < 0)
-		return -errno;
+		return errno ? -errno : -EIO;
 	if (w != n)
 		return -EIO;
 	/*
@@ -100,7 +101,7 @@ static int open_attr(const char *dir, int channel, const char *suffix)
 	return fd < 0 ? -errno : fd;
 }
 
-int fan_pwm_open(struct fan_pwm *p, const char *root, const char *spec, int channel, int raw)
+int fan_pwm_open(struct fan_pwm *p, const char *root, const char *spec, int channel)
 {
 	char cls[PATH_MAX], dir[PATH_MAX];
 	struct dirent *de;
@@ -112,6 +113,7 @@ int fan_pwm_open(struct fan_pwm *p, const char *root, const char *spec, int chan
 	p->fd_pwm = p->fd_enable = -1;
 	p->channel = channel;
 	p->last_pwm = -1;
+	p->found_enable = FAN_PWM_NO_ENABLE;
 	snprintf(cls, sizeof(cls), "%s%s", root ? root : "", HWMON_CLASS_DIR);
 	d = opendir(cls);
 	if (!d)
@@ -132,31 +134,39 @@ int fan_pwm_open(struct fan_pwm *p, const char *root, const char *spec, int chan
 	if (rc < 0)
 		return rc;
 	p->fd_pwm = rc;
+	/* Some chips (and some channels) have no pwmN_enable: always manual. */
 	rc = open_attr(dir, channel, "_enable");
-	if (rc < 0)
+	if (rc < 0 && rc != -ENOENT)
 		goto err_close_pwm;
-	p->fd_enable = rc;
-	rc = read_long(p->fd_enable, &p->orig_enable);
+	p->fd_enable = rc < 0 ? -1 : rc;
+	if (p->fd_enable >= 0) {
+		rc = read_long(p->fd_enable, &p->found_enable);
+		if (rc)
+			goto err_close;
+	}
+	rc = read_long(p->fd_pwm, &p->found_pwm);
 	if (rc)
-		goto err_close_enable;
-	rc = read_long(p->fd_pwm, &p->orig_pwm);
-	if (rc)
-		goto err_close_enable;
-	p->owned = true;
-	rc = fan_pwm_write(p, raw, true);
-	if (rc)
-		goto err_restore;
+		goto err_close;
 	return 0;
 
-err_restore:
-	fan_pwm_restore(p);
-	return rc;
-err_close_enable:
-	close(p->fd_enable);
+err_close:
+	if (p->fd_enable >= 0)
+		close(p->fd_enable);
 	p->fd_enable = -1;
 err_close_pwm:
 	close(p->fd_pwm);
 	p->fd_pwm = -1;
+	return rc;
+}
+
+int fan_pwm_take(struct fan_pwm *p, int raw)
+{
+	int rc;
+
+	p->owned = true;
+	rc = fan_pwm_write(p, raw, true);
+	if (rc)
+		fan_pwm_restore(p);
 	return rc;
 }
 
@@ -168,7 +178,7 @@ int fan_pwm_write(struct fan_pwm *p, int raw, bool reassert)
 		raw = 0;
 	if (raw > FAN_PWM_MAX)
 		raw = FAN_PWM_MAX;
-	if (reassert) {
+	if (reassert && p->fd_enable >= 0) {
 		rc = write_long(p->fd_enable, FAN_PWM_ENABLE_MANUAL);
 		if (rc)
 			return rc;
@@ -182,8 +192,8 @@ int fan_pwm_write(struct fan_pwm *p, int raw, bool reassert)
 
 int fan_pwm_check(struct fan_pwm *p, long *enable, long *pwm)
 {
-	long e, v;
-	int rc = read_long(p->fd_enable, &e);
+	long e = FAN_PWM_ENABLE_MANUAL, v = -1;
+	int rc = p->fd_enable >= 0 ? read_long(p->fd_enable, &e) : 0;
 
 	if (!rc)
 		rc = read_long(p->fd_pwm, &v);
@@ -200,18 +210,37 @@ int fan_pwm_restore(struct fan_pwm *p)
 {
 	int rc = 0, r;
 
-	if (p->owned && p->fd_pwm >= 0 && p->fd_enable >= 0) {
+	if (p->owned && p->fd_pwm >= 0 && p->orig_known) {
 		/* pwmN first, under manual control: automatic modes may drop it. */
 		rc = fan_pwm_write(p, (int)p->orig_pwm, true);
-		r = write_long(p->fd_enable, p->orig_enable);
-		if (!rc)
-			rc = r;
-		p->owned = false;
+		if (p->fd_enable >= 0 && p->orig_enable != FAN_PWM_NO_ENABLE) {
+			r = write_long(p->fd_enable, p->orig_enable);
+			if (!rc)
+				rc = r;
+		}
+	} else if (p->owned && p->fd_pwm >= 0) {
+		/*
+		 * Unknown original: never a manual duty of unknown origin (it
+		 * may be a crashed run's own).  Full speed first, so that a
+		 * chip refusing automatic mode is left at full speed.
+		 */
+		rc = fan_pwm_write(p, FAN_PWM_MAX, true);
+		if (p->fd_enable >= 0) {
+			r = write_long(p->fd_enable, FAN_PWM_ENABLE_AUTO);
+			if (!rc)
+				rc = r;
+		}
 	}
+	p->owned = false;
+	fan_pwm_close(p);
+	return rc;
+}
+
+void fan_pwm_close(struct fan_pwm *p)
+{
 	if (p->fd_pwm >= 0)
 		close(p->fd_pwm);
 	if (p->fd_enable >= 0)
 		close(p->fd_enable);
 	p->fd_pwm = p->fd_enable = -1;
-	return rc;
 }

@@ -3,14 +3,21 @@
  * test_fan_unit.c - unit tests of the fan actuator's pure parts: the PID
  * (pid.c) against a first-order plant model, the inner fan-speed loop
  * (rpm.c) against a first-order fan model, the stepwise table
- * (stepwise.c), the failsafe decision (failsafe.c) and the duty -> pwmN
- * conversion (pwm.c).
+ * (stepwise.c), the failsafe decision (failsafe.c), the duty -> pwmN
+ * conversion (pwm.c) and the record of the original pwm state
+ * (origstate.c).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "failsafe.h"
+#include "origstate.h"
 #include "pid.h"
 #include "pwm.h"
 #include "rpm.h"
@@ -382,6 +389,126 @@ Test(pwm, duty_to_raw_rounds_up_and_clamps)
 	cr_assert_eq(fan_pwm_duty_to_raw(2000), 255);
 	cr_assert_eq(fan_pwm_duty_to_raw(200), 51);
 	cr_assert_eq(fan_pwm_duty_to_raw(201), 52, "never below the duty asked");
+}
+
+/* ---- the record of the original state ---- */
+
+static char odir[64], opath[96];
+
+static void orig_setup(void)
+{
+	snprintf(odir, sizeof(odir), "/tmp/sov-orig-XXXXXX");
+	cr_assert_not_null(mkdtemp(odir));
+	/* A directory the record creates, below one that exists. */
+	snprintf(opath, sizeof(opath), "%s/run/fan-original.state", odir);
+}
+
+static void orig_teardown(void)
+{
+	char p[128];
+
+	unlink(opath);
+	snprintf(p, sizeof(p), "%s/target", odir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/run", odir);
+	rmdir(p);
+	rmdir(odir);
+}
+
+static void orig_write(const char *text, mode_t mode)
+{
+	FILE *f = fopen(opath, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(opath, mode), 0);
+}
+
+Test(origstate, saved_record_loads_back, .init = orig_setup, .fini = orig_teardown)
+{
+	struct fan_orig o = { .n = 0 }, back;
+	struct fan_orig_entry a = { .chip = "nct6779/nct6775.656", .channel = 1, .known = true,
+				    .enable = 5, .pwm = 90 };
+	struct fan_orig_entry b = { .chip = "nct6779/nct6775.656", .channel = 3, .known = false };
+	struct fan_orig_entry c = { .chip = "it87/it87.2608", .channel = 2, .known = true,
+				    .enable = FAN_ORIG_NO_ENABLE, .pwm = 128 };
+	const struct fan_orig_entry *e;
+	struct stat st;
+
+	cr_assert_eq(fan_orig_load(opath, &back), -ENOENT);
+	cr_assert_eq(fan_orig_add(&o, &a), 0);
+	cr_assert_eq(fan_orig_add(&o, &b), 0);
+	cr_assert_eq(fan_orig_add(&o, &c), 0);
+	cr_assert_eq(fan_orig_save(opath, &o), 0);
+	cr_assert_eq(stat(opath, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(fan_orig_load(opath, &back), 0);
+	cr_assert_eq(back.n, 3);
+	e = fan_orig_find(&back, "nct6779/nct6775.656", 1);
+	cr_assert(e && e->known && e->enable == 5 && e->pwm == 90);
+	e = fan_orig_find(&back, "nct6779/nct6775.656", 3);
+	cr_assert(e && !e->known);
+	e = fan_orig_find(&back, "it87/it87.2608", 2);
+	cr_assert(e && e->known && e->enable == FAN_ORIG_NO_ENABLE && e->pwm == 128);
+	cr_assert_null(fan_orig_find(&back, "nct6779/nct6775.656", 2));
+	cr_assert_eq(fan_orig_remove(opath), 0);
+	cr_assert_eq(fan_orig_remove(opath), 0, "none left is no error");
+	cr_assert_eq(fan_orig_load(opath, &back), -ENOENT);
+}
+
+Test(origstate, corrupt_torn_or_foreign_records_are_refused, .init = orig_setup,
+     .fini = orig_teardown)
+{
+	static const char *const bad[] = {
+		"",
+		"sovereign-fan original-state 1\n",                                  /* torn: no end */
+		"sovereign-fan original-state 1\nfan nct6779/x 1 known 2 128\n",     /* torn */
+		"sovereign-fan original-state 1\nfan nct6779/x 1 known 2 128\nend 2\n",
+		"sovereign-fan original-state 2\nend 0\n",
+		"sovereign-fan original-state 1\nfan nct6779/x 1 known 2 300\nend 1\n",
+		"sovereign-fan original-state 1\nfan nct6779/x 1 known 2\nend 1\n",
+		"sovereign-fan original-state 1\nfan nct6779/x 1 maybe\nend 1\n",
+		"sovereign-fan original-state 1\nend 0\nfan nct6779/x 1 unknown\n",
+	};
+	struct fan_orig o;
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/run", odir);
+	cr_assert_eq(mkdir(p, 0700), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		orig_write(bad[i], 0600);
+		cr_assert_eq(fan_orig_load(opath, &o), -EINVAL, "record %zu taken", i);
+		cr_assert_eq(o.n, 0);
+	}
+	orig_write("sovereign-fan original-state 1\nfan nct6779/x 1 known 2 128\nend 1\n", 0600);
+	cr_assert_eq(fan_orig_load(opath, &o), 0);
+	cr_assert_eq(o.n, 1);
+	/* Writable by others: anyone could have written it. */
+	cr_assert_eq(chmod(opath, 0622), 0);
+	cr_assert_eq(fan_orig_load(opath, &o), -EPERM);
+	cr_assert_eq(o.n, 0);
+	/* Another owner's. */
+	cr_assert_eq(chmod(opath, 0600), 0);
+	cr_assert_eq(chown(opath, geteuid() + 1, (gid_t)-1), 0);
+	cr_assert_eq(fan_orig_load(opath, &o), -EPERM);
+	cr_assert_eq(chown(opath, geteuid(), (gid_t)-1), 0);
+	/* A symlink in its place is not the record. */
+	snprintf(p, sizeof(p), "%s/target", odir);
+	cr_assert_eq(rename(opath, p), 0);
+	cr_assert_eq(symlink(p, opath), 0);
+	cr_assert_eq(fan_orig_load(opath, &o), -EPERM);
+}
+
+Test(origstate, chip_strings_the_format_cannot_carry_are_refused)
+{
+	struct fan_orig o = { .n = 0 };
+	struct fan_orig_entry e = { .chip = "bad chip/x", .channel = 1 };
+
+	cr_assert_eq(fan_orig_add(&o, &e), -EINVAL);
+	e.chip[0] = '\0';
+	cr_assert_eq(fan_orig_add(&o, &e), -EINVAL);
+	cr_assert_eq(o.n, 0);
 }
 
 /* ---- stepwise ---- */
