@@ -68,12 +68,14 @@ struct wd {
 	char why[SOV_EVENT_TEXT_LEN]; /* why the device is not fed */
 };
 
-static volatile sig_atomic_t wd_stop;
+static volatile sig_atomic_t wd_stop, wd_reload_req;
 
 static void wd_on_signal(int sig)
 {
-	(void)sig;
-	wd_stop = 1;
+	if (sig == SIGHUP)
+		wd_reload_req = 1;
+	else
+		wd_stop = 1;
 }
 
 static uint64_t wd_now_ns(clockid_t clk)
@@ -518,17 +520,62 @@ static void wd_sleep_until(struct wd *wd, uint64_t deadline_ms)
 	struct pollfd p = { .fd = wd_target_fd(&wd->t), .events = POLLIN };
 	uint64_t now;
 
-	while (!wd_stop && (now = wd_now_ms()) < deadline_ms) {
+	while (!wd_stop && !wd_reload_req && (now = wd_now_ms()) < deadline_ms) {
 		/* poll() ignores a negative fd: then this is a plain sleep. */
 		if (poll(&p, 1, (int)(deadline_ms - now)) > 0)
 			return;
 	}
 }
 
+/*
+ * SIGHUP: read the file again.  A file that does not load (unknown section
+ * or key, bad or contradicting value, empty, not a regular file) is
+ * refused and the running configuration kept; so is one that changes what
+ * the watchdog holds open (segments, group, target, progress probe,
+ * device).  Otherwise period_ms, hang_ms, sampler_max_age_ms,
+ * health_timeout_ms and reboot_on_hang apply from the next period.
+ */
+static void wd_reload(struct wd *wd, const char *path)
+{
+	const struct wd_conf *c = &wd->c;
+	const char *what = NULL;
+	struct wd_conf n;
+	struct rt_err err;
+
+	if (wd_conf_load(path, &n, &err) < 0) {
+		fprintf(stderr, "sovereign-watchdog: reload refused, running configuration kept: %s\n",
+			err.msg);
+		wd_event(wd, SOV_EV_CONFIG, SOV_SEV_ERR, SOV_NO_SENSOR, 0, "reload refused: invalid");
+		return;
+	}
+	if (strcmp(c->segment, n.segment) || strcmp(c->group, n.group) ||
+	    strcmp(c->sampler, n.sampler))
+		what = "segment, group or sampler_segment";
+	else if (c->tkind != n.tkind || strcmp(c->tspec, n.tspec))
+		what = "[target]";
+	else if (c->pkind != n.pkind || strcmp(c->pspec, n.pspec))
+		what = "[progress] probe";
+	else if (c->device != n.device || strcmp(c->dev_path, n.dev_path) ||
+		 c->dev_timeout_s != n.dev_timeout_s || c->magic_close != n.magic_close)
+		what = "[device]";
+	if (what) {
+		wd_event(wd, SOV_EV_CONFIG, SOV_SEV_ERR, SOV_NO_SENSOR, 0,
+			 "reload refused: %s changed (restart to change it)", what);
+		return;
+	}
+	wd->c.period_ms = n.period_ms;
+	wd->c.hang_ms = n.hang_ms;
+	wd->c.sampler_max_age_ms = n.sampler_max_age_ms;
+	wd->c.health_timeout_ms = n.health_timeout_ms;
+	wd->c.reboot_on_hang = n.reboot_on_hang;
+	wd_event(wd, SOV_EV_CONFIG, SOV_SEV_NOTICE, SOV_NO_SENSOR, 0, "configuration reloaded");
+}
+
 static void wd_usage(FILE *f)
 {
 	fprintf(f, "usage: sovereign-watchdog -c CONFIG\n"
-		"  -c, --config FILE  INI configuration (default /etc/sovereign/watchdog.conf)\n"
+		"  -c, --config FILE  INI configuration (default /etc/sovereign/watchdog.conf);\n"
+		"                     SIGHUP reads it again (periods and limits; a bad file is refused)\n"
 		"  -h, --help         this text\n");
 }
 
@@ -580,6 +627,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = wd_segment_create(&wd);
@@ -595,6 +643,12 @@ int main(int argc, char **argv)
 		while (next <= wd_now_ms())
 			next += (uint64_t)wd.c.period_ms;
 		wd_sleep_until(&wd, next);
+		/* A reload does not cut the period short: the rest of it is slept. */
+		while (wd_reload_req && !wd_stop) {
+			wd_reload_req = 0;
+			wd_reload(&wd, config);
+			wd_sleep_until(&wd, next);
+		}
 	}
 	sd_notify(0, "STOPPING=1");
 	/*

@@ -715,3 +715,49 @@ Test(programs, shipped_configs_pass_the_schema)
 	cr_assert_eq(run(argv, &out), 0, "%s\n---\n%s", out, text);
 	cr_assert(strstr(out, "[hwmon]"), "%s", out);
 }
+
+/*
+ * The watchdog reads its file again at SIGHUP (it had no reload: a SIGHUP
+ * killed it without disarming the device): a misspelt section or key, or
+ * an empty file, is a refused reload; a valid one applies its periods.
+ */
+Test(programs, watchdog_refuses_bad_file_at_reload)
+{
+	char *argv[] = { WD_BIN, "-c", NULL, NULL };
+	struct sov_reader *r = NULL;
+	char log[128];
+	uint64_t t0;
+
+	argv[2] = (char *)put("watchdog.conf", wd_conf("[watchdog]\nperiod_ms = 50\n"), -1);
+	snprintf(log, sizeof(log), "%s/wd.log", dir);
+	child = spawn(argv, log);
+	/* Running once its segment is there. */
+	t0 = now_ms();
+	while (sov_reader_open(seg, NULL, &r) != 0) {
+		cr_assert_lt(now_ms() - t0, 20000, "no segment: %s", slurp(log));
+		cr_assert_eq(waitpid(child, NULL, WNOHANG), 0, "exited early: %s", slurp(log));
+		usleep(20000);
+	}
+	sov_reader_close(r);
+	put("watchdog.conf", wd_conf("[watchdog]\nperiod_ms = 50\n[devcie]\npath = /dev/watchdog0\n"), -1);
+	kill(child, SIGHUP);
+	wait_for(log, "reload refused, running configuration kept: ");
+	cr_assert(strstr(slurp(log), "watchdog.conf:8: unknown section [devcie] (did you mean [device]?)"),
+		  "%s", slurp(log));
+	put("watchdog.conf", "", 0);
+	kill(child, SIGHUP);
+	wait_for(log, "watchdog.conf: empty");
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text), "[watchdog]\nsegment = %s\nsampler_segment = %s-none\n"
+			 "period_ms = 50\n[target]\nunit = x.service\n", seg, seg);
+		put("watchdog.conf", text, -1);
+	}
+	kill(child, SIGHUP);
+	wait_for(log, "reload refused: [target] changed");
+	put("watchdog.conf", wd_conf("[watchdog]\nperiod_ms = 60\nhang_ms = 600\n"), -1);
+	kill(child, SIGHUP);
+	wait_for(log, "configuration reloaded");
+	stop_child(log);
+}
