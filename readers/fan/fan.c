@@ -6,7 +6,9 @@
  * inner speed loop per fan (rpm.c) -- drives hwmon pwmN (pwm.c), fails
  * safe (failsafe.c), publishes its own state and events into a segment of
  * its own and the events to the journal (event.c), and re-reads its
- * configuration on SIGHUP.
+ * configuration on SIGHUP.  The fans' original state is recorded before
+ * the first write and given back on stop (origstate.c); --failsafe sets
+ * full speed after an unclean stop (systemd ExecStopPost=).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,6 +86,7 @@ struct zone {
 	int64_t input;           /* m°C, the zone's hottest sensor */
 	bool input_ok;
 	char why[64];            /* which input failed it safe ("jc42:DIMM A1 4.1 s old"), or "" */
+	char where[160];         /* "fan.conf:13: [zone cpu] setpoint", for checks against the segment */
 };
 
 struct fan {
@@ -376,6 +379,8 @@ static int load_zone(struct ctx *c, const struct rt_conf_section *s, struct rt_e
 	if (rc)
 		return rc;
 	z->setpoint = sp;
+	snprintf(z->where, sizeof(z->where), "%s:%d: [zone %s] setpoint", s->file,
+		 rt_conf_line(s, "setpoint"), s->arg);
 	rc = load_rpm_loop(c, z, s, &k, err);
 	if (rc)
 		return rc;
@@ -527,8 +532,17 @@ static bool sensor_matches(const struct sov_sensor *d, const char *spec)
 	return true;
 }
 
-/* Look every zone sensor and fan tachometer up in the freshly attached table. */
-static void resolve(struct ctx *c)
+/* "jc42:DIMM A1": sensor @d as a reason names it (its driver and label, else name). */
+static void sensor_name(const struct sov_sensor *d, char *buf, size_t len)
+{
+	size_t cl = strcspn(d->chip, "/");
+
+	snprintf(buf, len, "%.*s:%s", (int)(cl < 24 ? cl : 24), d->chip,
+		 d->label[0] ? d->label : d->name);
+}
+
+/* Look every zone sensor up in the attached table (@quiet: say nothing of missing ones). */
+static void resolve_zones(struct ctx *c, bool quiet)
 {
 	uint32_t n = sov_reader_nsensors(c->r);
 	struct sov_sensor d;
@@ -545,11 +559,47 @@ static void resolve(struct ctx *c)
 					z->sens[i].found = true;
 				}
 			}
-			if (!z->sens[i].found)
+			if (!z->sens[i].found && !quiet)
 				say("zone %s: sensor %s not in %s: failing safe", z->name, z->sens[i].spec,
 				    c->segment);
 		}
 	}
+}
+
+/*
+ * A zone setpoint at or above the critical limit (the sampler's crit_hi)
+ * of one of its sensors contradicts the hardware: the PID would hold the
+ * temperature at the limit, failing safe on and off.  Zones must be
+ * resolved (resolve_zones()).  Return: 0, or -EINVAL with @err naming the
+ * setpoint's file:line, the sensor and its limit.
+ */
+static int check_setpoints(const struct ctx *c, struct rt_err *err)
+{
+	struct sov_sensor d;
+	char name[64];
+
+	for (int zi = 0; zi < c->nzones; zi++) {
+		const struct zone *z = &c->zones[zi];
+
+		for (int i = 0; z->mode != ZONE_TABLE && i < z->nidx; i++) {
+			if (sov_reader_sensor(c->r, (uint32_t)z->idx[i], &d) ||
+			    !(d.flags & SOV_SEN_CRIT_HI) || z->setpoint < d.crit_hi)
+				continue;
+			sensor_name(&d, name, sizeof(name));
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: %lld m°C is at or above %s's critical limit %lld m°C (the "
+				 "sampler's crit_hi): the zone would be held at its critical limit",
+				 z->where, (long long)z->setpoint, name, (long long)d.crit_hi);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Look every zone sensor and fan tachometer up in the freshly attached table. */
+static void resolve(struct ctx *c)
+{
+	resolve_zones(c, false);
 	for (int i = 0; i < c->nfans; i++) {
 		char key[16];
 		int rc;
@@ -603,15 +653,6 @@ static uint32_t read_segment(struct ctx *c, bool *new_sample)
 	*new_sample = sov_sample_slot(c->s)->number != c->last_number;
 	c->last_number = sov_sample_slot(c->s)->number;
 	return 0;
-}
-
-/* "jc42:DIMM A1": sensor @d as a reason names it (its driver and label, else name). */
-static void sensor_name(const struct sov_sensor *d, char *buf, size_t len)
-{
-	size_t cl = strcspn(d->chip, "/");
-
-	snprintf(buf, len, "%.*s:%s", (int)(cl < 24 ? cl : 24), d->chip,
-		 d->label[0] ? d->label : d->name);
 }
 
 /* The first input problem of a period, as the zone's failsafe reason details it. */
@@ -1336,9 +1377,18 @@ static void reload(struct ctx *c)
 	struct rt_err err = { "" };
 	char buf[96];
 	const char *diff;
+	int rc;
 
 	memset(&n, 0, sizeof(n));
-	if (load_with_cli(&n, c, &err)) {
+	rc = load_with_cli(&n, c, &err);
+	if (!rc && c->r) {
+		/* The new setpoints against the segment's limits: n borrows the reader. */
+		n.r = c->r;
+		resolve_zones(&n, true);
+		rc = check_setpoints(&n, &err);
+		n.r = NULL;
+	}
+	if (rc) {
 		fan_event_emit(c->w, c->journal,
 			       &(struct fan_event){ .type = SOV_EV_CONFIG, .severity = SOV_SEV_ERR,
 						    .reason = "invalid", .text = "reload refused: invalid" },
@@ -1492,6 +1542,15 @@ int main(int argc, char **argv)
 		rc = fan_pwm_open(&f->pwm, c.root, f->spec, f->channel);
 		if (rc) {
 			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
+			goto err_restore;
+		}
+	}
+	/* A setpoint the hardware contradicts is refused before any fan is touched. */
+	if (c.r) {
+		resolve_zones(&c, true);
+		rc = check_setpoints(&c, &err);
+		if (rc) {
+			say("%s", err.msg);
 			goto err_restore;
 		}
 	}
