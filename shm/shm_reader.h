@@ -8,8 +8,8 @@
  * A reader maps the segment with O_RDONLY + PROT_READ: it can neither block
  * nor corrupt the writer (the writers' lock is a file readers cannot open).
  * It trusts only a regular file that belongs to root or to itself (or the
- * owner it names) and that group and others cannot write.  Every snapshot is bounded: it never spins on a
- * preempted or dead writer, and fails with -SOV_EBUSY after a fixed number
+ * owner it names) and that group and others cannot write.  Every snapshot
+ * is bounded: it never spins on a preempted or dead writer, and fails with -SOV_EBUSY after a fixed number
  * of attempts.  Every snapshot checks the generation: after a writer
  * restart it fails with -SOV_ERESTARTED and the caller re-attaches with
  * sov_reader_reattach().
@@ -141,7 +141,8 @@ int sov_reader_sensor(struct sov_reader *r, uint32_t idx, struct sov_sensor *out
 /*
  * sov_reader_find() - index of the first sensor whose label or name equals
  * @key, optionally on chip @chip (NULL: any chip).
- * Return: the index (>= 0), -ENOENT, or -SOV_ERESTARTED.
+ * Return: the index (>= 0), -ENOENT, or an error of sov_reader_sensor()
+ * (-SOV_ERESTARTED, -SOV_EBUSY).
  */
 int sov_reader_find(struct sov_reader *r, const char *chip, const char *key);
 
