@@ -21,7 +21,7 @@ struct exp_conn {
 	struct exp_conn *prev, *next; /* in guard.armed while armed; under guard.mu */
 	uint64_t deadline_ns;         /* CLOCK_MONOTONIC: head in by then; under guard.mu */
 	int fd;                       /* MHD's socket, open until after NOTIFY_CLOSED */
-	bool bad_url;                 /* MHD's thread only */
+	bool bad_url;                 /* MHD's event loop only */
 };
 
 static struct {
@@ -35,7 +35,7 @@ static struct {
 	pthread_t reaper;
 	unsigned max_conn;
 	uint64_t head_ns;
-	unsigned open;          /* connections MHD holds; MHD's thread only */
+	unsigned open;          /* connections MHD holds; MHD's event loop only */
 } guard = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.armed = { .prev = &guard.armed, .next = &guard.armed },

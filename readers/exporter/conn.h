@@ -7,9 +7,10 @@
  * whole request head in time is cut off, however slowly it trickles bytes),
  * and the one URL check a C string cannot make (a %00 in the request target).
  *
- * Threads: every exp_conn_*() callback runs on libmicrohttpd's one polling
- * thread (MHD_USE_INTERNAL_POLLING_THREAD, no thread pool), so they never
- * run concurrently with each other.  The guard's reaper thread runs beside
+ * Threads: every exp_conn_*() callback runs on the one thread that runs
+ * libmicrohttpd's event loop (exporter.c's http_loop(), then main() in
+ * MHD_stop_daemon() once that loop has ended), so they never run
+ * concurrently with each other.  The guard's reaper thread runs beside
  * them; it shares only the list of connections waiting for a head, under
  * the guard's mutex, and only ever shuts a late socket down (MHD closes it).
  */
@@ -41,7 +42,7 @@ void exp_conn_stop(void);
 /*
  * exp_conn_accept() - MHD_AcceptPolicyCallback: MHD_NO (MHD closes the
  * socket it has just accepted) while @max_conn connections are open.
- * Context: MHD's polling thread.  Return: MHD_YES or MHD_NO.
+ * Context: MHD's event loop.  Return: MHD_YES or MHD_NO.
  */
 enum MHD_Result exp_conn_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 
@@ -49,7 +50,7 @@ enum MHD_Result exp_conn_accept(void *cls, const struct sockaddr *addr, socklen_
  * exp_conn_notify() - MHD_NotifyConnectionCallback: on STARTED, count the
  * connection, allocate its record in *@socket_context and arm its head
  * deadline; on CLOSED (always before MHD closes the socket), disarm, free
- * and uncount it.  Context: MHD's polling thread.
+ * and uncount it.  Context: MHD's event loop.
  */
 void exp_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		     enum MHD_ConnectionNotificationCode code);
@@ -64,7 +65,7 @@ void exp_conn_head_done(struct MHD_Connection *c);
  * exp_conn_request_done() - MHD_RequestCompletedCallback: the response is
  * sent (or the request ended); a kept-alive @c now has @head_ms for its
  * next request head, and its URL mark is cleared.
- * Context: MHD's polling thread.
+ * Context: MHD's event loop.
  */
 void exp_conn_request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			   enum MHD_RequestTerminationCode toe);
@@ -74,7 +75,7 @@ void exp_conn_request_done(void *cls, struct MHD_Connection *c, void **con_cls,
  * %HH-decodes @s in place like MHD_http_unescape(), and marks @c when the
  * result holds a NUL, which the C string MHD hands the access handler would
  * silently cut ("/metrics%00.html" would read as "/metrics").
- * Context: MHD's polling thread, while it parses a request line.
+ * Context: MHD's event loop, while it parses a request line.
  * Return: the decoded length (NULs included).
  */
 size_t exp_conn_unescape(void *cls, struct MHD_Connection *c, char *s);

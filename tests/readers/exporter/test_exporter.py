@@ -466,6 +466,28 @@ def test_abuse(d, seg):
     stop(e2, signal.SIGTERM)
     check(e2.returncode == 0, "limited exporter exits 0")
 
+    # --- wrk -c257 against --max-conn 256 from one address: no collapse -----
+    # 256 connections served in step are ready 256 at a time, twice the 128
+    # events libmicrohttpd's own epoll thread takes per round: it used to
+    # block there with all of them unserved (a few hundred requests/s).
+    # A healthy exporter serves tens of thousands here, a stalled one under
+    # 1000: 4000/s is the floor.
+    p3 = free_port()
+    e3 = spawn([EXPORTER, "--segment", seg, "--listen", "127.0.0.1:%d" % p3, "--max-conn-per-ip", "0",
+                "--fan-segment", "", "--watchdog-segment", ""], open(os.path.join(d, "exporter-limit.log"), "a"))
+    wait_for(lambda: scrape_from(p3, "127.0.0.2") is not None, 15, "the exporter for wrk -c257 serves")
+    w = subprocess.run(["wrk", "-t", "2", "-c", "257", "-d", "3s", "--timeout", "2s",
+                        "http://127.0.0.1:%d/metrics" % p3], capture_output=True, timeout=60)
+    out = w.stdout.decode()
+    print(out)
+    m = re.search(r"(\d+) requests in ([\d.]+)s", out)
+    t = re.search(r"timeout (\d+)", out)
+    check(w.returncode == 0 and m and int(m.group(1)) / float(m.group(2)) >= 4000,
+          "wrk -c257 against --max-conn 256: at least 4000 requests/s: %s" % out)
+    check(not t or int(t.group(1)) == 0, "wrk -c257: no request waited 2 s: %s" % out)
+    stop(e3, signal.SIGTERM)
+    check(e3.returncode == 0, "exporter for wrk -c257 exits 0")
+
 
 def test_prometheus(d, port):
     pport = free_port()
