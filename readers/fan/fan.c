@@ -1019,8 +1019,9 @@ static int restore_fans(struct ctx *c, int n)
 }
 
 /*
- * The original state of fans 0..@n-1 (opened, not yet written): from the
- * record at c->orig_path where it has the fan; else as found, unless found
+ * The original state of fans 0..@n-1 (opened, not yet written; one that
+ * could not be opened is skipped): from the record at c->orig_path where
+ * it has the fan; else as found, unless found
  * in manual mode (or without pwmN_enable) -- a manual duty of unknown origin
  * may be a crashed run's own, so it is recorded unknown and never restored
  * as is.  A corrupt, empty or foreign record counts as no record.  The
@@ -1040,13 +1041,16 @@ static int record_originals(struct ctx *c, int n)
 	dirty = rc != 0;
 	for (int i = 0; i < n; i++) {
 		struct fan_pwm *p = &c->fans[i].pwm;
-		const struct fan_orig_entry *e = fan_orig_find(&o, p->chip, p->channel);
+		const struct fan_orig_entry *e;
 		struct fan_orig_entry ne = {
 			.channel = p->channel, .enable = p->found_enable, .pwm = p->found_pwm,
 			.known = p->found_enable != FAN_PWM_NO_ENABLE &&
 				 p->found_enable != FAN_PWM_ENABLE_MANUAL,
 		};
 
+		if (p->fd_pwm < 0)
+			continue;
+		e = fan_orig_find(&o, p->chip, p->channel);
 		if (!e) {
 			snprintf(ne.chip, sizeof(ne.chip), "%s", p->chip);
 			rc = fan_orig_add(&o, &ne);
@@ -1080,23 +1084,26 @@ static int failsafe_mode(struct ctx *c)
 		say("--failsafe: the service stopped cleanly: fans left as they are");
 		return 0;
 	}
-	for (n = 0; n < c->nfans; n++) {
-		struct fan *f = &c->fans[n];
+	/* Every fan that can be: one missing does not spare the others. */
+	for (int i = 0; i < c->nfans; i++) {
+		struct fan *f = &c->fans[i];
 
 		rc = fan_pwm_open(&f->pwm, c->root, f->spec, f->channel);
 		if (rc) {
 			say("fan %s:pwm%d: %s", f->spec, f->channel, strerror(-rc));
 			ret = 1;
-			break;
 		}
 	}
 	/* The record first, if no run made one: full speed is not an original. */
-	rc = record_originals(c, n);
+	rc = record_originals(c, c->nfans);
 	if (rc)
 		say("%s: %s", c->orig_path, strerror(-rc));
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < c->nfans; i++) {
 		struct fan *f = &c->fans[i];
 
+		if (f->pwm.fd_pwm < 0)
+			continue;
+		n++;
 		rc = fan_pwm_write(&f->pwm, FAN_PWM_MAX, true);
 		if (rc)
 			rc = fan_pwm_write(&f->pwm, FAN_PWM_MAX, true);

@@ -119,7 +119,9 @@ static void start_sampler(const char *extra)
  * tuned for --speed 20 (tau ~1.7 s real); @fan_extra ends [fan] (from
  * line 9), @extra follows the zone's 7 lines (from line 16 on when
  * @fan_extra is empty).  A key given again in an extra overrides (the last
- * one counts).
+ * one counts).  stale_periods is 20 (2 s): a sampler late on cores other
+ * tests load (ctest -j2) must not fail a test that is not about staleness;
+ * the staleness tests set their own.
  */
 static void write_fan_conf(const char *fan_extra, const char *extra)
 {
@@ -128,7 +130,7 @@ static void write_fan_conf(const char *fan_extra, const char *extra)
 	cr_assert_not_null(f);
 	fprintf(f,
 		"[fan]\nsegment = %s\nstate_segment = %s\nroot = %s\nperiod_ms = 100\n"
-		"min_duty = 200\ngood_samples = 3\nstale_periods = 3\n%s"
+		"min_duty = 200\ngood_samples = 3\nstale_periods = 20\n%s"
 		"[zone cpu]\nsensors = k10temp:Tctl\n"
 		"fans = nct6779:pwm1, nct6779:pwm2, nct6779:pwm3, nct6779:pwm4, nct6779:pwm5\n"
 		"setpoint = 80000\nkp = 20\nki = 10\nslew_per_s = 500\n%s",
@@ -1152,6 +1154,12 @@ Test(fan_restore, failsafe_mode_full_speed_unless_the_stop_was_clean)
 	stop_fan_clean();
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "the original, not the failsafe's full speed: %s",
 		     file_text("fan.log"));
+
+	/* A configured fan that is missing does not spare the others (exit 1 says it). */
+	write_fan_conf("", "fans = nct6779:pwm9, nct6779:pwm2\n");
+	cr_assert_eq(run_failsafe("signal"), 1, "%s", file_text("failsafe.log"));
+	cr_assert_eq(read_attr("pwm2_enable"), 1);
+	cr_assert_eq(read_attr("pwm2"), 255, "%s", file_text("failsafe.log"));
 }
 
 /* ---- each input judged by itself (a fake sampler segment) ---- */
@@ -1273,7 +1281,7 @@ Test(fan_input, an_old_reading_in_a_fresh_sample_fails_safe)
 	start_tree();
 	fake_start(1000);
 	atomic_store(&fk.lag_ns[1], 500000000);   /* read half its period ago */
-	start_fan_with("sensors = k10temp:Tctl, jc42:temp1\n");
+	start_fan_bin(SOV_FAN_BIN, "stale_periods = 3\n", "sensors = k10temp:Tctl, jc42:temp1\n");
 	st = attach(state);
 	wait_controlling(st);
 	t0 = stack_now_ms();
