@@ -1067,6 +1067,34 @@ static int record_originals(struct ctx *c, int n)
 }
 
 /*
+ * After a clean stop that gave every configured fan back, their entries
+ * are done: dropped, and the record removed when none is left.  Entries
+ * of channels no longer configured -- taken by an earlier run under
+ * another configuration, still in manual mode -- stay for the run that
+ * takes them next.  A record no longer readable is removed.
+ * Return: 0 or -errno of rewriting or removing it.
+ */
+static int forget_originals(struct ctx *c)
+{
+	static struct fan_orig o, keep;   /* large: not on the stack */
+	int rc = fan_orig_load(c->orig_path, &o);
+
+	if (rc)
+		return rc == -ENOENT ? 0 : fan_orig_remove(c->orig_path);
+	keep.n = 0;
+	for (int i = 0; i < o.n; i++) {
+		bool ours = false;
+
+		for (int k = 0; k < c->nfans && !ours; k++)
+			ours = c->fans[k].pwm.channel == o.e[i].channel &&
+			       !strcmp(c->fans[k].pwm.chip, o.e[i].chip);
+		if (!ours && (rc = fan_orig_add(&keep, &o.e[i])))
+			return rc;
+	}
+	return keep.n ? fan_orig_save(c->orig_path, &keep) : fan_orig_remove(c->orig_path);
+}
+
+/*
  * --failsafe (systemd ExecStopPost=): unless the service stopped cleanly
  * ($SERVICE_RESULT=success, set by systemd for ExecStopPost), every
  * configured fan to full speed -- the controller died (SIGKILL, crash,
@@ -1614,7 +1642,7 @@ int main(int argc, char **argv)
 					    .value = c.safe_duty, .reason = "stop" },
 		       "stopping: restoring the fans' original settings");
 	/* All given back: the hardware holds the originals again, the record is done. */
-	if (!restore_fans(&c, opened) && (rc = fan_orig_remove(c.orig_path)))
+	if (!restore_fans(&c, opened) && (rc = forget_originals(&c)))
 		say("%s: %s", c.orig_path, strerror(-rc));
 	rc = 0;
 err_restore:

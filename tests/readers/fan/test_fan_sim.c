@@ -1024,6 +1024,40 @@ Test(fan_restore, crash_then_clean_stop_restores_the_state_before_the_first_run)
 	cr_assert_eq(errno, ENOENT);
 }
 
+/*
+ * A fan taken by a crashed run and dropped from the configuration before
+ * the restart keeps its entry through the restarted run's clean stop; the
+ * run that takes it again gives back its original, and only then is the
+ * record gone.
+ */
+Test(fan_restore, a_fan_no_longer_configured_keeps_its_record)
+{
+	char log[160];
+
+	start_tree();
+	put_attr("pwm5_enable", "4\n");
+	put_attr("pwm5", "60\n");
+	start_fan_taken();
+	kill_fan();
+	cr_assert_eq(read_attr("pwm5_enable"), 1);
+
+	snprintf(log, sizeof(log), "%s/fan.log", dir);
+	unlink(log);
+	write_fan_conf("", "fans = nct6779:pwm1, nct6779:pwm2, nct6779:pwm3, nct6779:pwm4\n");
+	fan_pid = stack_spawn((char *[]){ SOV_FAN_BIN, "-c", fconf, NULL }, log);
+	wait_log("4 fan(s), every", 20000);
+	stop_fan_clean();
+	cr_assert_eq(read_attr("pwm5_enable"), 1, "not this run's fan");
+	cr_assert(strstr(record_text(), " 5 known 4 60\n"), "kept: %s", record_text());
+	cr_assert_null(strstr(record_text(), " 1 known "), "pwm1 given back: %s", record_text());
+
+	start_fan_taken();   /* all five again */
+	stop_fan_clean();
+	cr_assert_eq(read_attr("pwm5_enable"), 4, "%s", file_text("fan.log"));
+	cr_assert_eq(read_attr("pwm5"), 60);
+	cr_assert_eq(access(record_path(), F_OK), -1, "all given back: the record is gone");
+}
+
 /* The chip part of a record line for nct6779: "nct6779/DEVICE". */
 static void nct_chip(char *out, size_t len)
 {
