@@ -79,7 +79,8 @@ int fan_orig_save(const char *path, const struct fan_orig *o);
 
 /*
  * fan_orig_remove() - delete the record at @path (the fans are back in
- * their original state).  Return: 0 (also when there was none) or -errno.
+ * their original state).  Context: process context.
+ * Return: 0 (also when there was none) or -errno.
  */
 int fan_orig_remove(const char *path);
 

@@ -93,7 +93,7 @@ int fan_pwm_restore(struct fan_pwm *p);
 /*
  * fan_pwm_close() - close the channel's files without giving it back (it
  * keeps what was written last: --failsafe leaves the fans at full speed).
- * Safe to call twice.
+ * Context: process context.  Safe to call twice.
  */
 void fan_pwm_close(struct fan_pwm *p);
 
