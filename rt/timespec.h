@@ -50,9 +50,9 @@ static inline int64_t ts_diff_ns(const struct timespec *a, const struct timespec
 
 /*
  * ts_next_deadline() - the first deadline after @now on the grid
- * @start + k * @period, counting the deadlines skipped into *@missed (the
- * catch-up after an oversleep, as cyclictest does).  @next is the deadline
- * just served.  Return: the next deadline in ns.
+ * @next + k * @period (k >= 1), adding the deadlines skipped to *@missed
+ * (the catch-up after an oversleep, as cyclictest does).  @next is the
+ * deadline just served.  Return: the next deadline in ns.
  */
 static inline uint64_t ts_next_deadline(uint64_t next, uint64_t period, uint64_t now,
 					uint64_t *missed)
