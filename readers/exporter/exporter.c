@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -969,6 +970,45 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/*
+ * libmicrohttpd's messages, rate-limited: a flood makes it say "Server
+ * reached connection limit" once per refused connection, and the journal
+ * must not become the flood's amplifier.  A burst of LOG_BURST lines, then
+ * one per LOG_INTERVAL_S, each saying how many were suppressed before it.
+ * Context: http_loop()'s thread only (every MHD callback runs there).
+ */
+#define LOG_BURST      10
+#define LOG_INTERVAL_S 10
+
+__attribute__((format(printf, 2, 0)))
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static unsigned long suppressed;
+	static unsigned burst;
+	static time_t next;
+	struct timespec now;
+
+	(void)cls;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec >= next) {
+		burst = 0;
+		next = now.tv_sec + LOG_INTERVAL_S;
+	}
+	if (burst >= LOG_BURST) {
+		suppressed++;
+		return;
+	}
+	burst++;
+	if (suppressed) {
+		fprintf(stderr, PROG ": libmicrohttpd: %lu similar messages suppressed\n", suppressed);
+		suppressed = 0;
+	}
+	fputs(PROG ": libmicrohttpd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
 int main(int argc, char **argv)
 {
 	struct MHD_Daemon *d = NULL;
@@ -1018,6 +1058,7 @@ int main(int argc, char **argv)
 	/* Every callback runs on http_loop()'s thread (conn.h). */
 	d = MHD_start_daemon(flags, 0, exp_conn_accept, NULL, handle, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_CONNECTION_LIMIT, mhd_conn_limit(g.o.max_conn),
 			     MHD_OPTION_CONNECTION_TIMEOUT, g.o.timeout_s,
 			     /* Over it, MHD closes a connection as soon as accepted. */
