@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
-# install-deps.sh - install the Debian 12 packages Sovereign builds, runs and
-# tests with.  The one list of dependencies: the README's commands and
-# .ci/run call this.  Needs root (or sudo).
+# install-deps.sh [run|test] - install the Debian 12 packages Sovereign needs.
+# The one list of dependencies: run-sim.sh, tests/run-all.sh and .ci/run call
+# this.  Needs root (or sudo).
+#   run   what building and running the stack needs (compiler, cmake, the
+#         -dev libraries, curl, ss): tools/setup/run-sim.sh, and building the
+#         .deb (cpack: dpkg-dev's dpkg-shlibdeps, file);
+#   test  (the default) run's, plus what the tests and benchmarks need.
+# Waits for the dpkg lock (another apt, unattended-upgrades) up to 10 min.
 set -euo pipefail
 
-PACKAGES=(
-	build-essential cmake pkg-config
-	liburcu-dev libnuma-dev libi2c-dev i2c-tools
-	libcriterion-dev libmicrohttpd-dev libsystemd-dev libcjson-dev libinih-dev
-	libcurl4-openssl-dev libgsl-dev
-	curl procps util-linux systemd dbus-daemon
-	clang libclang-rt-14-dev
-	prometheus python3 wrk openssl
-	prometheus-node-exporter rt-tests gnuplot-nox
+# What each is for (grep the tree before removing one).
+RUN_PACKAGES=(
+	build-essential cmake pkg-config dpkg-dev file
+	liburcu-dev libnuma-dev libi2c-dev libmicrohttpd-dev zlib1g-dev
+	libsystemd-dev libcjson-dev libinih-dev
+	# i2cdetect/i2cdump: finding the DIMM sensors and PMBus rails to configure
+	i2c-tools
+	# run-sim.sh: curl the exporter, ss names who holds a port, pkill/pgrep
+	curl iproute2 procps util-linux
 )
+TEST_PACKAGES=(
+	# unit tests (tests/), bench/ (GSL statistics, libcurl scrapes)
+	libcriterion-dev libgsl-dev libcurl4-openssl-dev
+	# systemd-analyze verify (tests/deploy_verify.sh); the watchdog's private bus
+	systemd dbus-daemon
+	# fuzzers (tests/fuzz, run-all.sh's third build)
+	clang libclang-rt-14-dev
+	# promtool (tests/readers), the exporter tests and bindings, TLS keys, floods
+	prometheus python3 openssl wrk
+	# bench/: exporter_bench's peer, sampler_bench's cyclictest, the plots
+	prometheus-node-exporter rt-tests gnuplot-nox
+	# tests/packaging: the .deb is checked by lintian
+	lintian
+)
+
+set_name=${1:-test}
+case $set_name in
+run) PACKAGES=("${RUN_PACKAGES[@]}") ;;
+test) PACKAGES=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+*)
+	echo "usage: install-deps.sh [run|test]" >&2
+	exit 2
+	;;
+esac
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -37,5 +66,41 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Another apt or unattended-upgrades holding the lock: wait for it (dpkg's
+# lock-frontend), up to 10 minutes, instead of failing at once.
+APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600)
+# A Debian package starts its service when installed: prometheus would take
+# :9090 and prometheus-node-exporter :9100, the port of the demo's exporter.
+# The tests start their own instances on free ports (bench/exporter_bench) and
+# need no service: a policy-rc.d forbids every start during this install (one
+# already there, e.g. a container's, is left as it is), and the services are
+# disabled afterwards, so that no reboot starts them either.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# install-deps.sh: start no service while it installs\nexit 101\n' |
+		"${SUDO[@]}" tee "$policy" >/dev/null
+	"${SUDO[@]}" chmod 0755 "$policy"
+	made_policy=1
+	trap '"${SUDO[@]}" rm -f "$policy"' EXIT
+fi
+"${APT[@]}" update -qq
+"${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+for p in "${missing[@]}"; do
+	case $p in
+	prometheus | prometheus-node-exporter)
+		# disable works without a running systemd (a container); --now
+		# only with one.
+		if [ -d /run/systemd/system ]; then
+			"${SUDO[@]}" systemctl disable --now "$p.service" 2>/dev/null || true
+		else
+			"${SUDO[@]}" systemctl disable "$p.service" 2>/dev/null || true
+		fi
+		echo "install-deps: $p installed for the tests only: its service is not started nor enabled"
+		;;
+	esac
+done
+if [ -n "$made_policy" ]; then
+	"${SUDO[@]}" rm -f "$policy"
+	trap - EXIT
+fi
