@@ -87,44 +87,93 @@ static const char *next_msg(int sock, int ms)
 	return buf;
 }
 
-Test(notify, ready_then_watchdog_only_while_the_loop_advances, .fini = teardown, .timeout = 60)
+/*
+ * A fresh fixture: @root made, its fake/ chip directory, fake/temp_a at
+ * 45 °C, the segment name /sov-notify-@tag-PID, and the configuration
+ * root/s.conf (its path in @conf): a [sampler] section with @sampler_keys,
+ * root and segment, then @rest.
+ */
+static void fixture(const char *tag, const char *sampler_keys, const char *rest, char *conf,
+		    size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char conf[128], d[128];
-	uint64_t t0, last_ping = 0, gap = 0;
-	int sock, pings = 0, st;
-	struct sov_reader *r;
-	const char *m;
+	char d[128];
 	FILE *f;
-	pid_t pid;
 
 	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
 	cr_assert_not_null(mkdtemp(root));
 	snprintf(d, sizeof(d), "%s/fake", root);
-	mkdir(d, 0755);
-	snprintf(seg, sizeof(seg), "/sov-notify-%d", (int)getpid());
+	cr_assert_eq(mkdir(d, 0755), 0);
+	snprintf(seg, sizeof(seg), "/sov-notify-%s-%d", tag, (int)getpid());
 	put("temp_a", "45000\n");
-	snprintf(conf, sizeof(conf), "%s/s.conf", root);
+	snprintf(conf, len, "%s/s.conf", root);
 	f = fopen(conf, "w");
-	fprintf(f, "[sampler]\nperiod_ms = 10\njournal = no\nroot = %s\nsegment = %s\n[fake]\nenable = yes\n",
-		root, seg);
-	fclose(f);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", root);
-	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_not_null(f);
+	fprintf(f, "[sampler]\n%sroot = %s\nsegment = %s\n%s", sampler_keys, root, seg, rest);
+	cr_assert_eq(fclose(f), 0);
+}
 
-	pid = fork();
+/* A datagram socket bound at @path (its address in *@sa): the test's end. */
+static int bind_dgram(const char *path, struct sockaddr_un *sa)
+{
+	int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(sock, 0);
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
+	cr_assert_eq(bind(sock, (struct sockaddr *)sa, sizeof(*sa)), 0, "%s: %s", path,
+		     strerror(errno));
+	return sock;
+}
+
+/*
+ * Start the sampler on @conf telling systemd's protocol to @notify; with
+ * WATCHDOG_USEC=@wd_usec if not NULL (else none), stderr into @log if not
+ * NULL.  The child is torn down by teardown() if the test fails.
+ */
+static pid_t start_sampler(const char *conf, const char *notify, const char *wd_usec,
+			   const char *log)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		char p[32];
 
-		snprintf(p, sizeof(p), "%d", (int)getpid());
-		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-		setenv("WATCHDOG_USEC", "200000", 1);
-		setenv("WATCHDOG_PID", p, 1);
+		if (log) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+			dup2(fd, 2);
+		}
+		setenv("NOTIFY_SOCKET", notify, 1);
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		if (wd_usec) {
+			snprintf(p, sizeof(p), "%d", (int)getpid());
+			setenv("WATCHDOG_USEC", wd_usec, 1);
+			setenv("WATCHDOG_PID", p, 1);
+		}
 		execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
 		_exit(127);
 	}
 	child = pid;
+	return pid;
+}
+
+Test(notify, ready_then_watchdog_only_while_the_loop_advances, .fini = teardown, .timeout = 60)
+{
+	struct sockaddr_un sa;
+	char conf[128], p[128];
+	uint64_t t0, last_ping = 0, gap = 0;
+	int sock, pings = 0, st;
+	struct sov_reader *r;
+	const char *m;
+	pid_t pid;
+
+	fixture("ready", "period_ms = 10\njournal = no\n", "[fake]\nenable = yes\n", conf,
+		sizeof(conf));
+	snprintf(p, sizeof(p), "%s/notify", root);
+	sock = bind_dgram(p, &sa);
+	pid = start_sampler(conf, sa.sun_path, "200000", NULL);
 
 	m = next_msg(sock, 3000);
 	cr_assert(strstr(m, "READY=1"), "first message: '%s'", m);
@@ -205,47 +254,27 @@ static long long thread_runs(pid_t pid, const char *comm)
 
 Test(notify, idle_helper_threads_sleep_until_needed, .fini = teardown, .timeout = 60)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	long long c0, w0, j0, c1, w1, j1;
-	char conf[128], d[128], p[192];
+	char conf[128], p[192];
 	uint64_t t0;
 	int sock, st, fd;
 	const char *m;
-	FILE *f;
 	pid_t pid;
 
-	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(d, sizeof(d), "%s/fake", root);
-	mkdir(d, 0755);
-	snprintf(d, sizeof(d), "%s/fake_slow", root);
-	mkdir(d, 0755);
-	snprintf(seg, sizeof(seg), "/sov-notify-idle-%d", (int)getpid());
-	put("temp_a", "45000\n");
+	/* Journal on; a slow channel read once a minute; no watchdog. */
+	fixture("idle", "period_ms = 100\njournal = yes\n",
+		"[fake]\nenable = yes\n[fake_slow]\nenable = yes\n"
+		"[sensor fake_slow/temp_dimm]\nperiod_ms = 60000\n", conf, sizeof(conf));
+	snprintf(p, sizeof(p), "%s/fake_slow", root);
+	cr_assert_eq(mkdir(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/fake_slow/temp_dimm", root);
 	fd = open(p, O_WRONLY | O_CREAT, 0644);
 	cr_assert_eq(write(fd, "33000\n", 6), 6);
 	close(fd);
-	snprintf(conf, sizeof(conf), "%s/s.conf", root);
-	f = fopen(conf, "w");
-	/* Journal on; a slow channel read once a minute; no watchdog. */
-	fprintf(f, "[sampler]\nperiod_ms = 100\njournal = yes\nroot = %s\nsegment = %s\n"
-		"[fake]\nenable = yes\n[fake_slow]\nenable = yes\n"
-		"[sensor fake_slow/temp_dimm]\nperiod_ms = 60000\n", root, seg);
-	fclose(f);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", root);
-	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
-
-	pid = fork();
-	if (pid == 0) {
-		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-		unsetenv("WATCHDOG_USEC");
-		unsetenv("WATCHDOG_PID");
-		execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
-		_exit(127);
-	}
-	child = pid;
+	snprintf(p, sizeof(p), "%s/notify", root);
+	sock = bind_dgram(p, &sa);
+	pid = start_sampler(conf, sa.sun_path, NULL, NULL);
 	m = next_msg(sock, 3000);
 	cr_assert(strstr(m, "READY=1"), "first message: '%s'", m);
 
@@ -327,8 +356,8 @@ static void reload_and_wait(pid_t pid, int sock)
 Test(notify, reload_of_a_broken_file_keeps_the_old_configuration, .fini = teardown, .timeout = 90)
 {
 	static const char *const broken[] = { "empty", "directory", "missing" };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char conf[128], d[128], log[128], text[512];
+	struct sockaddr_un sa;
+	char conf[128], sock_path[128], log[128], text[512];
 	struct sov_sensor sen;
 	struct sov_reader *r;
 	uint64_t gen;
@@ -338,37 +367,15 @@ Test(notify, reload_of_a_broken_file_keeps_the_old_configuration, .fini = teardo
 	FILE *f;
 	pid_t pid;
 
-	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(d, sizeof(d), "%s/fake", root);
-	mkdir(d, 0755);
-	snprintf(seg, sizeof(seg), "/sov-notify-reload-%d", (int)getpid());
-	put("temp_a", "45000\n");
+	fixture("reload", "period_ms = 10\njournal = no\n",
+		"[fake]\nenable = yes\n[sensor fake/temp_a]\ncrit_hi = 90C\n", conf, sizeof(conf));
 	put("fan_b", "1200\n");
-	snprintf(conf, sizeof(conf), "%s/s.conf", root);
+	snprintf(text, sizeof(text), "%s", slurp_file(conf)); /* the good file */
+	cr_assert(strstr(text, "crit_hi = 90C"), "%s", text);
 	snprintf(log, sizeof(log), "%s/sampler.log", root);
-	snprintf(text, sizeof(text),
-		 "[sampler]\nperiod_ms = 10\njournal = no\nroot = %s\nsegment = %s\n[fake]\nenable = yes\n"
-		 "[sensor fake/temp_a]\ncrit_hi = 90C\n", root, seg);
-	f = fopen(conf, "w");
-	fputs(text, f);
-	fclose(f);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", root);
-	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
-
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fd, 2);
-		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-		unsetenv("WATCHDOG_USEC");
-		unsetenv("WATCHDOG_PID");
-		execl(SOV_SAMPLER_FAKE_BIN, SOV_SAMPLER_FAKE_BIN, "-c", conf, "--no-rt", (char *)NULL);
-		_exit(127);
-	}
-	child = pid;
+	snprintf(sock_path, sizeof(sock_path), "%s/notify", root);
+	sock = bind_dgram(sock_path, &sa);
+	pid = start_sampler(conf, sa.sun_path, NULL, log);
 	m = next_msg(sock, 5000);
 	cr_assert(strstr(m, "READY=1"), "first message: '%s'", m);
 	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
@@ -516,32 +523,21 @@ static void exec_with_journal_at(const char *dir, const char *conf)
 Test(notify, journal_fields_name_the_event_its_number_chip_and_sensor, .fini = teardown,
      .timeout = 60)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char conf[128], d[128], jdir[128], v[256];
+	struct sockaddr_un sa;
+	char conf[128], p[160], jdir[128], v[256];
 	struct sov_reader *r = NULL;
 	uint64_t cursor = 0, num = 0, t0;
 	const char *m;
 	int st;
-	FILE *f;
 	pid_t pid;
 
-	snprintf(root, sizeof(root), "/tmp/sov-notify-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(d, sizeof(d), "%s/fake", root);
-	mkdir(d, 0755);
+	fixture("journal", "period_ms = 10\njournal = yes\n",
+		"[fake]\nenable = yes\n[sensor fake/temp_a]\nlabel = Tctl\ncrit_hi = 95C\n", conf,
+		sizeof(conf));
 	snprintf(jdir, sizeof(jdir), "%s/journal", root);
-	mkdir(jdir, 0755);
-	snprintf(seg, sizeof(seg), "/sov-notify-journal-%d", (int)getpid());
-	put("temp_a", "45000\n");
-	snprintf(conf, sizeof(conf), "%s/s.conf", root);
-	f = fopen(conf, "w");
-	fprintf(f, "[sampler]\nperiod_ms = 10\njournal = yes\nroot = %s\nsegment = %s\n"
-		"[fake]\nenable = yes\n[sensor fake/temp_a]\nlabel = Tctl\ncrit_hi = 95C\n",
-		root, seg);
-	fclose(f);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/socket", jdir);
-	journal_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(journal_sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(mkdir(jdir, 0755), 0);
+	snprintf(p, sizeof(p), "%s/socket", jdir);
+	journal_sock = bind_dgram(p, &sa);
 
 	pid = fork();
 	if (pid == 0)
