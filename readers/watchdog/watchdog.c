@@ -10,11 +10,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +46,8 @@ struct wd_conf {
 	char tspec[256];
 	enum wd_progress_kind pkind;
 	char pspec[256];
+	bool hb_owner_set;      /* heartbeat_owner given: its file is trusted too */
+	uid_t hb_owner;
 	struct wd_url url;
 	bool device, reboot_on_hang, magic_close;
 	char dev_path[256];
@@ -62,6 +66,9 @@ struct wd {
 	uint64_t progress_ms;   /* last progress, CLOCK_MONOTONIC ms */
 	uint64_t last_counter;  /* heartbeat counter or mtime last seen */
 	bool have_counter;
+	bool hb_said;           /* an untrusted heartbeat was said (once) ... */
+	int hb_said_why;        /* ... for this reason (enum sov_hb_trust, or -errno) */
+	uid_t hb_said_uid;      /* ... and this owner */
 	bool was_found;
 	bool feeding;           /* the previous period fed the device */
 	bool sampler_ok;
@@ -107,6 +114,45 @@ static int wd_conf_str(const struct rt_conf_section *s, const char *key, const c
 }
 
 /*
+ * [progress] heartbeat_owner: a user name or a decimal uid whose heartbeat
+ * file is believed besides root's and the watched process's own (the only
+ * one besides root's while no process is held).  Resolved at load: a user
+ * deleted later keeps the uid it had.
+ */
+static int wd_conf_hb_owner(const struct rt_conf_section *s, struct wd_conf *c,
+			    struct rt_err *err)
+{
+	const char *v = s ? rt_conf_get(s, "heartbeat_owner") : NULL;
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	long long uid;
+	int rc;
+
+	c->hb_owner_set = v != NULL;
+	if (!v)
+		return 0;
+	if (c->pkind != WD_PROG_HEARTBEAT)
+		return rt_conf_errorf(err, s, "heartbeat_owner", "given without heartbeat = FILE");
+	if (!*v)
+		return rt_conf_errorf(err, s, "heartbeat_owner",
+				      "empty: name a user or uid, or leave the key out");
+	if (rt_parse_ll(v, false, &uid) == 0) {
+		/* (uid_t)-1 is "no uid" to the kernel's chown(): never an owner. */
+		if (uid < 0 || uid >= (long long)UINT32_MAX)
+			return rt_conf_errorf(err, s, "heartbeat_owner", "uid %s out of range", v);
+		c->hb_owner = (uid_t)uid;
+		return 0;
+	}
+	rc = getpwnam_r(v, &pw, buf, sizeof(buf), &res);
+	if (rc)
+		return rt_conf_errorf(err, s, "heartbeat_owner", "user '%s': %s", v, strerror(rc));
+	if (!res)
+		return rt_conf_errorf(err, s, "heartbeat_owner", "no user '%s' on this system", v);
+	c->hb_owner = pw.pw_uid;
+	return 0;
+}
+
+/*
  * The schema: every section and key wd_conf_load() reads.  Anything else
  * is refused with its file:line: a misspelt [device] would leave the
  * hardware watchdog unarmed without a word.
@@ -116,7 +162,7 @@ static const char *const wd_watchdog_keys[] = {
 };
 static const char *const wd_target_keys[] = { "pid_file", "command", "unit", NULL };
 static const char *const wd_progress_keys[] = {
-	"heartbeat", "health_url", "mtime_file", "health_timeout_ms", NULL
+	"heartbeat", "heartbeat_owner", "health_url", "mtime_file", "health_timeout_ms", NULL
 };
 static const char *const wd_device_keys[] = {
 	"path", "timeout_s", "reboot_on_hang", "magic_close", NULL
@@ -217,6 +263,8 @@ static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
 				    "mtime_file");
 		goto out_free;
 	}
+	if ((rc = wd_conf_hb_owner(sp, c, err)) < 0)
+		goto out_free;
 	if (c->pkind == WD_PROG_URL && wd_url_parse(c->pspec, &c->url) < 0) {
 		rc = rt_conf_errorf(err, sp, "health_url", "'%s' is not "
 				    "http://127.0.0.1:PORT/PATH (loopback only)", c->pspec);
@@ -324,11 +372,112 @@ static void wd_event(struct wd *wd, uint16_t type, uint16_t sev, uint32_t sensor
 
 /* --- one period --- */
 
+/* "65534 (nobody)" or "1234" for a uid without a name, into @buf. */
+static const char *wd_uid_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+		snprintf(buf, len, "%u (%s)", (unsigned)uid, pw.pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}
+
+/*
+ * Say once that the heartbeat file is not believed (sov_hb_read() gave
+ * @rc: -EPERM with @f's owner and mode, or -ELOOP), naming the file, its
+ * owner and why: a squatted name must not pass for a hung runtime without
+ * a word.  Said again only when the reason or owner changes, or after the
+ * file was trusted again.
+ */
+static void wd_hb_untrusted(struct wd *wd, int rc, const struct sov_hb_info *f,
+			    const uid_t *trusted, size_t ntrusted, bool have_target)
+{
+	int why = rc == -EPERM ? (int)sov_hb_trust(f->uid, f->mode, trusted, ntrusted) : rc;
+	uid_t uid = rc == -EPERM ? f->uid : (uid_t)-1;
+	char owner[96], tgt[96] = "", own[96] = "", detail[256];
+
+	if (wd->hb_said && wd->hb_said_why == why && wd->hb_said_uid == uid)
+		return;
+	wd->hb_said = true;
+	wd->hb_said_why = why;
+	wd->hb_said_uid = uid;
+	if (rc == -ELOOP) {
+		fprintf(stderr, "<3>sovereign-watchdog: heartbeat %s not trusted, not progress: "
+			"a symbolic link (never followed)\n", wd->c.pspec);
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_ERR, WD_S_PROGRESS_MS, rc,
+			 "heartbeat not trusted: a symbolic link");
+		return;
+	}
+	wd_uid_name(f->uid, owner, sizeof(owner));
+	switch ((enum sov_hb_trust)why) {
+	case SOV_HB_NOT_REGULAR:
+		snprintf(detail, sizeof(detail), "not a regular file (mode %06o, owner %s)",
+			 (unsigned)f->mode, owner);
+		break;
+	case SOV_HB_WRITABLE:
+		snprintf(detail, sizeof(detail), "mode %04o: writable by group or others "
+			 "(owner %s)", (unsigned)(f->mode & 07777), owner);
+		break;
+	default:
+		if (have_target)
+			snprintf(tgt, sizeof(tgt), ", the target's uid %u", (unsigned)trusted[0]);
+		if (wd->c.hb_owner_set)
+			snprintf(own, sizeof(own), ", heartbeat_owner %u", (unsigned)wd->c.hb_owner);
+		snprintf(detail, sizeof(detail), "owned by uid %s; trusted: root%s%s", owner,
+			 tgt, own);
+		break;
+	}
+	fprintf(stderr, "<3>sovereign-watchdog: heartbeat %s not trusted, not progress: %s\n",
+		wd->c.pspec, detail);
+	if (why == SOV_HB_WRITABLE)
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_ERR, WD_S_PROGRESS_MS, rc,
+			 "heartbeat not trusted: mode %04o, group/other-writable",
+			 (unsigned)(f->mode & 07777));
+	else if (why == SOV_HB_NOT_REGULAR)
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_ERR, WD_S_PROGRESS_MS, rc,
+			 "heartbeat not trusted: not a regular file");
+	else
+		wd_event(wd, SOV_EV_SENSOR_LOST, SOV_SEV_ERR, WD_S_PROGRESS_MS, rc,
+			 "heartbeat not trusted: owned by uid %u", (unsigned)f->uid);
+}
+
+/*
+ * Read the heartbeat, believing it only from root or a trusted owner: the
+ * watched process's effective uid (when one is held and readable) and
+ * heartbeat_owner.  Return: as sov_hb_read().
+ */
+static int wd_probe_heartbeat(struct wd *wd, uint64_t *counter)
+{
+	struct sov_hb_info f = { 0 };
+	uid_t trusted[2];
+	size_t n = 0;
+	bool have_target;
+	int rc;
+
+	have_target = wd_target_uid(&wd->t, &trusted[0]) == 0;
+	n += have_target;
+	if (wd->c.hb_owner_set)
+		trusted[n++] = wd->c.hb_owner;
+	rc = sov_hb_read(wd->c.pspec, trusted, n, &f);
+	if (rc == -EPERM || rc == -ELOOP) {
+		wd_hb_untrusted(wd, rc, &f, trusted, n, have_target);
+	} else if (rc == 0) {
+		if (wd->hb_said)
+			fprintf(stderr, "<5>sovereign-watchdog: heartbeat %s trusted again "
+				"(owner uid %u)\n", wd->c.pspec, (unsigned)f.uid);
+		wd->hb_said = false;
+		*counter = f.counter;
+	}
+	return rc;
+}
+
 /* Did the runtime make progress since the last look?  Updates the baseline. */
 static void wd_probe_progress(struct wd *wd, uint64_t now)
 {
 	uint64_t v = 0;
-	int32_t hb_pid;
 	int rc;
 
 	switch (wd->c.pkind) {
@@ -340,7 +489,8 @@ static void wd_probe_progress(struct wd *wd, uint64_t now)
 			wd->progress_ms = now;
 		return;
 	case WD_PROG_HEARTBEAT:
-		rc = sov_hb_read(wd->c.pspec, &v, &hb_pid);
+		/* An untrusted file is not progress, whatever its counter does. */
+		rc = wd_probe_heartbeat(wd, &v);
 		break;
 	case WD_PROG_MTIME:
 		rc = wd_mtime_ns(wd->c.pspec, &v);
@@ -479,6 +629,7 @@ static void wd_period(struct wd *wd)
 		wd->pid_seen = wd->t.pid;
 		wd->progress_ms = now;
 		wd->have_counter = false;
+		wd->hb_said = false; /* a new process: an untrusted heartbeat is said again */
 	}
 	if (wd->t.pidfd >= 0 && !wd->t.exited)
 		wd_probe_progress(wd, now);
@@ -533,7 +684,8 @@ static void wd_sleep_until(struct wd *wd, uint64_t deadline_ms)
  * refused and the running configuration kept; so is one that changes what
  * the watchdog holds open (segments, group, target, progress probe,
  * device).  Otherwise period_ms, hang_ms, sampler_max_age_ms,
- * health_timeout_ms and reboot_on_hang apply from the next period.
+ * health_timeout_ms, reboot_on_hang and heartbeat_owner apply from the
+ * next period.
  */
 static void wd_reload(struct wd *wd, const char *path)
 {
@@ -568,6 +720,8 @@ static void wd_reload(struct wd *wd, const char *path)
 	wd->c.sampler_max_age_ms = n.sampler_max_age_ms;
 	wd->c.health_timeout_ms = n.health_timeout_ms;
 	wd->c.reboot_on_hang = n.reboot_on_hang;
+	wd->c.hb_owner_set = n.hb_owner_set;
+	wd->c.hb_owner = n.hb_owner;
 	wd_event(wd, SOV_EV_CONFIG, SOV_SEV_NOTICE, SOV_NO_SENSOR, 0, "configuration reloaded");
 }
 

@@ -73,6 +73,18 @@ int wd_target_init(struct wd_target *t, enum wd_target_kind kind, const char *sp
  */
 int wd_target_refresh(struct wd_target *t);
 
+/*
+ * wd_target_uid() - the effective uid of the held process, from the
+ * "Uid:" line of /proc/PID/status (not the owner of /proc/PID: that is
+ * root for a process that made itself non-dumpable, as a runtime that
+ * drops root with setuid() does).  The pidfd is checked after the read:
+ * a pid recycled meanwhile is never taken for the process held.
+ * Context: watchdog main thread (system calls).
+ * Return: 0 and *@uid; -ESRCH (nothing held, or it exited); other -errno,
+ * -EPROTO (no Uid line).
+ */
+int wd_target_uid(struct wd_target *t, uid_t *uid);
+
 /* wd_target_fd() - the pidfd to poll for exit (POLLIN), or -1. */
 int wd_target_fd(const struct wd_target *t);
 

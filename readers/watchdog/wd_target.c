@@ -184,6 +184,39 @@ int wd_target_refresh(struct wd_target *t)
 	return 0;
 }
 
+int wd_target_uid(struct wd_target *t, uid_t *uid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long ruid, euid;
+	ssize_t n;
+	int fd;
+
+	if (t->pidfd < 0 || t->exited)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* Uid: is within the first few hundred bytes of the file. */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%lu %lu", &ruid, &euid) != 2)
+		return -EPROTO;
+	/*
+	 * Still alive after the read: the pid named our process when the
+	 * file was opened, so the line is its own, not a successor's.
+	 */
+	wd_check_exit(t);
+	if (t->exited)
+		return -ESRCH;
+	*uid = (uid_t)euid;
+	return 0;
+}
+
 int wd_target_fd(const struct wd_target *t)
 {
 	return t->exited ? -1 : t->pidfd;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 static char dir[64], sampler_name[64], wd_name[64], conf[128], dev[128], pidf[128],
 	hbf[128], portf[128];
 static pid_t fake_pid, wd_pid;
+static pid_t squat_pid;      /* another user bumping a heartbeat of its own */
 static pid_t bus_pid, sysd_pid; /* unit mode: a private dbus-daemon and a fake systemd */
 static struct sov_writer *sw;
 static pthread_t pub_thread;
@@ -82,6 +84,25 @@ static pid_t spawn(char *const argv[])
 
 	cr_assert(p >= 0, "fork: %s", strerror(errno));
 	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return p;
+}
+
+/*
+ * As spawn(), running as uid and gid @uid (no supplementary groups).
+ * PDEATHSIG after the switch: changing credentials clears it.
+ */
+static pid_t spawn_as(char *const argv[], uid_t uid)
+{
+	pid_t p = fork();
+
+	cr_assert(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0) {
+		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+			_exit(126);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], argv);
 		_exit(127);
@@ -147,6 +168,11 @@ static void teardown(void)
 		kill(fake_pid, SIGKILL);
 		waitpid(fake_pid, NULL, 0);
 		fake_pid = 0;
+	}
+	if (squat_pid > 0) {
+		kill(squat_pid, SIGKILL);
+		waitpid(squat_pid, NULL, 0);
+		squat_pid = 0;
 	}
 	if (sysd_pid > 0) {
 		kill(sysd_pid, SIGKILL);
@@ -353,6 +379,86 @@ static bool has_event(uint16_t type)
 	return found;
 }
 
+/* How many events of @type in the watchdog's segment have @text in their text? */
+static int count_events(uint16_t type, const char *text)
+{
+	struct sov_event ev[64];
+	struct sov_reader *r;
+	uint64_t cur = 0;
+	int n, found = 0;
+
+	if (sov_reader_open(wd_name, NULL, &r) < 0)
+		return 0;
+	n = sov_reader_events(r, &cur, ev, 64, NULL);
+	for (int i = 0; i < n; i++)
+		found += ev[i].type == type && strstr(ev[i].text, text) != NULL;
+	sov_reader_close(r);
+	return found;
+}
+
+/* Wait until an event of @type with @text is published; false on timeout. */
+static bool wait_event(uint16_t type, const char *text, int timeout_ms)
+{
+	uint64_t t0 = ms_now();
+
+	while (ms_now() - t0 < (uint64_t)timeout_ms) {
+		if (count_events(type, text) > 0)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+static void wait_file(const char *path, int timeout_ms)
+{
+	uint64_t t0 = ms_now();
+
+	while (ms_now() - t0 < (uint64_t)timeout_ms && access(path, F_OK) != 0)
+		sleep_ms(10);
+	cr_assert_eq(access(path, F_OK), 0, "%s never appeared", path);
+}
+
+/*
+ * A runtime directory owned by @uid (as RuntimeDirectory= makes one), and
+ * the heartbeat file in it; the test directory becomes traversable (0711).
+ */
+static void runtime_dir_of(uid_t uid)
+{
+	char d[160];
+
+	cr_assert_eq(chmod(dir, 0711), 0);
+	snprintf(d, sizeof(d), "%s/rt", dir);
+	cr_assert_eq(mkdir(d, 0755), 0);
+	cr_assert_eq(chown(d, uid, uid), 0);
+	snprintf(hbf, sizeof(hbf), "%s/heartbeat", d);
+}
+
+/* [target] watching the pid file. */
+static const char *pidfile_target(void)
+{
+	static char t[160];
+
+	snprintf(t, sizeof(t), "pid_file = %s", pidf);
+	return t;
+}
+
+/* The published state now, or -1. */
+static int64_t state_now(void)
+{
+	struct seen v;
+
+	return read_wd(&v) == 0 ? v.state : -1;
+}
+
+/* Write the pid file naming @pid, the process the watchdog watches. */
+static void target_is(pid_t pid)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	write_file(pidf, text);
+}
+
 /* --- pure helpers --- */
 
 Test(pure, state_machine)
@@ -415,22 +521,173 @@ Test(pure, http_check_refused_and_pidfile, .init = setup, .fini = teardown)
 Test(pure, heartbeat_roundtrip, .init = setup, .fini = teardown)
 {
 	struct sov_heartbeat *hb;
-	uint64_t c = 99;
-	int32_t pid = 0;
+	struct sov_hb_info f = { .counter = 99 };
+	struct stat st;
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/hb", dir);
+	umask(077); /* the file is made 0644 whatever the umask: the watchdog reads it */
+	cr_assert_eq(sov_hb_create(p, &hb), 0);
+	umask(022);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0644, "mode %o", (unsigned)(st.st_mode & 07777));
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), 0);
+	cr_expect_eq(f.counter, 0);
+	cr_expect_eq(f.pid, getpid());
+	sov_hb_bump(hb);
+	sov_hb_bump(hb);
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), 0);
+	cr_expect_eq(f.counter, 2);
+	sov_hb_close(hb);
+	/* Taken over by its owner again: the counter goes on. */
+	cr_assert_eq(sov_hb_create(p, &hb), 0);
+	sov_hb_bump(hb);
+	sov_hb_close(hb);
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), 0);
+	cr_expect_eq(f.counter, 3);
+	write_file(p, "not a heartbeat, but long enough to be mapped: 64 bytes.......");
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), -EBADMSG);
+	write_file(p, "short");
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), -EBADMSG);
+}
+
+/*
+ * The runtime side: sov_hb_create() takes over only a regular file of its
+ * own with one name and no group/other write bit, never through a symlink
+ * and never blocking on a FIFO; what it refuses it leaves as it was.
+ */
+Test(pure, heartbeat_create_refuses_what_is_not_its_own, .init = setup, .fini = teardown)
+{
+	const char squat[] = "squatter's bytes";
+	struct sov_heartbeat *hb = NULL;
+	char p[160], q[160], buf[64] = "";
+	struct stat st;
+	FILE *f;
+
+	/* Another user's file (a squatter's, made before the runtime started). */
+	snprintf(p, sizeof(p), "%s/hb", dir);
+	write_file(p, squat);
+	cr_assert_eq(chown(p, 65534, 65534), 0);
+	cr_expect_eq(sov_hb_create(p, &hb), -EPERM, "another user's file taken over");
+	cr_assert_eq(stat(p, &st), 0);
+	cr_expect_eq(st.st_size, (off_t)strlen(squat), "a refused file is left as it was");
+	f = fopen(p, "r");
+	cr_assert(f);
+	cr_expect(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_expect_str_eq(buf, squat);
+
+	/* Ours, but others may write it (or hold it open for writing). */
+	cr_assert_eq(chown(p, 0, 0), 0);
+	cr_assert_eq(chmod(p, 0666), 0);
+	cr_expect_eq(sov_hb_create(p, &hb), -EPERM, "a world-writable file taken over");
+	cr_assert_eq(chmod(p, 0620), 0);
+	cr_expect_eq(sov_hb_create(p, &hb), -EPERM, "a group-writable file taken over");
+
+	/* Ours, with a second name: our writes would land there too. */
+	cr_assert_eq(chmod(p, 0644), 0);
+	snprintf(q, sizeof(q), "%s/hb-link", dir);
+	cr_assert_eq(link(p, q), 0);
+	cr_expect_eq(sov_hb_create(p, &hb), -EPERM, "a hard-linked file taken over");
+	cr_assert_eq(unlink(q), 0);
+
+	/* A symlink is never followed; a FIFO is refused without blocking. */
+	cr_assert_eq(symlink(p, q), 0);
+	cr_expect_eq(sov_hb_create(q, &hb), -ELOOP);
+	cr_assert_eq(unlink(q), 0);
+	cr_assert_eq(mkfifo(q, 0600), 0);
+	cr_expect_eq(sov_hb_create(q, &hb), -EPERM, "a FIFO taken over");
+
+	/* Its own plain file is taken over. */
+	cr_expect_eq(sov_hb_create(p, &hb), 0);
+	sov_hb_close(hb);
+}
+
+/*
+ * The watchdog side: sov_hb_read() believes a regular file of root or of
+ * a uid it is given, with no group/other write bit, and says which rule
+ * failed through the owner and mode it found.
+ */
+Test(pure, heartbeat_read_trusts_root_and_the_given_uids, .init = setup, .fini = teardown)
+{
+	struct sov_heartbeat *hb;
+	struct sov_hb_info f;
+	uid_t target = 1000;
+	char p[160], q[160];
+
+	snprintf(p, sizeof(p), "%s/hb", dir);
+	cr_assert_eq(sov_hb_create(p, &hb), 0);
+	sov_hb_bump(hb);
+	sov_hb_close(hb);
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), 0, "root's file");
+	cr_expect_eq(f.counter, 1);
+
+	cr_assert_eq(chown(p, 65534, 65534), 0);
+	cr_expect_eq(sov_hb_read(p, &target, 1, &f), -EPERM, "uid 65534's file believed");
+	cr_expect_eq(f.uid, 65534);
+	cr_expect_eq(sov_hb_trust(f.uid, f.mode, &target, 1), SOV_HB_FOREIGN);
+	target = 65534;
+	cr_expect_eq(sov_hb_read(p, &target, 1, &f), 0, "the trusted uid's file refused");
+	cr_expect_eq(f.counter, 1);
+
+	cr_assert_eq(chmod(p, 0646), 0);
+	cr_expect_eq(sov_hb_read(p, &target, 1, &f), -EPERM, "a world-writable file believed");
+	cr_expect_eq(sov_hb_trust(f.uid, f.mode, &target, 1), SOV_HB_WRITABLE);
+	cr_assert_eq(chown(p, 0, 0), 0);
+	cr_assert_eq(chmod(p, 0664), 0);
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), -EPERM, "a group-writable root file believed");
+	cr_assert_eq(chmod(p, 0644), 0);
+
+	snprintf(q, sizeof(q), "%s/hb-link", dir);
+	cr_assert_eq(symlink(p, q), 0);
+	cr_expect_eq(sov_hb_read(q, NULL, 0, &f), -ELOOP, "a symlink followed");
+	cr_assert_eq(unlink(q), 0);
+	cr_assert_eq(mkfifo(q, 0644), 0);
+	cr_expect_eq(sov_hb_read(q, NULL, 0, &f), -EPERM, "a FIFO read (or waited on)");
+	cr_expect_eq(sov_hb_trust(f.uid, f.mode, NULL, 0), SOV_HB_NOT_REGULAR);
+	cr_assert_eq(unlink(q), 0);
+	cr_assert_eq(mkdir(q, 0755), 0);
+	cr_expect_eq(sov_hb_read(q, NULL, 0, &f), -EPERM, "a directory read");
+}
+
+/*
+ * Test hook (the link wraps fstat, tests/readers/watchdog/CMakeLists.txt):
+ * truncate file truncate_after_fstat to 0 bytes right after the next
+ * fstat() returns, as a runtime reopening its heartbeat with O_TRUNC
+ * would do at the worst moment for a reader that checks the size and
+ * then maps the file.
+ */
+int __real_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st);
+static const char *truncate_after_fstat;
+
+int __wrap_fstat(int fd, struct stat *st)
+{
+	int rc = __real_fstat(fd, st);
+	const char *p = truncate_after_fstat;
+
+	if (p) {
+		truncate_after_fstat = NULL;
+		cr_assert_eq(truncate(p, 0), 0, "%s: %s", p, strerror(errno));
+	}
+	return rc;
+}
+
+/* Truncated between the check and the read: a refusal, not a SIGBUS. */
+Test(pure, heartbeat_read_survives_truncation_after_the_check, .init = setup, .fini = teardown)
+{
+	struct sov_heartbeat *hb;
+	struct sov_hb_info f;
 	char p[160];
 
 	snprintf(p, sizeof(p), "%s/hb", dir);
 	cr_assert_eq(sov_hb_create(p, &hb), 0);
-	cr_expect_eq(sov_hb_read(p, &c, &pid), 0);
-	cr_expect_eq(c, 0);
-	cr_expect_eq(pid, getpid());
 	sov_hb_bump(hb);
-	sov_hb_bump(hb);
-	cr_expect_eq(sov_hb_read(p, &c, &pid), 0);
-	cr_expect_eq(c, 2);
+	cr_assert_eq(sov_hb_read(p, NULL, 0, &f), 0);
+	truncate_after_fstat = p;
+	cr_expect_eq(sov_hb_read(p, NULL, 0, &f), -EBADMSG);
+	cr_expect_null(truncate_after_fstat, "the hook did not run: no fstat in sov_hb_read()?");
 	sov_hb_close(hb);
-	write_file(p, "not a heartbeat, but long enough to be mapped: 64 bytes.......");
-	cr_expect_eq(sov_hb_read(p, &c, &pid), -EBADMSG);
 }
 
 Test(pure, bad_config_names_file_and_line, .init = setup, .fini = teardown)
@@ -450,6 +707,41 @@ Test(pure, bad_config_names_file_and_line, .init = setup, .fini = teardown)
 	cr_expect(fgets(line, sizeof(line), f));
 	fclose(f);
 	cr_expect(strstr(line, "watchdog.conf:2"), "error names file:line: %s", line);
+}
+
+/* heartbeat_owner: a user or uid, only with a heartbeat; errors name file:line. */
+Test(pure, heartbeat_owner_config_errors, .init = setup, .fini = teardown)
+{
+	static const struct {
+		const char *progress, *says;
+	} bad[] = {
+		{ "health_url = http://127.0.0.1:1/\nheartbeat_owner = 0", "without heartbeat" },
+		{ "heartbeat = /x\nheartbeat_owner = no-such-user-here", "no user 'no-such-user-here'" },
+		{ "heartbeat = /x\nheartbeat_owner = 4294967295", "out of range" },
+		{ "heartbeat = /x\nheartbeat_owner =", "empty" },
+	};
+	char text[512], out[160], cmd[512], line[512];
+
+	snprintf(out, sizeof(out), "%s/err", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f;
+		int status;
+
+		snprintf(text, sizeof(text), "[target]\npid_file = /x\n[progress]\n%s\n",
+			 bad[i].progress);
+		write_file(conf, text);
+		snprintf(cmd, sizeof(cmd), "%s -c %s 2>%s", WD_BIN, conf, out);
+		status = system(cmd);
+		cr_assert(WIFEXITED(status));
+		cr_expect_eq(WEXITSTATUS(status), 2, "%s: accepted", bad[i].progress);
+		f = fopen(out, "r");
+		cr_assert(f);
+		line[0] = '\0';
+		cr_expect(fgets(line, sizeof(line), f));
+		fclose(f);
+		cr_expect(strstr(line, "watchdog.conf:") && strstr(line, "heartbeat_owner") &&
+			  strstr(line, bad[i].says), "%s: %s", bad[i].progress, line);
+	}
 }
 
 /* --- the binary --- */
@@ -681,4 +973,110 @@ Test(wd, unit_mode_follows_the_units_main_pid)
 	cr_expect_eq(feeds_during(400), 0, "not fed while the unit is down");
 	unit_main_pid_is_new_fake(mainpid);
 	cr_assert_geq(wait_state(WD_ACTIVE, 3000), 0, "did not follow the unit's new MainPID");
+}
+
+/*
+ * A squatter: another user (uid 65534) owns the heartbeat file and bumps
+ * it while the runtime (root) makes no progress.  Not progress: the
+ * runtime is hung after hang_ms, and the watchdog says why, once.
+ */
+Test(wd, squatted_heartbeat_is_not_progress)
+{
+	char *sleeper[] = { "/bin/sleep", "300", NULL };
+	char progress[256];
+	int64_t t;
+
+	runtime_dir_of(65534);
+	{
+		char *argv[] = { WD_FAKE_BIN, "heartbeat", hbf, NULL };
+
+		squat_pid = spawn_as(argv, 65534);
+	}
+	wait_file(hbf, 5000);
+	fake_pid = spawn(sleeper);
+	target_is(fake_pid);
+	snprintf(progress, sizeof(progress), "heartbeat = %s", hbf);
+	start_watchdog(pidfile_target(), progress, NULL);
+	t = wait_state(WD_HUNG, HANG_MS + 3000);
+	cr_assert_geq(t, 0, "another user's heartbeat taken for the runtime's progress");
+	cr_expect(wait_event(SOV_EV_SENSOR_LOST, "heartbeat not trusted: owned by uid 65534", 2000),
+		  "untrusted heartbeat not said");
+	cr_expect_eq(feeds_during(500), 0, "device fed while the runtime is hung");
+	/* Said once, not every period; still hung while the squatter bumps on. */
+	sleep_ms(5 * PERIOD_MS);
+	cr_expect_eq(count_events(SOV_EV_SENSOR_LOST, "heartbeat not trusted"), 1);
+	cr_expect_eq(state_now(), WD_HUNG);
+}
+
+/* A heartbeat others may write is no proof of the runtime's progress. */
+Test(wd, writable_heartbeat_is_not_progress)
+{
+	start("heartbeat", NULL);
+	wait_file(hbf, 5000);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	cr_assert_eq(chmod(hbf, 0666), 0);
+	cr_assert_geq(wait_state(WD_HUNG, HANG_MS + 3000), 0,
+		      "a world-writable heartbeat taken for progress");
+	cr_expect(wait_event(SOV_EV_SENSOR_LOST, "mode 0666, group/other-writable", 2000),
+		  "untrusted heartbeat not said");
+	cr_assert_eq(chmod(hbf, 0620), 0);
+	sleep_ms(3 * PERIOD_MS);
+	cr_expect_eq(state_now(), WD_HUNG, "a group-writable heartbeat taken for progress");
+	cr_assert_eq(chmod(hbf, 0644), 0);
+	cr_expect_geq(wait_state(WD_ACTIVE, 3000), 0, "not active again once 0644");
+}
+
+/*
+ * A runtime running as its own user (65534 here), bumping its heartbeat
+ * in its own directory: progress.  Given to another user (the runtime
+ * still bumps it through its mapping), it is not; given back, it is again.
+ */
+Test(wd, target_uid_heartbeat_is_progress)
+{
+	char progress[256];
+
+	runtime_dir_of(65534);
+	{
+		char *argv[] = { WD_FAKE_BIN, "heartbeat", hbf, NULL };
+
+		fake_pid = spawn_as(argv, 65534);
+	}
+	wait_file(hbf, 5000);
+	target_is(fake_pid);
+	snprintf(progress, sizeof(progress), "heartbeat = %s", hbf);
+	start_watchdog(pidfile_target(), progress, NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	sleep_ms(HANG_MS + 3 * PERIOD_MS);
+	cr_expect_eq(state_now(), WD_ACTIVE, "the target's own heartbeat not believed");
+	cr_expect_eq(count_events(SOV_EV_SENSOR_LOST, "heartbeat not trusted"), 0);
+
+	cr_assert_eq(chown(hbf, 65533, 65533), 0);
+	cr_assert_geq(wait_state(WD_HUNG, HANG_MS + 3000), 0,
+		      "a heartbeat of uid 65533 believed for a runtime of uid 65534");
+	cr_expect(wait_event(SOV_EV_SENSOR_LOST, "owned by uid 65533", 2000));
+	cr_assert_eq(chown(hbf, 65534, 65534), 0);
+	cr_expect_geq(wait_state(WD_ACTIVE, 3000), 0, "not active again once the target's");
+}
+
+/* heartbeat_owner: the configured user's heartbeat is believed too. */
+Test(wd, heartbeat_owner_is_trusted)
+{
+	char *sleeper[] = { "/bin/sleep", "300", NULL };
+	char progress[256];
+
+	runtime_dir_of(65534);
+	{
+		char *argv[] = { WD_FAKE_BIN, "heartbeat", hbf, NULL };
+
+		squat_pid = spawn_as(argv, 65534);
+	}
+	wait_file(hbf, 5000);
+	fake_pid = spawn(sleeper); /* root: 65534 is trusted only by the key */
+	target_is(fake_pid);
+	snprintf(progress, sizeof(progress), "heartbeat = %s\nheartbeat_owner = nobody", hbf);
+	start_watchdog(pidfile_target(), progress, NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	sleep_ms(HANG_MS + 3 * PERIOD_MS);
+	cr_expect_eq(state_now(), WD_ACTIVE, "heartbeat_owner's heartbeat not believed");
+	cr_expect_eq(count_events(SOV_EV_SENSOR_LOST, "heartbeat not trusted"), 0);
 }
