@@ -4,8 +4,8 @@
  * <root>/proc/cpuinfo; used by the msr and smi_perf backends to pick the
  * registers of the CPU they run on (fixtures can be Intel or AMD), and by
  * hwmon to tell which CPU a coretemp channel interrupts.  Also the "cpus"
- * key of a backend section: the other CPUs it may read (DESIGN.md, "touch
- * no other core").
+ * key of a backend section: the other CPUs it may read (docs/realtime.md,
+ * "Touch no other core").
  */
 #ifndef SOVEREIGN_RT_CPUINFO_H
 #define SOVEREIGN_RT_CPUINFO_H

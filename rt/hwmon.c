@@ -43,7 +43,7 @@
 #define HWMON_TEXT_LEN     64     /* bytes of a name or label file read at probe */
 #define HWMON_INDEX_MAX    9999   /* largest channel number accepted in a file name */
 
-/* pwmN is 0..255 for 0..100 % duty (hardware.md §8); published in per-mille. */
+/* pwmN is 0..255 for 0..100 % duty (docs/hardware.md §R8); published in per-mille. */
 #define HWMON_PWM_MAX      255
 #define HWMON_PERMILLE     1000
 
@@ -494,7 +494,8 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 	/*
 	 * I2C clients are "<bus>-<4 hex digit address>" (i2c-core-base.c
 	 * i2c_dev_set_name()): publish bus and address, which locate the
-	 * part on the board (jc42 DIMM sensors sit at 0x18-0x1f, hardware.md §5.1).
+	 * part on the board (jc42 DIMM sensors sit at 0x18-0x1f,
+	 * docs/hardware.md §R5.1).
 	 */
 	dash = strchr(last, '-');
 	if (dash && dash > last && strspn(last, "0123456789") == (size_t)(dash - last) &&

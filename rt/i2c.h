@@ -10,8 +10,8 @@
  * per transaction) and shares no mutable state between devices.  The cost
  * is one fd per device (at most 8 DIMMs per bus), paid once at start.
  * I2C_SLAVE failing with EBUSY means a kernel driver owns the address:
- * the device is skipped, never taken with I2C_SLAVE_FORCE (hardware.md
- * §4/§10; drivers/i2c/i2c-dev.c).
+ * the device is skipped, never taken with I2C_SLAVE_FORCE (docs/hardware.md
+ * §R4.1, §R10; drivers/i2c/i2c-dev.c).
  */
 #ifndef SOVEREIGN_RT_I2C_H
 #define SOVEREIGN_RT_I2C_H

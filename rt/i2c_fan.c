@@ -24,7 +24,7 @@
 #include "i2c.h"
 #include "sensor.h"
 
-/* EMC230x registers (hardware.md §7.2; drivers/hwmon/emc2305.c) */
+/* EMC230x registers (docs/hardware.md §R7.2; drivers/hwmon/emc2305.c) */
 #define EMC2305_REG_FAN_DRIVE(n)	(0x30 + 0x10 * (n))  /* duty 0..255 */
 #define EMC2305_REG_FAN_TACH(n)		(0x3e + 0x10 * (n))  /* 16-bit, big-endian */
 #define EMC2305_REG_PRODUCT_ID		0xfd

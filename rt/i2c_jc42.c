@@ -23,7 +23,7 @@
 
 #include "i2c_temp.h"
 
-/* JC-42.4 registers; all 16-bit, big-endian on the wire (hardware.md §5.1) */
+/* JC-42.4 registers; all 16-bit, big-endian on the wire (docs/hardware.md §R5.1) */
 #define JC42_REG_CAP		0x00
 #define JC42_REG_CONFIG		0x01
 #define JC42_REG_TEMP_UPPER	0x02
@@ -41,7 +41,7 @@
 /* Configuration register */
 #define JC42_CFG_SHUTDOWN	(1 << 8)
 
-/* Detection masks, as jc42_detect() (kernel >= 6.12, hardware.md §5.1) */
+/* Detection masks, as jc42_detect() (kernel >= 6.12, docs/hardware.md §R5.1) */
 #define JC42_CAP_RSVD_MASK	0xff00
 #define JC42_CFG_RSVD_MASK	0xf820
 #define JC42_CAP_TSE2004_REQ	0x0062  /* TSE2004 must report these */

@@ -28,7 +28,7 @@
 #include "i2c.h"
 #include "sensor.h"
 
-/* PMBus commands (hardware.md §6; drivers/hwmon/pmbus/pmbus.h) */
+/* PMBus commands (docs/hardware.md §R6; drivers/hwmon/pmbus/pmbus.h) */
 #define PMBUS_PAGE			0x00
 #define PMBUS_VOUT_MODE			0x20
 #define PMBUS_READ_VOUT			0x8b

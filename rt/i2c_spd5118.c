@@ -21,7 +21,7 @@
 
 #include "i2c_temp.h"
 
-/* SPD5118 hub registers (hardware.md §5.2; drivers/hwmon/spd5118.c) */
+/* SPD5118 hub registers (docs/hardware.md §R5.2; drivers/hwmon/spd5118.c) */
 #define SPD5118_REG_TYPE		0x00  /* MR0:MR1, 0x51 0x18 */
 #define SPD5118_REG_REVISION		0x02  /* MR2 */
 #define SPD5118_REG_VENDOR		0x03  /* MR3:MR4 */

@@ -11,7 +11,7 @@
  *   cpus   = 0,64     more CPUs to read, typically other packages' first
  *                     CPUs; default none.  Every read of CPU n's device
  *                     interrupts CPU n (the kernel runs rdmsr there by IPI,
- *                     hardware.md §4.1), so each channel of such a CPU
+ *                     docs/hardware.md §R4.1), so each channel of such a CPU
  *                     carries "cpu=n" in its labels, and the core warns
  *                     once per such CPU, at start and as an event.
  *   tjmax  = C        Intel TjMax in °C when MSR_TEMPERATURE_TARGET is
@@ -21,7 +21,7 @@
  *   Intel: package-P-temp (or core-N-temp without PTS), package-P-energy,
  *          dram-P-energy, pp0-P-energy (each only if present), smi
  *   AMD Zen: package-P-energy, core-N-energy.  No temperature (k10temp reads
- *          it through the SMN, hardware.md §0) and no SMI MSR (perf_smi.c).
+ *          it through the SMN, docs/hardware.md §R0) and no SMI MSR (perf_smi.c).
  * Package-scope channels are added once per physical package.
  */
 #define _GNU_SOURCE
@@ -37,7 +37,7 @@
 #include "sensor.h"
 #include "wrap.h"
 
-/* Intel MSRs (hardware.md §2.1, msr-index.h) */
+/* Intel MSRs (docs/hardware.md §R2.1, msr-index.h) */
 #define MSR_SMI_COUNT                  0x34u
 #define MSR_IA32_THERM_STATUS          0x19Cu
 #define MSR_IA32_TEMPERATURE_TARGET    0x1A2u
@@ -47,7 +47,7 @@
 #define MSR_DRAM_ENERGY_STATUS         0x619u
 #define MSR_PP0_ENERGY_STATUS          0x639u
 
-/* AMD Zen MSRs (hardware.md §1.1) */
+/* AMD Zen MSRs (docs/hardware.md §R1.1) */
 #define MSR_AMD_RAPL_POWER_UNIT        0xC0010299u
 #define MSR_AMD_CORE_ENERGY_STATUS     0xC001029Au
 #define MSR_AMD_PKG_ENERGY_STATUS      0xC001029Bu
@@ -59,7 +59,7 @@
 
 /* MSR_TEMPERATURE_TARGET: TjMax °C, bits 23:16.  Bits 29:24 (TCC offset) are
  * deliberately not used: subtracting them gives wrong temperatures
- * (turbostat history, hardware.md §0). */
+ * (turbostat history, docs/hardware.md §R0). */
 #define TEMP_TARGET_TJMAX_SHIFT        16
 #define TEMP_TARGET_TJMAX_MASK         0xFFu
 
@@ -157,7 +157,7 @@ static bool msr_model_in(const unsigned char *tab, size_t n, int model)
 
 /*
  * msr_pread() - MSR @reg of the device @fd.  The device returns EIO for an
- * MSR the CPU does not implement (hardware.md §4.1); a short read (a
+ * MSR the CPU does not implement (docs/hardware.md §R4.1); a short read (a
  * fixture file that ends before @reg) is the same thing.
  */
 static int msr_pread(int fd, uint32_t reg, uint64_t *val)
@@ -248,7 +248,7 @@ static int msr_add(struct rt_probe_ctx *ctx, struct msr_dev *dev, const struct m
 	switch (kind) {
 	case SOV_KIND_TEMP:
 		d.unit = SOV_UNIT_MILLICELSIUS;
-		d.crit_hi = (int64_t)c->tjmax_c * 1000; /* TCC activation, hardware.md §9 */
+		d.crit_hi = (int64_t)c->tjmax_c * 1000; /* TCC activation, docs/hardware.md §R9 */
 		d.flags = SOV_SEN_CRIT_HI;
 		break;
 	case SOV_KIND_ENERGY:

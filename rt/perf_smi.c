@@ -13,7 +13,7 @@
  * Channel: "smi", label "SMIs", chip "perf/cpuN": SMIs received by CPU N
  * since probe (perf counts from the moment the event is opened), 64 bits,
  * no wrap.  Each event takes one general-purpose core counter
- * (hardware.md §3), pinned so that it is never multiplexed away.
+ * (docs/hardware.md §R3), pinned so that it is never multiplexed away.
  */
 #define _GNU_SOURCE
 #include <errno.h>

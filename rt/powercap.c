@@ -146,7 +146,7 @@ static bool powercap_is_zone(const char *d)
 /*
  * Name a zone by its `name` file, not its directory: the ids in
  * "intel-rapl:N" are idr allocation order, not package numbers
- * (hardware.md §4.2).  A subzone "<parent>:<m>" is "<parent name>/<name>",
+ * (docs/hardware.md §R4.2).  A subzone "<parent>:<m>" is "<parent name>/<name>",
  * e.g. "package-0/dram".
  */
 static int powercap_name_zone(struct powercap_zone *z, const char *cls, struct rt_err *err)
@@ -333,7 +333,7 @@ err_free:
 /*
  * On AMD (Fam 17h/19h/1Ah) intel_rapl_msr registers the same "intel-rapl"
  * control type with package and core zones only, no dram or psys
- * (hardware.md §0 and §4.2), so this backend needs no vendor switch.
+ * (docs/hardware.md §R0 and §R4.2), so this backend needs no vendor switch.
  */
 static int powercap_probe(struct rt_probe_ctx *ctx)
 {

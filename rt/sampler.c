@@ -717,8 +717,8 @@ static int chan_cpu(const struct rt_chan *c)
 
 /*
  * Say loudly, once per CPU, when a channel reads another CPU than the
- * housekeeping one: each read interrupts that CPU (DESIGN.md, "touch no
- * other core").  The note is printed at start and published as an event.
+ * housekeeping one: each read interrupts that CPU (docs/realtime.md, "Touch
+ * no other core").  The note is printed at start and published as an event.
  */
 static void note_other_cpus(const struct sampler_opts *o, const struct rt_chan_list *l,
 			    struct probe_notes *notes)

@@ -27,7 +27,7 @@ struct wrap_acc {
 /*
  * wrap_acc_u32() - add the delta of a 32-bit counter (RAPL bits 31:0,
  * MSR 0x34).  The delta is taken modulo 2^32, which is exact for a single
- * wrap between reads (hardware.md §1.1; amd_energy's UINT_MAX - prev + now
+ * wrap between reads (docs/hardware.md §R1.1; amd_energy's UINT_MAX - prev + now
  * is off by one).  Return: the accumulated raw count.
  */
 static inline uint64_t wrap_acc_u32(struct wrap_acc *w, uint32_t raw)

@@ -2,7 +2,7 @@
 /*
  * smi.h - the SMI count of one CPU, where the machine exposes it: Intel
  * MSR 0x34 through /dev/cpu/N/msr (or a simulated tree's dev/cpu/N/msr),
- * AMD core PMC event 0x2B ls_smi_rx through perf (hardware.md §3).  Used by
+ * AMD core PMC event 0x2B ls_smi_rx through perf (docs/hardware.md §R3).  Used by
  * smi_jitter to print the SMIs beside the gaps, since a user-space loop
  * cannot tell an SMI from any other stall.
  */

@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#define FAN_PWM_MAX 255   /* hardware.md §8: pwmN is 0..255, 255 = 100 % */
+#define FAN_PWM_MAX 255   /* docs/hardware.md §R8: pwmN is 0..255, 255 = 100 % */
 
 /* pwmN_enable values (Documentation/ABI/testing/sysfs-class-hwmon) */
 #define FAN_PWM_ENABLE_FULL   0 /* no control: full speed */

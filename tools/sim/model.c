@@ -129,7 +129,7 @@ double sim_auto_duty(const struct sim_params *p, double temp_c)
 
 double sim_fan_duty(const struct sim_params *p, int enable, int pwm, double temp_c)
 {
-	/* hardware.md §8: 0 = no control (full speed), 1 = manual, 2+ = automatic. */
+	/* docs/hardware.md §R8: 0 = no control (full speed), 1 = manual, 2+ = automatic. */
 	if (enable == 0)
 		return 1.0;
 	if (enable == 1)

@@ -37,12 +37,12 @@
 
 #include "tree.h"
 
-/* AMD RAPL MSRs (hardware.md §1.1). */
+/* AMD RAPL MSRs (docs/hardware.md §R1.1). */
 #define MSR_AMD_RAPL_POWER_UNIT 0xC0010299u
 #define MSR_AMD_PKG_ENERGY_STATUS 0xC001029Bu
 #define AMD_RAPL_UNITS 0x000A1003u      /* PU 3, ESU 16 (bits 12:8), TU 10 */
 
-/* Intel MSRs (hardware.md §2). */
+/* Intel MSRs (docs/hardware.md §R2). */
 #define MSR_SMI_COUNT 0x34u
 #define MSR_IA32_THERM_STATUS 0x19Cu
 #define MSR_IA32_TEMPERATURE_TARGET 0x1A2u
@@ -558,7 +558,7 @@ static int create_powercap(struct sim_tree *t, const struct sim_model *m)
 		if (ret == 0)
 			ret = rapl_zone(t, &t->rapl[s][RAPL_CORE], sub, cname, "core");
 		if (ret == 0 && m->vendor == SIM_INTEL) {
-			/* AMD has package and core domains only (hardware.md §0). */
+			/* AMD has package and core domains only (docs/hardware.md §R0). */
 			snprintf(sub, sizeof(sub), "%s/intel-rapl:%d:1", zone, s);
 			snprintf(cname, sizeof(cname), "intel-rapl:%d:1", s);
 			ret = rapl_zone(t, &t->rapl[s][RAPL_DRAM], sub, cname, "dram");
@@ -908,7 +908,7 @@ int sim_tree_update(struct sim_tree *t, struct sim_model *m)
 			 * are the package counter's 23:0) are artifacts.  The core
 			 * energy lives in powercap intel-rapl:N:0, and
 			 * --print-config tells the sampler to ignore the MSR one.
-			 * No SMI-count MSR on AMD (hardware.md §3): nothing at 0x34.
+			 * No SMI-count MSR on AMD (docs/hardware.md §R3): nothing at 0x34.
 			 */
 			msr_put(fd, MSR_AMD_RAPL_POWER_UNIT, AMD_RAPL_UNITS, &first);
 			msr_put(fd, MSR_AMD_PKG_ENERGY_STATUS, k->pkg_units & ENERGY_MASK, &first);

@@ -84,7 +84,7 @@ Test(powercap, accumulates_across_wrap)
 	fx_set(RAPL_DEV "/intel-rapl:0/energy_uj", v1);
 	cr_assert_eq(fx_read(pkg, &v), 0);
 	cr_assert_eq(v, (int64_t)(MAX_RANGE - 100 - 1000000));
-	/* wrapped: 100 to the top, 1 to reach 0, then 50 (hardware.md §4.2, wrap.h) */
+	/* wrapped: 100 to the top, 1 to reach 0, then 50 (docs/hardware.md §R4.2, wrap.h) */
 	fx_set(RAPL_DEV "/intel-rapl:0/energy_uj", "50\n");
 	cr_assert_eq(fx_read(pkg, &v), 0);
 	cr_assert_eq(v, (int64_t)(MAX_RANGE - 100 - 1000000 + 151));

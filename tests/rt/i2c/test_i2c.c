@@ -383,7 +383,7 @@ Test(i2c, spd5118_config_errors)
 
 /* ------------------------------------------------------------------ pmbus */
 
-/* Reference decoders, straight from the formula in hardware.md §6 (floor like >>). */
+/* Reference decoders, straight from the formula in docs/hardware.md §R6 (floor like >>). */
 static int64_t ref_linear11(uint16_t w, double scale)
 {
 	int n = (int16_t)w >> 11;

@@ -10,7 +10,7 @@
 #include "sampler.h"
 #include "shm_writer.h"
 
-/* Register values, hardware.md §2 (Intel) and §1.1 (AMD) */
+/* Register values, docs/hardware.md §R2 (Intel) and §R1.1 (AMD) */
 #define SMI_COUNT           0x34u
 #define THERM_STATUS        0x19Cu
 #define TEMP_TARGET         0x1A2u
@@ -93,7 +93,7 @@ Test(msr, intel_package_temp_is_tjmax_minus_readout)
 	cr_assert_eq(c->desc.source, SOV_SRC_MSR);
 	cr_assert_str_eq(c->desc.label, "package");
 	cr_assert_str_eq(c->desc.labels, "cpu=0");
-	/* 100 - 35, the TCC offset of 10 is not subtracted (hardware.md §0) */
+	/* 100 - 35, the TCC offset of 10 is not subtracted (docs/hardware.md §R0) */
 	cr_assert_eq(rd(c), 65000);
 	cr_assert_eq(c->desc.crit_hi, 100000);
 	cr_assert(c->desc.flags & SOV_SEN_CRIT_HI);
