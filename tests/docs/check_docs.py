@@ -19,6 +19,7 @@ Fails (exit 1, one line per finding) when:
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -181,6 +182,11 @@ def check_config_page():
 
 def check_pages():
     pages = sorted(glob.glob(os.path.join(ROOT, "man", "*.[1-8]")))
+    for tool in ("man", "lexgrog", "groff"):
+        if not shutil.which(tool):
+            fail("%s not found: the page checks need man-db and groff-base "
+                 "(apt-get install man-db groff-base)" % tool)
+            return
     if len(pages) < 7:
         fail("man/: %d pages, 7 expected" % len(pages))
     env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
