@@ -6,10 +6,22 @@
  * only for the drivers known to read locally and fast (hwmon_fast_drivers),
  * from the slow worker for every other chip.
  *
+ * Every chip is read as the kernel ABI describes it
+ * (Documentation/hwmon/sysfs-interface.rst): attributes in hwmonN, or in
+ * hwmonN/device for the older drivers that keep them there (as libsensors'
+ * lib/sysfs.c falls back to); a chip with no `name` is named from its
+ * device; besides the values (*_input, pwmN) every *_alarm, *_fault,
+ * *_beep, fanN_target/_min/_max/_div/_pulses, pwmN_enable/_mode,
+ * humidityN_input and freqN_input is a channel of its own, and each chip
+ * gets a CHIP_INFO channel.  A chip or channel left out is said in the
+ * probe's notes, one line each.
+ *
  * Config, section [hwmon] (all optional):
  *   chips     = globs      only these chips (driver name or "name/device")
  *   exclude   = globs      not these "chip/sensor" channels
  *   limits    = yes|no     read *_max/_crit/_min/_lcrit as limits; yes
+ *   attributes = yes|no    alarms, faults, beeps and fan/pwm settings as
+ *                          channels of their own; yes
  *   period_ms = N          own rate of every hwmon channel
  *   cpus      = 0,64       other CPUs whose coretemp channels are read anyway
  *                          (as [msr] cpus): every read interrupts that CPU, so
@@ -32,6 +44,7 @@
 #include "cpuinfo.h"
 #include "registry.h"
 #include "sensor.h"
+#include "shm_writer.h"
 
 /* Paths, relative to the probe root (Documentation/ABI/testing/sysfs-class-hwmon). */
 #define HWMON_CLASS_DIR    "/sys/class/hwmon"
@@ -42,6 +55,7 @@
 #define HWMON_VALUE_LEN    32     /* bytes read per value; 20 digits + sign + '\n' fit */
 #define HWMON_TEXT_LEN     64     /* bytes of a name or label file read at probe */
 #define HWMON_INDEX_MAX    9999   /* largest channel number accepted in a file name */
+#define HWMON_SIG_LEN      512    /* bytes of a chip's attribute signature */
 
 /* pwmN is 0..255 for 0..100 % duty (docs/hardware.md §R8); published in per-mille. */
 #define HWMON_PWM_MAX      255
@@ -77,6 +91,8 @@ static const struct hwmon_fast_driver {
 #define HWMON_CORETEMP_PKG  "Package id "   /* coretemp.c show_label() */
 #define HWMON_CORETEMP_CORE "Core "
 
+#define HWMON_INFO_NAME     "chip"          /* each chip's SOV_KIND_CHIP_INFO channel */
+
 enum hwmon_type {
 	HWMON_TEMP,
 	HWMON_IN,
@@ -85,6 +101,10 @@ enum hwmon_type {
 	HWMON_ENERGY,
 	HWMON_FAN,
 	HWMON_PWM,
+	HWMON_HUMIDITY,
+	HWMON_FREQ,
+	HWMON_INTRUSION,  /* intrusionN_alarm/_beep only: no value of its own */
+	HWMON_BEEP_ENABLE, /* the chip-wide beep_enable: no number */
 	HWMON_NTYPES
 };
 
@@ -102,6 +122,44 @@ static const struct hwmon_type_info {
 	[HWMON_ENERGY] = { "energy", SOV_KIND_ENERGY,   SOV_UNIT_MICROJOULE,   false },
 	[HWMON_FAN]    = { "fan",    SOV_KIND_FAN_RPM,  SOV_UNIT_RPM,          true },
 	[HWMON_PWM]    = { "pwm",    SOV_KIND_FAN_DUTY, SOV_UNIT_PERMILLE,     false },
+	/* sysfs-class-hwmon: humidityN_input in milli-percent, freqN_input in Hz. */
+	[HWMON_HUMIDITY] = { "humidity", SOV_KIND_HUMIDITY, SOV_UNIT_MILLIPERCENT, false },
+	[HWMON_FREQ]   = { "freq",   SOV_KIND_FREQ,     SOV_UNIT_HERTZ,        false },
+	[HWMON_INTRUSION] = { "intrusion", 0, 0, false },
+	[HWMON_BEEP_ENABLE] = { "beep_enable", SOV_KIND_STATE, SOV_UNIT_NONE, false },
+};
+
+/*
+ * What a file of a channel is besides its value (enum hwmon_sub): the
+ * value itself, or one of the attributes published as a channel of its
+ * own, named after the file ("temp1_crit_alarm", "pwm1_enable").
+ */
+enum hwmon_sub {
+	HWMON_SUB_VALUE,     /* *_input, pwmN, powerN_average, beep_enable */
+	HWMON_SUB_ALARM,     /* *_alarm, *_<limit>_alarm, *_fault: 0/1 */
+	HWMON_SUB_BEEP,      /* *_beep: 0/1, a setting */
+	HWMON_SUB_FAN_SET,   /* fanN_target, fanN_min, fanN_max: RPM */
+	HWMON_SUB_STATE,     /* fanN_div, fanN_pulses, pwmN_enable, pwmN_mode */
+	HWMON_SUB_INFO,      /* the chip's CHIP_INFO channel: no file */
+};
+
+/* Attribute suffixes published as channels, per type (-1: any type). */
+static const struct hwmon_sub_info {
+	int type;            /* enum hwmon_type, or -1 for every type */
+	const char *suffix;
+	uint8_t sub;         /* enum hwmon_sub */
+} hwmon_subs[] = {
+	{ HWMON_FAN, "_target",  HWMON_SUB_FAN_SET },
+	{ HWMON_FAN, "_min",     HWMON_SUB_FAN_SET },
+	{ HWMON_FAN, "_max",     HWMON_SUB_FAN_SET },
+	{ HWMON_FAN, "_div",     HWMON_SUB_STATE },
+	{ HWMON_FAN, "_pulses",  HWMON_SUB_STATE },
+	{ HWMON_PWM, "_enable",  HWMON_SUB_STATE },
+	{ HWMON_PWM, "_mode",    HWMON_SUB_STATE },
+	{ -1,        "_beep",    HWMON_SUB_BEEP },
+	{ -1,        "_fault",   HWMON_SUB_ALARM },
+	/* any other "_..._alarm" ("_alarm", "_crit_alarm", "_emergency_alarm",
+	 * "_cap_alarm", ...) is an alarm: hwmon_parse_attr() */
 };
 
 /* Limit attributes and where they go in struct sov_sensor. */
@@ -118,8 +176,9 @@ static const struct hwmon_limit_info {
 
 /* struct hwmon_chan - one channel's state (rt_chan.priv). */
 struct hwmon_chan {
-	int fd;             /* the value file, opened at probe */
+	int fd;             /* the value file, opened at probe; -1 CHIP_INFO */
 	uint8_t type;       /* enum hwmon_type */
+	uint8_t sub;        /* enum hwmon_sub */
 	bool primed;        /* energy: @prev holds a reading */
 	int64_t prev;       /* energy: last raw counter, µJ */
 	int64_t acc;        /* energy: published accumulator, µJ */
@@ -128,8 +187,16 @@ struct hwmon_chan {
 /* struct hwmon_chip - one hwmon device found at probe. */
 struct hwmon_chip {
 	char dir[PATH_MAX];          /* <root>/sys/class/hwmon/hwmonN */
-	char devpath[PATH_MAX];      /* below /sys/devices/, "" for a virtual chip */
-	char name[SOV_NAME_LEN];     /* the `name` attribute */
+	char adir[PATH_MAX];         /* where its attributes are: @dir, or @dir/device
+				      * for an old driver (no name in @dir) */
+	char devpath[PATH_MAX];      /* below /sys/devices/: the device, or for a
+				      * chip with no device link the parent of
+				      * hwmonN's own directory; "" unknown */
+	char ident[PATH_MAX + 16];   /* stable identity: "name@devpath", "#k" for the
+				      * k-th chip of one name on one device */
+	char sig[HWMON_SIG_LEN];     /* attribute files and labels, sorted: tells
+				      * siblings on one device apart */
+	char name[SOV_NAME_LEN];     /* the `name` attribute, or from the device */
 	char chip[SOV_NAME_LEN];     /* published: "name/device" */
 	char labels[SOV_LABELS_LEN]; /* published extra labels */
 	bool on_i2c;                 /* behind an I2C adapter: reads may block */
@@ -141,8 +208,10 @@ struct hwmon_chip {
 /* struct hwmon_attr - one value file of a chip. */
 struct hwmon_attr {
 	uint8_t type;
+	uint8_t sub;                 /* enum hwmon_sub */
 	bool average;                /* powerN_average (no powerN_input) */
 	unsigned idx;
+	char file[SOV_NAME_LEN];     /* the file name ("temp1_crit_alarm") */
 };
 
 struct hwmon_conf {
@@ -151,6 +220,7 @@ struct hwmon_conf {
 	char exclude[HWMON_PATTERNS_MAX][64];
 	int nexclude;
 	bool limits;
+	bool attributes;             /* alarms, beeps, settings as channels */
 	long long period_ms;
 	int cpus[CPUINFO_CPUS_MAX];  /* "cpus": other CPUs coretemp may interrupt */
 	int ncpus;
@@ -218,6 +288,10 @@ static int hwmon_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 	int rc;
 
 	(void)now_ns;
+	if (hc->sub == HWMON_SUB_INFO) {
+		*value = 1; /* describes its chip; no file, no system call */
+		return 0;
+	}
 	/*
 	 * One plain pread at offset 0: sysfs regenerates the text on every
 	 * read from offset 0.  Errors pass up unchanged: disabled sensors give
@@ -231,6 +305,20 @@ static int hwmon_read(struct rt_chan *ch, uint64_t now_ns, int64_t *value)
 	rc = hwmon_text_to_milli(buf, &raw);
 	if (rc)
 		return rc;
+	switch (hc->sub) {
+	case HWMON_SUB_VALUE:
+		break;
+	case HWMON_SUB_ALARM:
+		/* 0 or 1 by the ABI; any other non-negative number is raised too. */
+		if (raw < 0)
+			return -EIO;
+		*value = raw != 0;
+		return 0;
+	default:
+		/* settings: the chip's own integer (RPM, a divisor, a mode code) */
+		*value = raw;
+		return 0;
+	}
 	switch (hc->type) {
 	case HWMON_PWM:
 		return hwmon_pwm_to_permille(raw, value);
@@ -252,7 +340,8 @@ static void hwmon_remove(struct rt_chan *ch)
 
 	if (!hc)
 		return;
-	close(hc->fd);
+	if (hc->fd >= 0)
+		close(hc->fd);
 	free(hc);
 	ch->priv = NULL;
 }
@@ -336,6 +425,9 @@ static int hwmon_parse_conf(const struct rt_conf_section *s, struct hwmon_conf *
 	rc = rt_conf_bool(s, "limits", true, &c->limits, err);
 	if (rc)
 		return rc;
+	rc = rt_conf_bool(s, "attributes", true, &c->attributes, err);
+	if (rc)
+		return rc;
 	rc = cpuinfo_conf_cpus(s, c->cpus, CPUINFO_CPUS_MAX, err);
 	if (rc < 0)
 		return rc;
@@ -344,27 +436,28 @@ static int hwmon_parse_conf(const struct rt_conf_section *s, struct hwmon_conf *
 }
 
 /*
- * hwmon_note() - append "; @fmt" to the probe's note (ctx->err on a
- * return of 0: said once at start and published as a DEGRADED event).
+ * hwmon_note() - add the line "hwmon: @fmt" to the probe's notes (its
+ * list's, whole, rt_probe_note(); and, as far as it fits, ctx->err on a
+ * return of 0).  The sampler makes each line a note of its own: said at
+ * start, a comment of --discover, a DEGRADED event.
  */
 static void hwmon_note(struct rt_probe_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void hwmon_note(struct rt_probe_ctx *ctx, const char *fmt, ...)
 {
-	char *m = ctx->err->msg;
+	char line[RT_ERR_LEN * 2], *m = ctx->err->msg;
 	size_t used = strlen(m);
 	va_list ap;
+	int n;
 
-	if (used + 3 >= sizeof(ctx->err->msg))
-		return;
-	if (used)
-		used += (size_t)snprintf(m + used, sizeof(ctx->err->msg) - used, "; ");
-	else
-		used += (size_t)snprintf(m, sizeof(ctx->err->msg), "hwmon: ");
+	n = snprintf(line, sizeof(line), "hwmon: ");
 	va_start(ap, fmt);
-	vsnprintf(m + used, sizeof(ctx->err->msg) - used, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	rt_probe_note(ctx, line); /* -ENOMEM: a lost note, not a lost sensor */
+	if (used + 3 < sizeof(ctx->err->msg))
+		snprintf(m + used, sizeof(ctx->err->msg) - used, "%s%s", used ? "\n" : "", line);
 }
 
 /* Is @name a driver that reads locally and fast (hwmon_fast_drivers)? */
@@ -448,19 +541,45 @@ static bool hwmon_sensor_excluded(const struct hwmon_conf *c, const struct hwmon
 	return false;
 }
 
+/* Is @dir's last component "hwmon<digits>"? */
+static bool hwmon_is_hwmon_dir(const char *last)
+{
+	size_t pl = strlen(HWMON_DIR_PREFIX);
+
+	return !strncmp(last, HWMON_DIR_PREFIX, pl) && last[pl] &&
+	       strspn(last + pl, "0123456789") == strlen(last + pl);
+}
+
+/* @res (a resolved path) relative to <rroot>/sys/devices/ into @out; "" elsewhere. */
+static void hwmon_below_devices(const char *res, const char *rroot, char *out, size_t len)
+{
+	size_t rl = strlen(rroot);
+	const char *dev = res;
+
+	if (!strncmp(dev, rroot, rl) && (dev[rl] == '/' || !dev[rl]))
+		dev += rl;
+	if (strncmp(dev, HWMON_DEVICES_DIR, strlen(HWMON_DEVICES_DIR))) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, len, "%s", dev + strlen(HWMON_DEVICES_DIR));
+}
+
 /*
  * Name the chip's device.  The device link is resolved and made relative to
  * /sys/devices/ ("pci0000:00/0000:00:18.3"); its last component is the
  * short stable name ("0000:00:18.3", "coretemp.0", i2c "3-0018").  hwmonN
  * is never used: it is registration order and changes between boots
  * (node_exporter hwmonName()).  No device link: a virtual chip, named by
- * its driver alone.
+ * its driver alone; its identity is where hwmonN itself lives below
+ * /sys/devices (virtual/thermal/thermal_zone0/hwmon/hwmonN: the zone),
+ * or nothing.  The full device path, not the chip string, is the chip's
+ * identity (chip->ident, set by hwmon_rank_siblings()).
  */
 static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 {
 	char link[PATH_MAX], res[PATH_MAX];
-	const char *dev, *last, *dash;
-	size_t rl = strlen(rroot);
+	const char *last, *dash;
 
 	chip->devpath[0] = '\0';
 	chip->labels[0] = '\0';
@@ -469,17 +588,31 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 	if (snprintf(link, sizeof(link), "%s/device", chip->dir) >= (int)sizeof(link))
 		return -ENAMETOOLONG;
 	if (!realpath(link, res)) {
+		char *slash;
+
 		if (errno != ENOENT)
 			return -errno;
 		snprintf(chip->chip, sizeof(chip->chip), "%s", chip->name);
+		/* .../<parent>/hwmon/hwmonN or .../<parent>/hwmonN: the parent. */
+		if (realpath(chip->dir, res)) {
+			hwmon_below_devices(res, rroot, chip->devpath, sizeof(chip->devpath));
+			slash = strrchr(chip->devpath, '/');
+			if (slash && hwmon_is_hwmon_dir(slash + 1)) {
+				*slash = '\0';
+				slash = strrchr(chip->devpath, '/');
+				if (slash && !strcmp(slash + 1, "hwmon"))
+					*slash = '\0';
+			} else {
+				chip->devpath[0] = '\0';
+			}
+			if (hwmon_is_hwmon_dir(chip->devpath) || !strcmp(chip->devpath, "virtual/hwmon"))
+				chip->devpath[0] = '\0'; /* sys/devices/virtual/hwmon/hwmonN */
+		}
 		return 0;
 	}
-	dev = res;
-	if (!strncmp(dev, rroot, rl) && (dev[rl] == '/' || !dev[rl]))
-		dev += rl;
-	if (!strncmp(dev, HWMON_DEVICES_DIR, strlen(HWMON_DEVICES_DIR)))
-		dev += strlen(HWMON_DEVICES_DIR);
-	snprintf(chip->devpath, sizeof(chip->devpath), "%s", dev);
+	hwmon_below_devices(res, rroot, chip->devpath, sizeof(chip->devpath));
+	if (!chip->devpath[0]) /* a link out of /sys/devices: keep what there is */
+		snprintf(chip->devpath, sizeof(chip->devpath), "%s", res);
 	last = strrchr(chip->devpath, '/');
 	last = last ? last + 1 : chip->devpath;
 	snprintf(chip->chip, sizeof(chip->chip), "%s/%s", chip->name, last);
@@ -505,25 +638,37 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 	return 0;
 }
 
-/* Chips sort by chip string, then full device path, then (last resort) hwmonN. */
+/* Siblings: same name, same device; apart by their attributes, last by hwmonN. */
+static int hwmon_sibling_cmp(const void *a, const void *b)
+{
+	const struct hwmon_chip *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (!c)
+		c = strcmp(x->devpath, y->devpath);
+	if (!c)
+		c = strcmp(x->sig, y->sig);
+	if (!c)
+		c = (x->nr > y->nr) - (x->nr < y->nr);
+	return c;
+}
+
+/* Table order: chip string, then identity (stable across boots). */
 static int hwmon_chip_cmp(const void *a, const void *b)
 {
 	const struct hwmon_chip *x = a, *y = b;
 	int c = strcmp(x->chip, y->chip);
 
 	if (!c)
-		c = strcmp(x->devpath, y->devpath);
-	if (!c)
-		c = (x->nr > y->nr) - (x->nr < y->nr);
+		c = strcmp(x->ident, y->ident);
 	return c;
 }
 
 /*
  * Two chips with the same chip string (same driver and same last device
  * path component, or two virtual chips of one driver): in the sorted order
- * (full device path, which is stable across boots) the first keeps the
- * string and the k-th gets "#k" appended.  Only chips with identical device
- * paths (or none) fall back to hwmonN order, which nothing better exists for.
+ * of their identities (full device path, stable across boots) the first
+ * keeps the string and the k-th gets "#k" appended.
  */
 static void hwmon_disambiguate(struct hwmon_chip *chips, size_t n)
 {
@@ -546,16 +691,46 @@ static void hwmon_disambiguate(struct hwmon_chip *chips, size_t n)
 	}
 }
 
-/* Parse "<prefix>N<suffix>" for a value file.  Return: true if it is one. */
-static bool hwmon_parse_attr(const char *fname, struct hwmon_attr *a)
+/* The enum hwmon_sub of attribute suffix @end of type @t, or -1: not published. */
+static int hwmon_sub_of(unsigned t, const char *end)
+{
+	size_t i, el = strlen(end);
+
+	for (i = 0; i < sizeof(hwmon_subs) / sizeof(hwmon_subs[0]); i++)
+		if ((hwmon_subs[i].type < 0 || hwmon_subs[i].type == (int)t) &&
+		    !strcmp(end, hwmon_subs[i].suffix))
+			return hwmon_subs[i].sub;
+	/* "_alarm", "_min_alarm", "_crit_alarm", "_emergency_alarm", "_cap_alarm"... */
+	if (el >= 6 && !strcmp(end + el - 6, "_alarm") &&
+	    strspn(end, "_abcdefghijklmnopqrstuvwxyz") == el)
+		return HWMON_SUB_ALARM;
+	return -1;
+}
+
+/*
+ * Parse a file name of a chip: "<prefix>N_input" (pwmN, powerN_average),
+ * "beep_enable", or with @attributes one of the attributes published on
+ * their own ("temp1_crit_alarm", "fan2_target", "pwm1_enable").
+ * Return: true if it is one, @a filled.
+ */
+static bool hwmon_parse_attr(const char *fname, bool attributes, struct hwmon_attr *a)
 {
 	unsigned t;
 
-	for (t = 0; t < HWMON_NTYPES; t++) {
+	memset(a, 0, sizeof(*a));
+	if (strlen(fname) >= sizeof(a->file))
+		return false;
+	snprintf(a->file, sizeof(a->file), "%s", fname);
+	if (!strcmp(fname, hwmon_types[HWMON_BEEP_ENABLE].prefix)) {
+		a->type = HWMON_BEEP_ENABLE;
+		return attributes;
+	}
+	for (t = 0; t < HWMON_BEEP_ENABLE; t++) {
 		const char *p = hwmon_types[t].prefix;
 		size_t pl = strlen(p);
 		unsigned long idx;
 		char *end;
+		int sub;
 
 		if (strncmp(fname, p, pl) || !isdigit((unsigned char)fname[pl]))
 			continue;
@@ -565,20 +740,23 @@ static bool hwmon_parse_attr(const char *fname, struct hwmon_attr *a)
 			continue;
 		a->type = (uint8_t)t;
 		a->idx = (unsigned)idx;
-		a->average = false;
-		if (t == HWMON_PWM)
-			return !*end; /* pwmN itself is the value; pwmN_enable etc. are not */
-		if (!strcmp(end, "_input"))
+		if (t == HWMON_PWM && !*end)
+			return true; /* pwmN itself is the value */
+		if (t != HWMON_PWM && t != HWMON_INTRUSION && !strcmp(end, "_input"))
 			return true;
 		if (t == HWMON_POWER && !strcmp(end, "_average")) {
 			a->average = true;
 			return true;
 		}
+		if (!attributes || (sub = hwmon_sub_of(t, end)) < 0)
+			return false;
+		a->sub = (uint8_t)sub;
+		return true;
 	}
 	return false;
 }
 
-/* Type order, then number; powerN_input before powerN_average. */
+/* Type order, then number, the value first; powerN_input before powerN_average. */
 static int hwmon_attr_cmp(const void *a, const void *b)
 {
 	const struct hwmon_attr *x = a, *y = b;
@@ -587,24 +765,32 @@ static int hwmon_attr_cmp(const void *a, const void *b)
 		return x->type - y->type;
 	if (x->idx != y->idx)
 		return x->idx < y->idx ? -1 : 1;
-	return x->average - y->average;
+	if ((x->sub == HWMON_SUB_VALUE) != (y->sub == HWMON_SUB_VALUE))
+		return x->sub == HWMON_SUB_VALUE ? -1 : 1;
+	if (x->average != y->average)
+		return x->average - y->average;
+	return strcmp(x->file, y->file);
 }
 
-/* Collect the value files of @chip, sorted, one per channel.  Return: count or -errno. */
-static int hwmon_list_attrs(const struct hwmon_chip *chip, struct hwmon_attr **out, size_t *n)
+/*
+ * Collect the files of @chip (in chip->adir) that are channels, sorted.
+ * Return: 0 or -errno; *@out is the caller's (free()).
+ */
+static int hwmon_list_attrs(const struct hwmon_chip *chip, bool attributes,
+			    struct hwmon_attr **out, size_t *n)
 {
 	struct hwmon_attr *v = NULL;
 	size_t cnt = 0, cap = 0, i, w;
 	struct dirent *de;
 	DIR *d;
 
-	d = opendir(chip->dir);
+	d = opendir(chip->adir);
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
 		struct hwmon_attr a;
 
-		if (!hwmon_parse_attr(de->d_name, &a))
+		if (!hwmon_parse_attr(de->d_name, attributes, &a))
 			continue;
 		if (cnt == cap) {
 			struct hwmon_attr *nv;
@@ -625,10 +811,90 @@ static int hwmon_list_attrs(const struct hwmon_chip *chip, struct hwmon_attr **o
 		qsort(v, cnt, sizeof(*v), hwmon_attr_cmp);
 	/* powerN_average only where there is no powerN_input. */
 	for (i = 0, w = 0; i < cnt; i++)
-		if (!w || v[w - 1].type != v[i].type || v[w - 1].idx != v[i].idx)
+		if (!w || v[i].sub != HWMON_SUB_VALUE || v[w - 1].sub != HWMON_SUB_VALUE ||
+		    v[w - 1].type != v[i].type || v[w - 1].idx != v[i].idx)
 			v[w++] = v[i];
 	*out = v;
 	*n = w;
+	return 0;
+}
+
+/*
+ * hwmon_signature() - what tells two chips of one driver on one device
+ * apart without their hwmonN: the sorted names of their channel files and
+ * the text of their labels ("temp1_input temp1_label=CPU ...").
+ * Return: 0 or -ENOMEM (@chip->sig is then empty).
+ */
+static int hwmon_signature(struct hwmon_chip *chip)
+{
+	struct hwmon_attr *v = NULL;
+	char path[PATH_MAX], text[HWMON_TEXT_LEN];
+	size_t n = 0, i, used = 0;
+	int rc;
+
+	chip->sig[0] = '\0';
+	rc = hwmon_list_attrs(chip, true, &v, &n);
+	if (rc)
+		return rc == -ENOMEM ? rc : 0;
+	for (i = 0; i < n && used < sizeof(chip->sig); i++) {
+		used += (size_t)snprintf(chip->sig + used, sizeof(chip->sig) - used, "%s ",
+					 v[i].file);
+		if (v[i].sub != HWMON_SUB_VALUE || used >= sizeof(chip->sig) ||
+		    snprintf(path, sizeof(path), "%s/%s%u_label", chip->adir,
+			     hwmon_types[v[i].type].prefix, v[i].idx) >= (int)sizeof(path) ||
+		    hwmon_read_text(path, text, sizeof(text)))
+			continue;
+		used += (size_t)snprintf(chip->sig + used, sizeof(chip->sig) - used, "=%s ", text);
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * hwmon_rank_siblings() - set every chip's identity, "name@devpath", with
+ * "#k" for the k-th of several chips of one name on one device (a driver
+ * that registers more than one hwmon device on its device).  Siblings are
+ * ordered by what they hold (hwmon_signature()), which does not depend on
+ * the kernel's numbering; only siblings that hold exactly the same files
+ * and labels fall back to their order of registration (hwmonN order
+ * among themselves: one driver's probe registers them in sequence), and
+ * that is said in a note.  Sorts @chips by sibling order.
+ * Return: 0 or -ENOMEM.
+ */
+static int hwmon_rank_siblings(struct rt_probe_ctx *ctx, struct hwmon_chip *chips, size_t n)
+{
+	size_t i, j, k;
+	int rc;
+
+	/* Signatures only where a name and a device are shared (they cost reads). */
+	qsort(chips, n, sizeof(*chips), hwmon_sibling_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && !strcmp(chips[j].name, chips[i].name) &&
+				!strcmp(chips[j].devpath, chips[i].devpath); j++)
+			;
+		if (j - i < 2)
+			continue;
+		for (k = i; k < j; k++)
+			if ((rc = hwmon_signature(&chips[k])))
+				return rc;
+	}
+	qsort(chips, n, sizeof(*chips), hwmon_sibling_cmp);
+	for (i = 0; i < n; i = j) {
+		bool tie = false;
+
+		snprintf(chips[i].ident, sizeof(chips[i].ident), "%s@%s", chips[i].name,
+			 chips[i].devpath);
+		for (j = i + 1; j < n && !strcmp(chips[j].name, chips[i].name) &&
+				!strcmp(chips[j].devpath, chips[i].devpath); j++) {
+			snprintf(chips[j].ident, sizeof(chips[j].ident), "%s@%s#%zu", chips[j].name,
+				 chips[j].devpath, j - i + 1);
+			tie = tie || !strcmp(chips[j].sig, chips[j - 1].sig);
+		}
+		if (tie)
+			hwmon_note(ctx, "%zu %s chips on %s hold the same channels: told apart by their "
+				   "order of registration, which a driver change may alter", j - i,
+				   chips[i].name, chips[i].devpath[0] ? chips[i].devpath : "no device");
+	}
 	return 0;
 }
 
@@ -642,7 +908,7 @@ static void hwmon_read_limits(const struct hwmon_chip *chip, const char *sensor,
 	for (i = 0; i < sizeof(hwmon_limits) / sizeof(hwmon_limits[0]); i++) {
 		int64_t v;
 
-		if (snprintf(path, sizeof(path), "%s/%s%s", chip->dir, sensor,
+		if (snprintf(path, sizeof(path), "%s/%s%s", chip->adir, sensor,
 			     hwmon_limits[i].suffix) >= (int)sizeof(path))
 			continue;
 		/* Absent, unreadable or disabled (ENODATA) limits are simply not set. */
@@ -689,30 +955,56 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 			  struct hwmon_skips *sk)
 {
 	const struct hwmon_type_info *ti = &hwmon_types[a->type];
-	char path[PATH_MAX], text[HWMON_TEXT_LEN];
+	char path[PATH_MAX], text[HWMON_TEXT_LEN], base[SOV_NAME_LEN];
+	bool value = a->sub == HWMON_SUB_VALUE;
 	struct sov_sensor desc;
 	struct hwmon_chan *hc;
-	const char *suffix;
+	const char *suffix = "";
 
 	memset(&desc, 0, sizeof(desc));
-	snprintf(desc.name, sizeof(desc.name), "%s%u", ti->prefix, a->idx);
-	if (hwmon_sensor_excluded(c, chip, desc.name))
+	/* The channel the file belongs to ("temp1"); "beep_enable" is the chip's. */
+	if (a->type == HWMON_BEEP_ENABLE)
+		snprintf(base, sizeof(base), "%s", ti->prefix);
+	else
+		snprintf(base, sizeof(base), "%s%u", ti->prefix, a->idx);
+	snprintf(desc.name, sizeof(desc.name), "%s", value ? base : a->file);
+	if (hwmon_sensor_excluded(c, chip, base) || hwmon_sensor_excluded(c, chip, desc.name))
 		return 0;
-	desc.kind = ti->kind;
-	desc.unit = ti->unit;
+	switch (a->sub) {
+	case HWMON_SUB_VALUE:
+		desc.kind = ti->kind;
+		desc.unit = ti->unit;
+		break;
+	case HWMON_SUB_ALARM:
+		desc.kind = SOV_KIND_ALARM;
+		desc.unit = SOV_UNIT_NONE;
+		/* Past a critical or emergency limit, a broken sensor, an open case. */
+		if (strstr(a->file, "crit_alarm") || strstr(a->file, "emergency_alarm") ||
+		    strstr(a->file, "_fault") || a->type == HWMON_INTRUSION)
+			desc.flags |= SOV_SEN_CRITICAL;
+		break;
+	case HWMON_SUB_FAN_SET:
+		desc.kind = SOV_KIND_FAN_RPM_SET;
+		desc.unit = SOV_UNIT_RPM;
+		break;
+	default:
+		desc.kind = SOV_KIND_STATE;
+		desc.unit = SOV_UNIT_NONE;
+		break;
+	}
 	desc.period_ms = (uint32_t)c->period_ms;
 	snprintf(desc.chip, sizeof(desc.chip), "%s", chip->chip);
 	snprintf(desc.labels, sizeof(desc.labels), "%s", chip->labels);
-	if (a->type == HWMON_ENERGY)
+	if (value && a->type == HWMON_ENERGY)
 		desc.flags |= SOV_SEN_COUNTER;
 
-	/* Label: the driver's *_label, else the hwmon name ("temp1"). */
-	snprintf(desc.label, sizeof(desc.label), "%s", desc.name);
-	if (snprintf(path, sizeof(path), "%s/%s_label", chip->dir, desc.name) < (int)sizeof(path) &&
+	/* Label: the driver's *_label of the channel, else the hwmon name ("temp1"). */
+	snprintf(desc.label, sizeof(desc.label), "%s", base);
+	if (snprintf(path, sizeof(path), "%s/%s_label", chip->adir, base) < (int)sizeof(path) &&
 	    !hwmon_read_text(path, text, sizeof(text)) && text[0])
 		snprintf(desc.label, sizeof(desc.label), "%s", text);
-	if (ti->limits && c->limits)
-		hwmon_read_limits(chip, desc.name, &desc);
+	if (value && ti->limits && c->limits)
+		hwmon_read_limits(chip, base, &desc);
 
 	/* Touch no other core: coretemp reads each channel on its own CPU. */
 	if (!strcmp(chip->name, HWMON_CORETEMP) && a->type == HWMON_TEMP) {
@@ -720,13 +1012,15 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 		int cpu = hwmon_coretemp_cpu(ctx->root, chip, desc.label, &why);
 
 		if (cpu < 0) {
-			hwmon_list_add(sk->unknown, sizeof(sk->unknown), "%s", desc.name);
+			if (value)
+				hwmon_list_add(sk->unknown, sizeof(sk->unknown), "%s", base);
 			snprintf(sk->why, sizeof(sk->why), "%s", why.msg);
 			return 0;
 		}
 		if (!hwmon_cpu_allowed(ctx, c, cpu)) {
-			hwmon_list_add(sk->other, sizeof(sk->other), "%s \"%s\" (CPU %d)", desc.name,
-				       desc.label, cpu);
+			if (value)
+				hwmon_list_add(sk->other, sizeof(sk->other), "%s \"%s\" (CPU %d)",
+					       base, desc.label, cpu);
 			return 0;
 		}
 		/* As msr.c: the CPU the reads run on, which the core checks. */
@@ -734,16 +1028,23 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 			 chip->labels[0] ? "," : "", chip->labels);
 	}
 
-	suffix = a->type == HWMON_PWM ? "" : a->average ? "_average" : "_input";
-	if (snprintf(path, sizeof(path), "%s/%s%s", chip->dir, desc.name, suffix) >= (int)sizeof(path)) {
+	if (value)
+		suffix = a->type == HWMON_PWM || a->type == HWMON_BEEP_ENABLE ? "" :
+			 a->average ? "_average" : "_input";
+	if (snprintf(path, sizeof(path), "%s/%s%s", chip->adir, value ? base : a->file,
+		     value ? suffix : "") >= (int)sizeof(path)) {
 		snprintf(ctx->err->msg, sizeof(ctx->err->msg), "hwmon: %s/%s: path too long",
-			 chip->dir, desc.name);
+			 chip->adir, desc.name);
 		return -ENAMETOOLONG;
 	}
+	/* From the chip's identity (its full device path), never from hwmonN. */
+	desc.id = sov_sensor_id(SOV_SRC_HWMON, chip->ident, desc.name);
+	desc.id += !desc.id; /* 0 asks rt_chan_add() for one */
 	hc = calloc(1, sizeof(*hc));
 	if (!hc)
 		return -ENOMEM;
 	hc->type = a->type;
+	hc->sub = a->sub;
 	/*
 	 * Value files are 0444 (pwmN 0644) by the ABI: a failure here is not
 	 * expected, so say it; the channel is left out, the sampler goes on.
@@ -757,6 +1058,120 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 	/* rt_chan_add() owns @hc from here, also on failure.  Only the drivers
 	 * known to read locally and fast are read in the loop. */
 	return rt_chan_add_flags(ctx, &desc, hc, chip->fast ? 0 : RT_CHAN_SLOW);
+}
+
+/*
+ * The chip's CHIP_INFO channel "chip": label its driver name, labels
+ * "device=<path below /sys/devices>" (cut to the field), always 1.  Read
+ * without a file or a system call, so in the loop whatever the driver.
+ * Return: 0 or -errno from rt_chan_add().
+ */
+static int hwmon_add_info(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
+			  const struct hwmon_chip *chip)
+{
+	struct sov_sensor desc;
+	struct hwmon_chan *hc;
+
+	if (hwmon_sensor_excluded(c, chip, HWMON_INFO_NAME))
+		return 0;
+	memset(&desc, 0, sizeof(desc));
+	desc.kind = SOV_KIND_CHIP_INFO;
+	desc.unit = SOV_UNIT_NONE;
+	desc.period_ms = (uint32_t)c->period_ms;
+	snprintf(desc.name, sizeof(desc.name), "%s", HWMON_INFO_NAME);
+	snprintf(desc.chip, sizeof(desc.chip), "%s", chip->chip);
+	snprintf(desc.label, sizeof(desc.label), "%s", chip->name);
+	snprintf(desc.labels, sizeof(desc.labels), "device=%s", chip->devpath);
+	desc.id = sov_sensor_id(SOV_SRC_HWMON, chip->ident, desc.name);
+	desc.id += !desc.id;
+	hc = calloc(1, sizeof(*hc));
+	if (!hc)
+		return -ENOMEM;
+	hc->fd = -1;
+	hc->sub = HWMON_SUB_INFO;
+	return rt_chan_add_flags(ctx, &desc, hc, 0);
+}
+
+/* Does directory @dir hold a channel file (any hwmon_parse_attr() one)? */
+static bool hwmon_has_attrs(const char *dir)
+{
+	struct hwmon_attr a;
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = hwmon_parse_attr(de->d_name, true, &a);
+	closedir(d);
+	return found;
+}
+
+/* The last component of the link or path @path resolves to, into @out.  Return: 0 or -errno. */
+static int hwmon_link_base(const char *path, char *out, size_t len)
+{
+	char res[PATH_MAX];
+	const char *b;
+
+	if (!realpath(path, res))
+		return -errno;
+	b = strrchr(res, '/');
+	snprintf(out, len, "%s", b ? b + 1 : res);
+	return out[0] ? 0 : -ENOENT;
+}
+
+/*
+ * hwmon_locate() - where @chip's attributes are and what it is called.
+ * The hwmon class directory first; an older driver keeps them (and
+ * `name`) in the device directory, and hwmonN holds only `device`
+ * (libsensors lib/sysfs.c: attributes from the hwmon directory, from the
+ * device directory when the hwmon one has no name).  No `name` anywhere:
+ * named from its device -- the driver ("device/driver" link), else the
+ * device's modalias ("platform:nct6775", "i2c:lm75"), else the device's
+ * own name -- and last from its hwmonN, which changes between boots; each
+ * of these is said in a note.
+ */
+static void hwmon_locate(struct rt_probe_ctx *ctx, struct hwmon_chip *chip)
+{
+	char path[PATH_MAX], dev[PATH_MAX], text[HWMON_TEXT_LEN];
+	const char *how, *base = strrchr(chip->dir, '/') + 1;
+
+	snprintf(chip->adir, sizeof(chip->adir), "%s", chip->dir);
+	snprintf(path, sizeof(path), "%s/name", chip->dir);
+	if (!hwmon_read_text(path, chip->name, sizeof(chip->name)) && chip->name[0])
+		return;
+	snprintf(dev, sizeof(dev), "%s/device", chip->dir);
+	snprintf(path, sizeof(path), "%s/name", dev);
+	if (!hwmon_read_text(path, chip->name, sizeof(chip->name)) && chip->name[0]) {
+		snprintf(chip->adir, sizeof(chip->adir), "%s", dev);
+		return;
+	}
+	if (!hwmon_has_attrs(chip->dir) && hwmon_has_attrs(dev))
+		snprintf(chip->adir, sizeof(chip->adir), "%s", dev);
+	snprintf(path, sizeof(path), "%s/driver", dev);
+	how = "its device's driver";
+	if (!hwmon_link_base(path, chip->name, sizeof(chip->name)))
+		goto said;
+	snprintf(path, sizeof(path), "%s/modalias", dev);
+	how = "its device's modalias";
+	if (!hwmon_read_text(path, text, sizeof(text))) {
+		const char *colon = strchr(text, ':');
+
+		/* platform:NAME, i2c:NAME, spi:NAME; a pci or acpi alias is no name. */
+		if (colon && (!strncmp(text, "platform:", 9) || !strncmp(text, "i2c:", 4) ||
+			      !strncmp(text, "spi:", 4)) && colon[1]) {
+			snprintf(chip->name, sizeof(chip->name), "%s", colon + 1);
+			goto said;
+		}
+	}
+	how = "its device";
+	if (!hwmon_link_base(dev, chip->name, sizeof(chip->name)))
+		goto said;
+	how = "its hwmon number, which may change at the next boot";
+	snprintf(chip->name, sizeof(chip->name), "%s", base);
+said:
+	hwmon_note(ctx, "%s has no name attribute: named \"%s\" after %s", base, chip->name, how);
 }
 
 /* Collect the chips under <root>/sys/class/hwmon.  Return: 0 or -errno with ctx->err set. */
@@ -787,7 +1202,6 @@ static int hwmon_find_chips(struct rt_probe_ctx *ctx, struct hwmon_chip **out, s
 	while ((de = readdir(d))) {
 		const char *num = de->d_name + strlen(HWMON_DIR_PREFIX);
 		struct hwmon_chip *chip;
-		char path[PATH_MAX];
 		char *end;
 
 		if (strncmp(de->d_name, HWMON_DIR_PREFIX, strlen(HWMON_DIR_PREFIX)) ||
@@ -808,26 +1222,32 @@ static int hwmon_find_chips(struct rt_probe_ctx *ctx, struct hwmon_chip **out, s
 		memset(chip, 0, sizeof(*chip));
 		errno = 0;
 		chip->nr = strtoul(num, &end, 10);
-		if (errno || *end)
+		if (errno || *end) {
+			hwmon_note(ctx, "%s skipped: not a hwmon device name", de->d_name);
 			continue;
+		}
 		if (snprintf(chip->dir, sizeof(chip->dir), "%s/%s", cls, de->d_name) >=
-		    (int)sizeof(chip->dir))
+		    (int)sizeof(chip->dir)) {
+			hwmon_note(ctx, "%s skipped: path too long", de->d_name);
 			continue;
-		snprintf(path, sizeof(path), "%s/name", chip->dir);
-		/* `name` is mandatory (sysfs-class-hwmon); without it the chip cannot be named. */
-		if (hwmon_read_text(path, chip->name, sizeof(chip->name)) || !chip->name[0])
-			continue;
+		}
+		hwmon_locate(ctx, chip);
 		rc = hwmon_identify(chip, rroot);
 		if (rc) {
 			/* Unnamable (a device link that does not resolve): left out, said. */
-			hwmon_note(ctx, "%s skipped: %s/device: %s", chip->name, chip->dir,
-				   strerror(-rc));
+			hwmon_note(ctx, "%s (%s) skipped: %s/device: %s", de->d_name, chip->name,
+				   chip->dir, strerror(-rc));
 			rc = 0;
 			continue;
 		}
 		cnt++;
 	}
 	closedir(d);
+	rc = hwmon_rank_siblings(ctx, v, cnt);
+	if (rc) {
+		free(v);
+		return rc;
+	}
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), hwmon_chip_cmp);
 	hwmon_disambiguate(v, cnt);
@@ -858,17 +1278,26 @@ static int hwmon_probe(struct rt_probe_ctx *ctx)
 	for (i = 0; i < nchips && !rc; i++) {
 		struct hwmon_attr *attrs = NULL;
 		struct hwmon_skips sk = { .other = "" };
-		size_t nattrs = 0, j;
+		size_t nattrs = 0, j, before = ctx->chans->n;
 
-		if (!hwmon_chip_wanted(&conf, &chips[i]))
+		if (!hwmon_chip_wanted(&conf, &chips[i])) {
+			hwmon_note(ctx, "%s skipped: not in [hwmon] chips", chips[i].chip);
 			continue;
-		rc = hwmon_list_attrs(&chips[i], &attrs, &nattrs);
+		}
+		rc = hwmon_list_attrs(&chips[i], conf.attributes, &attrs, &nattrs);
 		if (rc == -ENOMEM)
 			break;
 		if (rc) {
 			/* Gone since readdir (hot-unplug), or unreadable: left out, said. */
-			hwmon_note(ctx, "%s skipped: %s: %s", chips[i].chip, chips[i].dir, strerror(-rc));
+			hwmon_note(ctx, "%s skipped: %s: %s", chips[i].chip, chips[i].adir,
+				   strerror(-rc));
 			rc = 0;
+			continue;
+		}
+		if (!nattrs) {
+			hwmon_note(ctx, "%s skipped: no value attribute in %s", chips[i].chip,
+				   chips[i].adir);
+			free(attrs);
 			continue;
 		}
 		for (j = 0; j < nattrs && !rc; j++)
@@ -881,6 +1310,14 @@ static int hwmon_probe(struct rt_probe_ctx *ctx)
 		if (sk.unknown[0])
 			hwmon_note(ctx, "%s: %s not read: cannot tell which CPU a read interrupts (%s)",
 				   chips[i].chip, sk.unknown, sk.why);
+		if (rc)
+			break;
+		/* The chip's info channel goes with its channels; none: left out, said. */
+		if (ctx->chans->n > before && conf.attributes)
+			rc = hwmon_add_info(ctx, &conf, &chips[i]);
+		else if (ctx->chans->n == before && !sk.other[0] && !sk.unknown[0])
+			hwmon_note(ctx, "%s skipped: every channel excluded or unreadable",
+				   chips[i].chip);
 	}
 	/* On failure the channels already added stay in ctx->chans; rt_chan_list_free() closes them. */
 	free(chips);
@@ -888,8 +1325,8 @@ static int hwmon_probe(struct rt_probe_ctx *ctx)
 }
 
 /* The keys of its section that hwmon_parse_conf() reads (sensor_ops.keys). */
-static const char *const hwmon_keys[] = { "chips", "exclude", "limits", "period_ms", "cpus",
-					  NULL };
+static const char *const hwmon_keys[] = { "chips", "exclude", "limits", "attributes",
+					  "period_ms", "cpus", NULL };
 
 static const struct sensor_ops hwmon_ops = {
 	.name = "hwmon",

@@ -171,6 +171,14 @@ static int discover(const struct cli *cli, const struct rt_config *cfg)
 				printf("# %-28s %-16s %s\n", d->chip, d->name, d->label);
 			}
 		}
+		/* What the probe left out, and why: a comment line each. */
+		for (const char *p = rc ? "" : l.notes ? l.notes : err.msg; *p;) {
+			int len = (int)strcspn(p, "\n");
+
+			if (len)
+				printf("# note: %.*s\n", len, p);
+			p += len + (p[len] == '\n');
+		}
 		rt_chan_list_free(&l);
 	}
 	return 0;

@@ -127,6 +127,29 @@ int rt_backend_probe(const struct sensor_ops *ops, const char *root, int cpu,
 	return rc;
 }
 
+int rt_probe_note(struct rt_probe_ctx *ctx, const char *line)
+{
+	struct rt_chan_list *l = ctx->chans;
+	size_t used = l->notes ? strlen(l->notes) : 0, len = strlen(line);
+	char *p = realloc(l->notes, used + len + 2);
+
+	if (!p)
+		return -ENOMEM;
+	if (used)
+		p[used++] = '\n';
+	memcpy(p + used, line, len + 1);
+	l->notes = p;
+	return 0;
+}
+
+char *rt_chan_list_take_notes(struct rt_chan_list *list)
+{
+	char *n = list->notes;
+
+	list->notes = NULL;
+	return n;
+}
+
 void rt_chan_list_free(struct rt_chan_list *list)
 {
 	size_t i;
@@ -138,5 +161,6 @@ void rt_chan_list_free(struct rt_chan_list *list)
 			c->ops->remove(c);
 	}
 	free(list->chan);
+	free(list->notes);
 	memset(list, 0, sizeof(*list));
 }

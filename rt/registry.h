@@ -18,6 +18,9 @@ struct rt_chan_list {
 	struct rt_chan *chan;
 	size_t n;
 	size_t cap;
+	char *notes;      /* what the probes left out and why, one a line (NUL-
+			   * terminated, malloc'd): rt_probe_note() adds,
+			   * rt_chan_list_take_notes() takes, free() frees */
 };
 
 /* rt_backend_count() - number of registered backends. */
@@ -38,7 +41,22 @@ int rt_backend_probe(const struct sensor_ops *ops, const char *root, int cpu,
 		     struct rt_err *err);
 
 /*
- * rt_chan_list_free() - call remove() on every channel, free the list.
+ * rt_probe_note() - add the line @line to the notes of the probe's list
+ * (no length limit, unlike ctx->err).  Context: probe only.  Return: 0 or
+ * -ENOMEM (the note is lost, nothing else).
+ */
+int rt_probe_note(struct rt_probe_ctx *ctx, const char *line);
+
+/*
+ * rt_chan_list_take_notes() - the notes added since the last take, one a
+ * line, or NULL for none.  Ownership: the caller's (free()); the list's
+ * notes are empty after.  Context: process context.
+ */
+char *rt_chan_list_take_notes(struct rt_chan_list *list);
+
+/*
+ * rt_chan_list_free() - call remove() on every channel, free the list
+ * (and its notes).
  * Context: process context, after the loop.
  */
 void rt_chan_list_free(struct rt_chan_list *list);

@@ -420,6 +420,10 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	p->stuck_ns = base->kind == SOV_KIND_ENERGY ? 30 * NSEC_PER_SEC : o->stuck_ns;
 	if (base->kind == SOV_KIND_SMI_COUNT)
 		p->stuck_ns = 0; /* zero SMIs is the goal, not a fault */
+	/* Alarms stay 0, settings stay put and an info channel is 1: not frozen. */
+	if (base->kind == SOV_KIND_ALARM || base->kind == SOV_KIND_STATE ||
+	    base->kind == SOV_KIND_FAN_RPM_SET || base->kind == SOV_KIND_CHIP_INFO)
+		p->stuck_ns = 0;
 
 	for (i = 0; s && i < 4; i++) {
 		const char *t = rt_conf_get(s, limit_keys[i]);
@@ -594,17 +598,23 @@ static struct backend_stats *stats_of(struct sampler *s, const struct sensor_ops
 	return NULL;
 }
 
+/* Each line of @msg is a note of its own (a probe may say several things). */
 static void note_add(struct probe_notes *notes, const char *msg)
 {
 	char (*nm)[RT_ERR_LEN];
 
-	if (!notes || !msg[0])
-		return;
-	nm = realloc(notes->msg, (notes->n + 1) * sizeof(*nm));
-	if (!nm)
-		return; /* a lost note, not a lost sensor */
-	notes->msg = nm;
-	snprintf(nm[notes->n++], RT_ERR_LEN, "%s", msg);
+	while (notes && *msg) {
+		int len = (int)strcspn(msg, "\n");
+
+		if (len) {
+			nm = realloc(notes->msg, (notes->n + 1) * sizeof(*nm));
+			if (!nm)
+				return; /* a lost note, not a lost sensor */
+			notes->msg = nm;
+			snprintf(nm[notes->n++], RT_ERR_LEN, "%.*s", len, msg);
+		}
+		msg += len + (msg[len] == '\n');
+	}
 }
 
 static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
@@ -629,9 +639,14 @@ static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
 			err->msg[0] = '\0';
 			continue;
 		}
-		/* A probe that found devices but skipped some may say why. */
-		if (!rc)
-			note_add(notes, err->msg);
+		/* A probe that found devices but skipped some may say why: in
+		 * its list's notes (whole), else in err->msg. */
+		if (!rc) {
+			char *n = rt_chan_list_take_notes(l);
+
+			note_add(notes, n ? n : err->msg);
+			free(n);
+		}
 		if (rc)
 			return rc;
 	}
@@ -1332,6 +1347,13 @@ static void take_value(struct sampler *s, struct rt_chan *c, int64_t v, uint64_t
 			     "back inside limits");
 		c->level = (uint8_t)lvl;
 	}
+	/* A chip's alarm flag (hwmon *_alarm, *_fault): news when it rises, also
+	 * when found raised at the first reading, and when it falls. */
+	if (c->desc.kind == SOV_KIND_ALARM && (v != 0) != (prev_at && prev_value != 0))
+		emit(s, v ? SOV_EV_ALARM : SOV_EV_ALARM_CLEAR,
+		     !v ? SOV_SEV_NOTICE : c->desc.flags & SOV_SEN_CRITICAL ? SOV_SEV_CRIT
+									: SOV_SEV_WARNING,
+		     c->idx, v, 0, at, v ? "alarm raised" : "alarm cleared");
 	/* A fan that stops is news even without a configured limit. */
 	if (c->desc.kind == SOV_KIND_FAN_RPM && primed && (v == 0) != (prev_value == 0) &&
 	    prev_at)

@@ -64,7 +64,11 @@
 
 #define SOV_MAGIC          UINT64_C(0x31474e52564f5324) /* "$SOVRNG1", little-endian */
 #define SOV_ABI_MAJOR      1u  /* incompatible layout change: readers refuse */
-#define SOV_ABI_MINOR      0u  /* compatible addition: readers accept */
+#define SOV_ABI_MINOR      1u  /* compatible addition: readers accept.
+				* 1: kinds ALARM..CHIP_INFO, units MILLIPERCENT
+				* and HERTZ, flag SOV_SEN_CRITICAL, events
+				* ALARM/ALARM_CLEAR (a reader of minor 0 shows
+				* them as unknown numbers; no layout change) */
 #define SOV_ABI_VERSION    ((SOV_ABI_MAJOR << 16) | SOV_ABI_MINOR)
 #define SOV_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -132,6 +136,18 @@ enum sov_kind {
 	SOV_KIND_SMI_COUNT = 8,  /* SMIs since boot, count */
 	SOV_KIND_COUNT     = 9,  /* any other monotonic counter, count */
 	SOV_KIND_GAUGE     = 10, /* any other gauge, dimensionless */
+	SOV_KIND_ALARM     = 11, /* a chip's alarm or fault flag: 0 clear, 1 raised
+				  * (hwmon *_alarm, *_fault); a change is an event */
+	SOV_KIND_HUMIDITY  = 12, /* relative humidity, milli-percent (0..100000) */
+	SOV_KIND_FREQ      = 13, /* frequency, Hz */
+	SOV_KIND_STATE     = 14, /* a chip setting or state, an integer code as the
+				  * chip gives it (hwmon pwmN_enable, pwmN_mode,
+				  * fanN_div, fanN_pulses, *_beep) */
+	SOV_KIND_FAN_RPM_SET = 15, /* a fan speed the chip holds or watches
+				    * (hwmon fanN_target, fanN_min, fanN_max), RPM */
+	SOV_KIND_CHIP_INFO = 16, /* always 1: describes the chip named in .chip:
+				  * .label its driver name, .labels "device=" its
+				  * device path below /sys/devices ("" virtual) */
 	SOV_KIND_MAX_
 };
 
@@ -146,6 +162,8 @@ enum sov_unit {
 	SOV_UNIT_MILLIVOLT   = 6,
 	SOV_UNIT_MILLIAMPERE = 7,
 	SOV_UNIT_COUNT       = 8,
+	SOV_UNIT_MILLIPERCENT = 9,  /* 1/1000 of a percent (humidity) */
+	SOV_UNIT_HERTZ       = 10,
 	SOV_UNIT_MAX_
 };
 
@@ -169,6 +187,9 @@ enum sov_sensor_flags {
 	SOV_SEN_WARN_LO  = 1u << 2, /* warn_lo is set */
 	SOV_SEN_CRIT_LO  = 1u << 3, /* crit_lo is set */
 	SOV_SEN_COUNTER  = 1u << 4, /* monotonic: export as a counter */
+	SOV_SEN_CRITICAL = 1u << 5, /* SOV_KIND_ALARM: raised is critical (crit,
+				     * lcrit, emergency, fault, intrusion), not
+				     * a warning */
 };
 
 /*
@@ -195,6 +216,11 @@ enum sov_event_type {
 	SOV_EV_CONFIG         = 12, /* configuration reloaded (value: parameter generation) */
 	SOV_EV_FAILSAFE_ENTER = 13, /* actuator entered failsafe (text: reason) */
 	SOV_EV_FAILSAFE_EXIT  = 14, /* actuator left failsafe */
+	SOV_EV_ALARM          = 15, /* a SOV_KIND_ALARM sensor raised (also when found
+				     * raised at the first read) (value: its reading,
+				     * non-zero; severity CRIT with SOV_SEN_CRITICAL,
+				     * else WARNING) */
+	SOV_EV_ALARM_CLEAR    = 16, /* the alarm went back to 0 (value: 0) */
 	SOV_EV_MAX_
 };
 

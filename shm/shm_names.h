@@ -35,6 +35,8 @@ static inline const char *sov_event_type_name(uint16_t type)
 		[SOV_EV_CONFIG] = "CONFIG",
 		[SOV_EV_FAILSAFE_ENTER] = "FAILSAFE_ENTER",
 		[SOV_EV_FAILSAFE_EXIT] = "FAILSAFE_EXIT",
+		[SOV_EV_ALARM] = "ALARM",
+		[SOV_EV_ALARM_CLEAR] = "ALARM_CLEAR",
 	};
 
 	return type < SOV_EV_MAX_ ? names[type] : NULL;
@@ -53,6 +55,7 @@ enum sov_event_meaning {
 /*
  * sov_event_value_meaning() - what @ev->value means.  Thresholds, stalls,
  * recoveries and frozen values carry the reading, in the sensor's unit;
+ * ALARM/ALARM_CLEAR the alarm flag's reading (1 or 0);
  * SENSOR_LOST the read's negative errno (a writer that publishes a state
  * there, like the watchdog, publishes it >= 0: a reading); OVERRUN the
  * deadlines missed; WRITER_START/STOP and CONFIG a generation.
@@ -65,6 +68,7 @@ static inline enum sov_event_meaning sov_event_value_meaning(const struct sov_ev
 	switch (ev->type) {
 	case SOV_EV_THRESH_WARN: case SOV_EV_THRESH_CRIT: case SOV_EV_THRESH_CLEAR:
 	case SOV_EV_FAN_STALL: case SOV_EV_SENSOR_BACK: case SOV_EV_SENSOR_SUSPECT:
+	case SOV_EV_ALARM: case SOV_EV_ALARM_CLEAR:
 		return sensor ? SOV_EVM_READING : SOV_EVM_NUMBER;
 	case SOV_EV_SENSOR_LOST:
 		if (ev->value < 0)

@@ -23,7 +23,8 @@ const unsigned exp_codes[EXP_NCODES] = { 200, 304, 401, 404, 405, 413, 500 };
  */
 enum fam_id {
 	FAM_CPU_TEMP, FAM_DIMM_TEMP, FAM_TEMP, FAM_FAN_RPM, FAM_FAN_DUTY, FAM_POWER,
-	FAM_ENERGY, FAM_VOLTAGE, FAM_CURRENT, FAM_COUNT, FAM_GAUGE, FAM_MAX_
+	FAM_ENERGY, FAM_VOLTAGE, FAM_CURRENT, FAM_COUNT, FAM_GAUGE, FAM_HUMIDITY, FAM_FREQ,
+	FAM_MAX_
 };
 
 static const struct exp_family families[FAM_MAX_] = {
@@ -38,6 +39,8 @@ static const struct exp_family families[FAM_MAX_] = {
 	[FAM_CURRENT]   = { "sovereign_current_amperes", "Current, amperes.", false, 1000, false, true },
 	[FAM_COUNT]     = { "sovereign_sensor_events", "Other monotonic counters of the sampler.", true, 1, false, false },
 	[FAM_GAUGE]     = { "sovereign_sensor_value", "Other dimensionless gauges of the sampler.", false, 1, false, true },
+	[FAM_HUMIDITY]  = { "sovereign_humidity_ratio", "Relative humidity, 0 to 1.", false, 100000, true, false },
+	[FAM_FREQ]      = { "sovereign_frequency_hertz", "Frequency, hertz.", false, 1, false, false },
 };
 
 /* Does @chip ("driver/device") name one of @drivers? */
@@ -71,8 +74,12 @@ const struct exp_family *exp_family_of(const struct sov_sensor *s)
 	case SOV_KIND_CURRENT:  return &families[FAM_CURRENT];
 	case SOV_KIND_COUNT:    return &families[FAM_COUNT];
 	case SOV_KIND_GAUGE:    return &families[FAM_GAUGE];
+	case SOV_KIND_HUMIDITY: return &families[FAM_HUMIDITY];
+	case SOV_KIND_FREQ:     return &families[FAM_FREQ];
 	default:
-		/* SMI counts come from the slot (sovereign_smi_total), once per host. */
+		/* SMI counts come from the slot (sovereign_smi_total), once per host;
+		 * alarms, settings and chip info go by their attribute
+		 * (render_attrs()). */
 		return NULL;
 	}
 }
@@ -378,13 +385,14 @@ static bool reserved_label(const char *k, size_t n)
 
 /* {sensor="..",chip="..",label="..",k="v",...}: the extras from "k=v,k=v",
  * those with an invalid or reserved name dropped (a bad label must not make
- * the whole exposition unparsable). */
-static void put_labels(struct exp_buf *b, const struct sov_sensor *s)
+ * the whole exposition unparsable).  The sensor label is @slen bytes of
+ * the name (all of it for every family but render_attrs()'). */
+static void put_labels_n(struct exp_buf *b, const struct sov_sensor *s, size_t slen)
 {
 	const char *p = s->labels, *end = s->labels + field_len(s->labels, SOV_LABELS_LEN);
 
 	puts_(b, "{sensor=");
-	put_value(b, s->name, field_len(s->name, SOV_NAME_LEN));
+	put_value(b, s->name, slen);
 	puts_(b, ",chip=");
 	put_value(b, s->chip, field_len(s->chip, SOV_NAME_LEN));
 	puts_(b, ",label=");
@@ -403,6 +411,11 @@ static void put_labels(struct exp_buf *b, const struct sov_sensor *s)
 		p = stop + 1;
 	}
 	puts_(b, "}");
+}
+
+static void put_labels(struct exp_buf *b, const struct sov_sensor *s)
+{
+	put_labels_n(b, s, field_len(s->name, SOV_NAME_LEN));
 }
 
 /* What one pass over the sensors of a family prints. */
@@ -636,6 +649,157 @@ static void render_fan(const struct exp_snapshot *fan, enum exp_format fmt, stru
 	}
 }
 
+/* ---- hwmon alarms, settings and chips, by attribute ---- */
+
+/* The longest family name render_attrs() builds, with its NUL. */
+#define ATTR_FAMILY_LEN (sizeof("sovereign_hwmon__enabled") + SOV_NAME_LEN)
+
+/* One sensor of render_attrs(): its family and how much of its name is the sensor. */
+struct attr_series {
+	char family[ATTR_FAMILY_LEN];
+	uint32_t idx;          /* in the snapshot */
+	size_t slen;           /* bytes of the name that are the sensor label */
+};
+
+/*
+ * attr_family() - the family of an alarm, setting or fan-speed setting,
+ * named as node_exporter's hwmon collector names a file's series: the
+ * sensor's name "<type>N_<attribute>" (the sysfs file, "temp1_crit_alarm",
+ * "fan1_target", "pwm1_enable") gives "sovereign_hwmon_<type>_<attribute>"
+ * with the unit of the quantity (_rpm for fan speeds; _enabled for a beep,
+ * as node_hwmon_temp_beep_enabled), the sensor label "<type>N".  The
+ * chip-wide beep_enable is sovereign_hwmon_beep_enabled{sensor="beep_enable"}.
+ * A name of another form (another source) goes to sovereign_alarm,
+ * sovereign_state or sovereign_fan_setting_rpm with its whole name.
+ */
+static void attr_family(const struct sov_sensor *s, struct attr_series *a)
+{
+	size_t n = field_len(s->name, SOV_NAME_LEN), t = 0, d, i;
+	const char *attr;
+	char *o;
+
+	while (t < n && s->name[t] >= 'a' && s->name[t] <= 'z')
+		t++;
+	for (d = t; d < n && s->name[d] >= '0' && s->name[d] <= '9'; d++)
+		;
+	a->slen = n;
+	if (s->source == SOV_SRC_HWMON && n == 11 && !strncmp(s->name, "beep_enable", 11)) {
+		snprintf(a->family, sizeof(a->family), "sovereign_hwmon_beep_enabled");
+		return;
+	}
+	if (s->source != SOV_SRC_HWMON || !t || d == t || d + 1 >= n || s->name[d] != '_') {
+		snprintf(a->family, sizeof(a->family), "%s",
+			 s->kind == SOV_KIND_ALARM ? "sovereign_alarm" :
+			 s->kind == SOV_KIND_FAN_RPM_SET ? "sovereign_fan_setting_rpm" : "sovereign_state");
+		return;
+	}
+	attr = s->name + d + 1;
+	snprintf(a->family, sizeof(a->family), "sovereign_hwmon_%.*s_%.*s%s", (int)t, s->name,
+		 (int)(n - d - 1), attr,
+		 s->kind == SOV_KIND_FAN_RPM_SET ? "_rpm" :
+		 n - d - 1 == 4 && !strncmp(attr, "beep", 4) ? "_enabled" : "");
+	/* A segment is not trusted: nothing but [a-z0-9_] in a metric name. */
+	for (o = a->family, i = 0; o[i]; i++)
+		if (!((o[i] >= 'a' && o[i] <= 'z') || (o[i] >= '0' && o[i] <= '9') || o[i] == '_'))
+			o[i] = '_';
+	a->slen = d;
+}
+
+static int attr_series_cmp(const void *x, const void *y)
+{
+	const struct attr_series *a = x, *b = y;
+	int c = strcmp(a->family, b->family);
+
+	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* HELP of an attribute family, by the sensor's kind. */
+static const char *attr_help(uint16_t kind)
+{
+	switch (kind) {
+	case SOV_KIND_ALARM:
+		return "Alarm or fault flag the chip raises (hwmon *_alarm, *_fault): 1 raised, 0 clear.";
+	case SOV_KIND_FAN_RPM_SET:
+		return "Fan speed the chip holds or watches (hwmon fanN_target, _min, _max), revolutions per minute.";
+	default:
+		return "Setting or state of the chip, its own integer code (hwmon pwmN_enable, pwmN_mode, fanN_div, fanN_pulses; *_beep 1 enabled).";
+	}
+}
+
+/*
+ * Alarms, settings and fan-speed settings, one family per attribute
+ * (attr_family()), each family's series together as the format asks.
+ * Invalid readings are absent.  Return: nothing; -ENOMEM sticks in @b.
+ */
+static void render_attrs(const struct exp_snapshot *snap, enum exp_format fmt, struct exp_buf *b)
+{
+	struct attr_series *v;
+	uint32_t i, n = 0;
+
+	v = malloc((snap->n ? snap->n : 1) * sizeof(*v));
+	if (!v) {
+		b->err = b->err ? b->err : -ENOMEM;
+		return;
+	}
+	for (i = 0; i < snap->n; i++) {
+		const struct exp_sensor_snap *e = &snap->sen[i];
+
+		if (!e->valid || (e->s.kind != SOV_KIND_ALARM && e->s.kind != SOV_KIND_STATE &&
+				  e->s.kind != SOV_KIND_FAN_RPM_SET))
+			continue;
+		attr_family(&e->s, &v[n]);
+		v[n++].idx = i;
+	}
+	qsort(v, n, sizeof(*v), attr_series_cmp);
+	for (i = 0; i < n; i++) {
+		const struct exp_sensor_snap *e = &snap->sen[v[i].idx];
+
+		if (!i || strcmp(v[i].family, v[i - 1].family))
+			put_header(b, fmt, v[i].family, "", false, attr_help(e->s.kind), NULL);
+		puts_(b, v[i].family);
+		put_labels_n(b, &e->s, v[i].slen);
+		putf(b, " %lld\n", (long long)e->value);
+	}
+	free(v);
+}
+
+/*
+ * sovereign_hwmon_chip_info{chip,name,device} 1 for each chip's CHIP_INFO
+ * sensor, as node_exporter's node_hwmon_chip_names: chip the sensors'
+ * chip label, name the driver's, device the path below /sys/devices.
+ */
+static void render_chip_info(const struct exp_snapshot *snap, enum exp_format fmt,
+			     struct exp_buf *b)
+{
+	bool header = false;
+
+	for (uint32_t i = 0; i < snap->n; i++) {
+		const struct sov_sensor *s = &snap->sen[i].s;
+		const char *dev = "";
+		size_t dlen = 0, ll = field_len(s->labels, SOV_LABELS_LEN);
+
+		if (!snap->sen[i].valid || s->kind != SOV_KIND_CHIP_INFO)
+			continue;
+		if (ll >= 7 && !strncmp(s->labels, "device=", 7)) {
+			dev = s->labels + 7;
+			dlen = ll - 7;
+		}
+		if (!header) {
+			put_header(b, fmt, "sovereign_hwmon_chip_info", "", false,
+				   "Each hwmon chip: its chip label, driver name and device path below /sys/devices; always 1.",
+				   NULL);
+			header = true;
+		}
+		puts_(b, "sovereign_hwmon_chip_info{chip=");
+		put_value(b, s->chip, field_len(s->chip, SOV_NAME_LEN));
+		puts_(b, ",name=");
+		put_value(b, s->label, field_len(s->label, SOV_NAME_LEN));
+		puts_(b, ",device=");
+		put_value(b, dev, dlen);
+		puts_(b, "} 1\n");
+	}
+}
+
 int exp_render(const struct exp_snapshot *snap, enum exp_format fmt, struct exp_buf *b)
 {
 	char v[64];
@@ -684,6 +848,8 @@ int exp_render(const struct exp_snapshot *snap, enum exp_format fmt, struct exp_
 		}
 		for (int f = 0; f < FAM_MAX_; f++)
 			render_family(snap, fmt, &families[f], b);
+		render_attrs(snap, fmt, b);
+		render_chip_info(snap, fmt, b);
 	}
 	/* sovereign_inference_active comes from readers/watchdog's own segment
 	 * only: absent (never 0) while that segment is absent or stale. */

@@ -304,7 +304,12 @@ Test(dump, json_snapshot)
 	cr_assert_eq(num(h, "nslots"), 16);
 	cr_assert_eq(num(h, "period_ns"), 10000000);
 	cr_assert_eq(num(h, "head"), 3);
-	cr_assert_str_eq(str(h, "abi_version"), "1.0");
+	{
+		char v[16];
+
+		snprintf(v, sizeof(v), "%u.%u", SOV_ABI_MAJOR, SOV_ABI_MINOR);
+		cr_assert_str_eq(str(h, "abi_version"), v);
+	}
 
 	sensors = item(doc, "sensors");
 	cr_assert_eq(cJSON_GetArraySize(sensors), NSENSORS);
@@ -620,4 +625,74 @@ Test(dump, follow_restart)
 	close(c.err_fd);
 	close(t.out_fd);
 	close(t.err_fd);
+}
+
+/*
+ * The hwmon kinds (alarm, humidity, freq, state, fan_rpm_set, chip_info),
+ * their units and an alarm's criticality are shown by name, and ALARM /
+ * ALARM_CLEAR events by theirs.
+ */
+Test(dump, hwmon_kinds_and_alarm_events_by_name)
+{
+	enum { A_ALARM, A_HUM, A_FREQ, A_STATE, A_SET, A_INFO, NA };
+	static const char *const kinds[NA] = { "alarm", "humidity", "freq", "state", "fan_rpm_set",
+					       "chip_info" };
+	static const char *const units[NA] = { "none", "m%", "Hz", "none", "RPM", "none" };
+	struct sov_writer_opts o = { .writer_name = "dump-test", .nslots = 16, .nevents = 16,
+				     .period_ns = 10000000 };
+	char name[80], *argv[] = { "", "--name", name, "--json", NULL }, *out, *err;
+	struct sov_sensor s[NA];
+	struct sov_writer *w;
+	const cJSON *sensors, *sen, *events, *e;
+	cJSON *doc;
+	uint64_t mono = now_ns(CLOCK_MONOTONIC);
+	struct sov_event ev = { .mono_ns = mono, .value = 1, .sensor = A_ALARM,
+				.type = SOV_EV_ALARM, .severity = SOV_SEV_CRIT };
+	int i = 0;
+
+	snprintf(name, sizeof(name), "%s-hwmon", seg_name);
+	o.name = name;
+	sensor_init(&s[A_ALARM], SOV_KIND_ALARM, SOV_UNIT_NONE, "nct6775/nct6775.656",
+		    "temp1_crit_alarm", "SYSTIN");
+	s[A_ALARM].flags = SOV_SEN_CRITICAL;
+	sensor_init(&s[A_HUM], SOV_KIND_HUMIDITY, SOV_UNIT_MILLIPERCENT, "sht4x/1-0044", "humidity1", "");
+	sensor_init(&s[A_FREQ], SOV_KIND_FREQ, SOV_UNIT_HERTZ, "nct6775/nct6775.656", "freq1", "");
+	sensor_init(&s[A_STATE], SOV_KIND_STATE, SOV_UNIT_NONE, "nct6775/nct6775.656", "pwm1_enable", "");
+	sensor_init(&s[A_SET], SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, "nct6775/nct6775.656", "fan1_target", "");
+	sensor_init(&s[A_INFO], SOV_KIND_CHIP_INFO, SOV_UNIT_NONE, "nct6775/nct6775.656", "chip", "nct6775");
+	sov_shm_unlink(name);
+	cr_assert_eq(sov_writer_create(&o, s, NA, &w), 0);
+	sov_writer_stage(w)->mono_ns = mono;
+	for (i = 0; i < NA; i++)
+		sov_writer_set(w, (uint32_t)i, i == A_HUM ? 45500 : 1, mono);
+	sov_writer_publish(w);
+	snprintf(ev.text, sizeof(ev.text), "alarm raised");
+	sov_writer_event(w, &ev);
+	ev.type = SOV_EV_ALARM_CLEAR;
+	ev.value = 0;
+	sov_writer_event(w, &ev);
+
+	cr_assert_eq(run(argv, &out, &err), 0, "stderr: %s", err);
+	doc = cJSON_Parse(out);
+	cr_assert_not_null(doc, "not JSON: %s", out);
+	sensors = item(doc, "sensors");
+	i = 0;
+	cJSON_ArrayForEach(sen, sensors) {
+		cr_assert_lt(i, NA);
+		cr_expect_str_eq(str(sen, "kind"), kinds[i], "[%d]", i);
+		cr_expect_str_eq(str(sen, "unit"), units[i], "[%d]", i);
+		i++;
+	}
+	cr_expect_eq(i, NA);
+	cr_expect(cJSON_IsTrue(item(cJSON_GetArrayItem(sensors, A_ALARM), "critical")));
+	events = item(doc, "events");
+	e = find_event(events, "ALARM");
+	cr_assert_not_null(e, "%s", out);
+	cr_expect_eq(num(e, "value"), 1);
+	cr_expect_not_null(find_event(events, "ALARM_CLEAR"), "%s", out);
+	cJSON_Delete(doc);
+	free(out);
+	free(err);
+	sov_writer_close(w);
+	sov_shm_unlink(name);
 }

@@ -84,6 +84,9 @@ static const char *kind_name(uint16_t kind)
 		[SOV_KIND_ENERGY] = "energy",       [SOV_KIND_VOLTAGE] = "voltage",
 		[SOV_KIND_CURRENT] = "current",     [SOV_KIND_SMI_COUNT] = "smi_count",
 		[SOV_KIND_COUNT] = "count",         [SOV_KIND_GAUGE] = "gauge",
+		[SOV_KIND_ALARM] = "alarm",         [SOV_KIND_HUMIDITY] = "humidity",
+		[SOV_KIND_FREQ] = "freq",           [SOV_KIND_STATE] = "state",
+		[SOV_KIND_FAN_RPM_SET] = "fan_rpm_set", [SOV_KIND_CHIP_INFO] = "chip_info",
 	};
 
 	return kind < SOV_KIND_MAX_ ? names[kind] : NULL;
@@ -142,6 +145,8 @@ static const struct unit_fmt *unit_fmt(uint16_t unit)
 		[SOV_UNIT_MILLIVOLT]    = { "mV",    "V",   3, 3 },
 		[SOV_UNIT_MILLIAMPERE]  = { "mA",    "A",   3, 3 },
 		[SOV_UNIT_COUNT]        = { "count", "",    0, 0 },
+		[SOV_UNIT_MILLIPERCENT] = { "m%",    "%",   3, 3 },
+		[SOV_UNIT_HERTZ]        = { "Hz",    "Hz",  0, 0 },
 	};
 
 	return unit < SOV_UNIT_MAX_ ? &fmts[unit] : NULL;
@@ -600,6 +605,10 @@ static void text_sensors(struct dump *d, FILE *out)
 			fputs(any ? "  counter" : "       counter", out);
 			any = true;
 		}
+		if (s->kind == SOV_KIND_ALARM && (s->flags & SOV_SEN_CRITICAL)) {
+			fputs(any ? "  critical" : "       critical", out);
+			any = true;
+		}
 		if (any)
 			fputc('\n', out);
 	}
@@ -635,6 +644,9 @@ static void json_sensors(struct dump *d, cJSON *root)
 			if (s->flags & limit_fields[k].bit)
 				json_i64(d, lim, limit_fields[k].name, limit_of(s, k));
 		jchk(d, cJSON_AddBoolToObject(o, "counter", (s->flags & SOV_SEN_COUNTER) != 0));
+		if (s->kind == SOV_KIND_ALARM)
+			jchk(d, cJSON_AddBoolToObject(o, "critical",
+						      (s->flags & SOV_SEN_CRITICAL) != 0));
 		json_u64(d, o, "period_ms", s->period_ms);
 	}
 }

@@ -635,3 +635,86 @@ Test(fanwd, absent_and_disabled_segments)
 	free(t);
 	free(n);
 }
+
+/* ---- hwmon alarms, settings and chips (node_exporter's names) ---- */
+
+static struct sov_sensor mkh(uint16_t kind, uint16_t unit, const char *chip, const char *name,
+			     const char *label, const char *labels)
+{
+	struct sov_sensor x = mk(kind, unit, chip, name, label, labels);
+
+	x.source = SOV_SRC_HWMON;
+	return x;
+}
+
+/*
+ * Every alarm, fault, beep and setting attribute is a family of its own,
+ * named as node_exporter names the file (node_hwmon_fan_target_rpm ->
+ * sovereign_hwmon_fan_target_rpm), with chip and sensor labels so that a
+ * temp1 of two chips never collides; chips get sovereign_hwmon_chip_info.
+ */
+Test(metrics, hwmon_attributes_named_as_node_exporter_promtool_accepts)
+{
+	enum { NE = 17 };
+	struct exp_sensor_snap e[NE];
+	struct exp_snapshot snap = { .attached = true, .up = true, .state = "live",
+				     .have_sample = true, .n = NE, .cap = NE, .sen = e };
+	static const char k10[] = "k10temp/0000:00:18.3", nct[] = "nct6775/nct6775.656";
+	char out[4096];
+	char *t;
+	int i = 0;
+
+	memset(e, 0, sizeof(e));
+	e[i].s = mkh(SOV_KIND_ALARM, SOV_UNIT_NONE, nct, "temp1_alarm", "SYSTIN", ""), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_ALARM, SOV_UNIT_NONE, k10, "temp1_alarm", "Tctl", ""), e[i++].value = 0;
+	e[i].s = mkh(SOV_KIND_ALARM, SOV_UNIT_NONE, nct, "temp1_crit_alarm", "SYSTIN", ""), e[i++].value = 0;
+	e[i].s = mkh(SOV_KIND_ALARM, SOV_UNIT_NONE, nct, "temp2_fault", "temp2", ""), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_ALARM, SOV_UNIT_NONE, nct, "intrusion0_alarm", "intrusion0", ""), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_STATE, SOV_UNIT_NONE, nct, "temp1_beep", "SYSTIN", ""), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_STATE, SOV_UNIT_NONE, nct, "beep_enable", "beep_enable", ""), e[i++].value = 0;
+	e[i].s = mkh(SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, nct, "fan1_target", "fan1", ""), e[i++].value = 1500;
+	e[i].s = mkh(SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, nct, "fan1_min", "fan1", ""), e[i++].value = 300;
+	e[i].s = mkh(SOV_KIND_STATE, SOV_UNIT_NONE, nct, "fan1_div", "fan1", ""), e[i++].value = 4;
+	e[i].s = mkh(SOV_KIND_STATE, SOV_UNIT_NONE, nct, "pwm1_enable", "pwm1", ""), e[i++].value = 5;
+	e[i].s = mkh(SOV_KIND_STATE, SOV_UNIT_NONE, nct, "pwm1_mode", "pwm1", ""), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_HUMIDITY, SOV_UNIT_MILLIPERCENT, "sht4x/1-0044", "humidity1", "humidity1", ""), e[i++].value = 45500;
+	e[i].s = mkh(SOV_KIND_FREQ, SOV_UNIT_HERTZ, nct, "freq1", "freq1", ""), e[i++].value = 25000;
+	e[i].s = mkh(SOV_KIND_CHIP_INFO, SOV_UNIT_NONE, nct, "chip", "nct6775", "device=platform/nct6775.656"), e[i++].value = 1;
+	e[i].s = mkh(SOV_KIND_CHIP_INFO, SOV_UNIT_NONE, "acpitz", "chip", "acpitz", "device="), e[i++].value = 1;
+	/* another source's alarm, a name of no hwmon form */
+	e[i].s = mk(SOV_KIND_ALARM, SOV_UNIT_NONE, "sim", "door", "door", ""), e[i++].value = 0;
+	cr_assert_eq(i, NE);
+	for (i = 0; i < NE; i++)
+		e[i].valid = true;
+
+	t = render(EXP_FMT_TEXT, &snap);
+	has_line(t, "# TYPE sovereign_hwmon_temp_alarm gauge");
+	has_line(t, "sovereign_hwmon_temp_alarm{sensor=\"temp1\",chip=\"nct6775/nct6775.656\",label=\"SYSTIN\"} 1");
+	has_line(t, "sovereign_hwmon_temp_alarm{sensor=\"temp1\",chip=\"k10temp/0000:00:18.3\",label=\"Tctl\"} 0");
+	has_line(t, "sovereign_hwmon_temp_crit_alarm{sensor=\"temp1\",chip=\"nct6775/nct6775.656\",label=\"SYSTIN\"} 0");
+	has_line(t, "sovereign_hwmon_temp_fault{sensor=\"temp2\",chip=\"nct6775/nct6775.656\",label=\"temp2\"} 1");
+	has_line(t, "sovereign_hwmon_intrusion_alarm{sensor=\"intrusion0\",chip=\"nct6775/nct6775.656\",label=\"intrusion0\"} 1");
+	has_line(t, "sovereign_hwmon_temp_beep_enabled{sensor=\"temp1\",chip=\"nct6775/nct6775.656\",label=\"SYSTIN\"} 1");
+	has_line(t, "sovereign_hwmon_beep_enabled{sensor=\"beep_enable\",chip=\"nct6775/nct6775.656\",label=\"beep_enable\"} 0");
+	has_line(t, "sovereign_hwmon_fan_target_rpm{sensor=\"fan1\",chip=\"nct6775/nct6775.656\",label=\"fan1\"} 1500");
+	has_line(t, "sovereign_hwmon_fan_min_rpm{sensor=\"fan1\",chip=\"nct6775/nct6775.656\",label=\"fan1\"} 300");
+	has_line(t, "sovereign_hwmon_fan_div{sensor=\"fan1\",chip=\"nct6775/nct6775.656\",label=\"fan1\"} 4");
+	has_line(t, "sovereign_hwmon_pwm_enable{sensor=\"pwm1\",chip=\"nct6775/nct6775.656\",label=\"pwm1\"} 5");
+	has_line(t, "sovereign_hwmon_pwm_mode{sensor=\"pwm1\",chip=\"nct6775/nct6775.656\",label=\"pwm1\"} 1");
+	has_line(t, "sovereign_humidity_ratio{sensor=\"humidity1\",chip=\"sht4x/1-0044\",label=\"humidity1\"} 0.455");
+	has_line(t, "sovereign_frequency_hertz{sensor=\"freq1\",chip=\"nct6775/nct6775.656\",label=\"freq1\"} 25000");
+	has_line(t, "sovereign_hwmon_chip_info{chip=\"nct6775/nct6775.656\",name=\"nct6775\",device=\"platform/nct6775.656\"} 1");
+	has_line(t, "sovereign_hwmon_chip_info{chip=\"acpitz\",name=\"acpitz\",device=\"\"} 1");
+	has_line(t, "sovereign_alarm{sensor=\"door\",chip=\"sim\",label=\"door\"} 0");
+	/* one header per family, whatever the order of the table */
+	cr_expect_eq(occurrences(t, "# TYPE sovereign_hwmon_temp_alarm "), 1, "%s", t);
+	cr_expect_eq(occurrences(t, "# HELP sovereign_hwmon_chip_info "), 1, "%s", t);
+	cr_assert_eq(promtool(t, out, sizeof(out)), 0, "promtool check metrics:\n%s\non:\n%s", out, t);
+	free(t);
+
+	/* an alarm not read is absent, never 0 */
+	e[0].valid = false;
+	t = render(EXP_FMT_TEXT, &snap);
+	cr_expect_null(strstr(t, "sovereign_hwmon_temp_alarm{sensor=\"temp1\",chip=\"nct6775/nct6775.656\""), "%s", t);
+	free(t);
+}

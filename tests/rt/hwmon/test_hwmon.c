@@ -7,6 +7,9 @@
  * other CPUs, and what the probe skips (with a note) instead of failing.
  */
 #include "fixture.h"
+#include "sampler.h"
+#include "shm_reader.h"
+#include "shm_writer.h"
 
 /*
  * The fixture: five chips under /sys/devices reached through
@@ -182,13 +185,16 @@ static const struct fx_expect {
 
 #define FX_NEXPECT (sizeof(fx_expect) / sizeof(fx_expect[0]))
 
+/* Without the attributes published on their own: the value channels. */
+#define FX_VALUES_ONLY "[hwmon]\nattributes = no\n"
+
 Test(hwmon, channel_set)
 {
 	struct rt_chan_list l;
 	struct rt_err err;
 	size_t i;
 
-	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(fx_probe("hwmon", FX_VALUES_ONLY, &l, &err), 0, "%s", err.msg);
 	cr_assert_eq(l.n, FX_NEXPECT, "got %zu channels", l.n);
 	for (i = 0; i < FX_NEXPECT; i++) {
 		const struct sov_sensor *d = &l.chan[i].desc;
@@ -224,7 +230,7 @@ Test(hwmon, values)
 	struct rt_err err;
 	size_t i;
 
-	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(fx_probe("hwmon", FX_VALUES_ONLY, &l, &err), 0, "%s", err.msg);
 	cr_assert_eq(l.n, FX_NEXPECT);
 	for (i = 0; i < FX_NEXPECT; i++) {
 		int64_t v = -42;
@@ -304,7 +310,8 @@ Test(hwmon, renumbered_hwmon_keeps_chip_names_and_ids)
 	fx_setup();
 	fx_build(fx_nr_boot2);
 	cr_assert_eq(fx_probe("hwmon", NULL, &b, &err), 0, "%s", err.msg);
-	cr_assert_eq(a.n, FX_NEXPECT);
+	/* + 6 attribute channels and one info channel per chip */
+	cr_assert_eq(a.n, FX_NEXPECT + 6 + FX_NCHIPS, "got %zu", a.n);
 	cr_assert_eq(b.n, a.n);
 	for (i = 0; i < a.n; i++) {
 		cr_expect_str_eq(b.chan[i].desc.chip, a.chan[i].desc.chip);
@@ -332,7 +339,7 @@ Test(hwmon, duplicate_chip_strings_are_disambiguated_by_device_path)
 	fx_file("sys/devices/a/x/hwmon/hwmon1/temp1_input", "1000\n");
 	fx_link("sys/devices/a/x/hwmon/hwmon1/device", "../../../x");
 	fx_link("sys/class/hwmon/hwmon1", "../../devices/a/x/hwmon/hwmon1");
-	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(fx_probe("hwmon", FX_VALUES_ONLY, &l, &err), 0, "%s", err.msg);
 	cr_assert_eq(l.n, 2);
 	cr_expect_str_eq(l.chan[0].desc.chip, "dimmtemp/x");
 	cr_expect_str_eq(l.chan[1].desc.chip, "dimmtemp/x#2");
@@ -353,7 +360,7 @@ Test(hwmon, include_and_exclude)
 	struct rt_err err;
 
 	cr_assert_eq(fx_probe("hwmon",
-			      "[sampler]\nperiod_ms = 100\n[hwmon]\n"
+			      "[sampler]\nperiod_ms = 100\n[hwmon]\nattributes = no\n"
 			      "chips = k10temp, jc42 nct6775*\n"
 			      "exclude = nct6775/in*, */fan2, k10temp/0000:00:18.3/temp3\n",
 			      &l, &err), 0, "%s", err.msg);
@@ -368,7 +375,8 @@ Test(hwmon, include_and_exclude)
 	rt_chan_list_free(&l);
 
 	/* by full chip string; limits off; own period */
-	cr_assert_eq(fx_probe("hwmon", "[hwmon]\nchips = coretemp/coretemp.?\nlimits = no\nperiod_ms = 1000\n",
+	cr_assert_eq(fx_probe("hwmon", "[hwmon]\nchips = coretemp/coretemp.?\nlimits = no\n"
+			      "period_ms = 1000\nattributes = no\n",
 			      &l, &err), 0, "%s", err.msg);
 	cr_assert_eq(l.n, 2, "Core 5 is CPU 5's");
 	cr_expect_str_eq(l.chan[0].desc.label, "Package id 0");
@@ -455,7 +463,8 @@ Test(hwmon, descriptors_closed_after_free)
 	int before = fx_count_fds();
 
 	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
-	cr_expect_eq(fx_count_fds(), before + (int)FX_NEXPECT, "one descriptor per channel");
+	/* The info channels hold none. */
+	cr_expect_eq(fx_count_fds(), before + (int)(l.n - FX_NCHIPS), "one descriptor per channel");
 	rt_chan_list_free(&l);
 	cr_expect_eq(fx_count_fds(), before);
 	cr_expect_eq(l.n, 0);
@@ -529,7 +538,7 @@ Test(hwmon, only_local_fast_drivers_are_read_in_the_loop)
 	fx_setup();
 	for (i = 0; i < sizeof(chips) / sizeof(chips[0]); i++)
 		fx_chip_at(chips[i].dev, (int)i, chips[i].name, "40000\n");
-	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(fx_probe("hwmon", FX_VALUES_ONLY, &l, &err), 0, "%s", err.msg);
 	cr_assert_eq(l.n, sizeof(chips) / sizeof(chips[0]));
 	for (i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
 		struct rt_chan *c = fx_find(&l, chips[i].chip, "temp1");
@@ -609,4 +618,505 @@ Test(hwmon, what_cannot_be_read_is_skipped_with_a_note)
 	cr_expect_not_null(fx_find(&l, "k10temp/0000:00:18.3", "temp1"), "the rest is read");
 	cr_expect_not_null(fx_find(&l, "nct6775/nct6775.656", "temp1"));
 	rt_chan_list_free(&l);
+}
+
+/* ---- every chip a user has, read as the kernel ABI describes it ---- */
+
+/* Does a note of list @l (the probe's notes, one a line, whole) contain @what? */
+static bool fx_has_note(const struct rt_chan_list *l, const char *what)
+{
+	return l->notes && strstr(l->notes, what) != NULL;
+}
+
+/* hwmonN at sys/devices/@dev/hwmon/hwmonN, device link and class link; no files. */
+static void fx_bare_chip(const char *dev, int nr)
+{
+	char rel[PATH_MAX], tgt[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d", dev, nr);
+	fx_mkdirs(rel, true);
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d/device", dev, nr);
+	snprintf(tgt, sizeof(tgt), "../../../%s", strrchr(dev, '/') + 1);
+	fx_link(rel, tgt);
+	snprintf(rel, sizeof(rel), "sys/class/hwmon/hwmon%d", nr);
+	snprintf(tgt, sizeof(tgt), "../../devices/%s/hwmon/hwmon%d", dev, nr);
+	fx_link(rel, tgt);
+}
+
+/* File @attr of the device directory sys/devices/@dev, holding @text. */
+static void fx_dev_file(const char *dev, const char *attr, const char *text)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "sys/devices/%s/%s", dev, attr);
+	fx_file(rel, text);
+}
+
+/* File @attr of sys/devices/@dev/hwmon/hwmon@nr. */
+static void fx_hw_file(const char *dev, int nr, const char *attr, const char *text)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon/hwmon%d/%s", dev, nr, attr);
+	fx_file(rel, text);
+}
+
+/*
+ * Older drivers (w83627ehf before its hwmon_device_register_with_info()
+ * conversion, many i2c drivers) keep every attribute and `name` in the
+ * device directory; hwmonN holds only `device`.  libsensors reads them
+ * there; so do we.
+ */
+Test(hwmon, attributes_in_the_device_directory)
+{
+	static const char dev[] = "platform/w83627ehf.656";
+	struct rt_chan_list l;
+	struct rt_err err;
+	struct rt_chan *c;
+	int64_t v;
+
+	fx_teardown();
+	fx_setup();
+	fx_bare_chip(dev, 0);
+	fx_dev_file(dev, "name", "w83627ehf\n");
+	fx_dev_file(dev, "temp1_input", "35000\n");
+	fx_dev_file(dev, "temp1_label", "SYSTIN\n");
+	fx_dev_file(dev, "temp1_max", "80000\n");
+	fx_dev_file(dev, "temp1_alarm", "1\n");
+	fx_dev_file(dev, "fan1_input", "900\n");
+	fx_dev_file(dev, "fan1_min", "300\n");
+	fx_dev_file(dev, "in0_input", "1100\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	c = fx_find(&l, "w83627ehf/w83627ehf.656", "temp1");
+	cr_assert_not_null(c, "the device directory's attributes: %s", err.msg);
+	cr_expect_str_eq(c->desc.label, "SYSTIN");
+	cr_expect(c->desc.flags & SOV_SEN_WARN_HI, "its limits are read there too");
+	cr_expect_eq(c->desc.warn_hi, 80000);
+	cr_assert_eq(fx_read(c, &v), 0);
+	cr_expect_eq(v, 35000);
+	c = fx_find(&l, "w83627ehf/w83627ehf.656", "temp1_alarm");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->desc.kind, SOV_KIND_ALARM);
+	cr_assert_eq(fx_read(c, &v), 0);
+	cr_expect_eq(v, 1);
+	cr_expect_not_null(fx_find(&l, "w83627ehf/w83627ehf.656", "fan1"));
+	cr_expect_not_null(fx_find(&l, "w83627ehf/w83627ehf.656", "fan1_min"));
+	cr_expect_not_null(fx_find(&l, "w83627ehf/w83627ehf.656", "in0"));
+	cr_expect_not_null(fx_find(&l, "w83627ehf/w83627ehf.656", "chip"));
+	cr_expect_eq(l.n, 6, "got %zu", l.n);
+	rt_chan_list_free(&l);
+}
+
+/*
+ * A chip with no `name` anywhere is still a chip: named after its
+ * device's driver, else its modalias, else the device, last its hwmonN
+ * (said: it changes between boots).  None is dropped.
+ */
+Test(hwmon, chip_without_name_is_named_from_its_device)
+{
+	static const struct {
+		const char *dev, *chip, *how;
+	} cases[] = {
+		{ "platform/foo.0", "foodrv/foo.0", "hwmon0 has no name attribute: named \"foodrv\" after its device's driver" },
+		{ "platform/bar.1", "barchip/bar.1", "named \"barchip\" after its device's modalias" },
+		{ "pci0000:00/0000:00:05.0", "0000:00:05.0/0000:00:05.0", "named \"0000:00:05.0\" after its device" },
+	};
+	struct rt_chan_list l;
+	struct rt_err err;
+	size_t i;
+
+	fx_teardown();
+	fx_setup();
+	for (i = 0; i < 3; i++) {
+		fx_bare_chip(cases[i].dev, (int)i);
+		fx_hw_file(cases[i].dev, (int)i, "temp1_input", "30000\n");
+	}
+	fx_mkdirs("sys/bus/platform/drivers/foodrv", true);
+	fx_link("sys/devices/platform/foo.0/driver", "../../../bus/platform/drivers/foodrv");
+	fx_dev_file("platform/bar.1", "modalias", "platform:barchip\n");
+	fx_dev_file("pci0000:00/0000:00:05.0", "modalias", "pci:v00008086d00002021sv00000000sd00000000bc08sc80i00\n");
+	/* no device at all: only the hwmon number is left */
+	fx_file("sys/class/hwmon/hwmon3/temp1_input", "31000\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	for (i = 0; i < 3; i++) {
+		cr_expect_not_null(fx_find(&l, cases[i].chip, "temp1"), "%s: %s", cases[i].chip, l.notes);
+		cr_expect(fx_has_note(&l, cases[i].how), "'%s' in: %s", cases[i].how, err.msg);
+	}
+	cr_expect_not_null(fx_find(&l, "hwmon3", "temp1"), "%s", l.notes);
+	cr_expect(fx_has_note(&l, "hwmon3 has no name attribute: named \"hwmon3\" after its hwmon "
+			      "number, which may change at the next boot"), "%s", l.notes);
+	rt_chan_list_free(&l);
+}
+
+/* A chip left out for any reason is said, in the notes and by --discover. */
+Test(hwmon, skipped_chips_are_said)
+{
+	struct rt_chan_list l;
+	struct rt_err err;
+	char conf[PATH_MAX], cmd[PATH_MAX * 3], line[512];
+	bool seen[3] = { false, false, false };
+	FILE *p;
+
+	fx_teardown();
+	fx_setup();
+	fx_chip_at("platform/k.0", 0, "kept", "30000\n");
+	/* a device link that loops: the chip cannot be placed */
+	fx_file("sys/devices/platform/loop.0/hwmon/hwmon1/name", "looping\n");
+	fx_file("sys/devices/platform/loop.0/hwmon/hwmon1/temp1_input", "1\n");
+	fx_link("sys/devices/platform/loop.0/hwmon/hwmon1/device", "device");
+	fx_link("sys/class/hwmon/hwmon1", "../../devices/platform/loop.0/hwmon/hwmon1");
+	/* a name and nothing to read */
+	fx_bare_chip("platform/empty.0", 2);
+	fx_hw_file("platform/empty.0", 2, "name", "empty\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	cr_expect_not_null(fx_find(&l, "kept/k.0", "temp1"));
+	cr_expect(fx_has_note(&l, "hwmon: hwmon1 (looping) skipped:"), "%s", l.notes);
+	cr_expect(fx_has_note(&l, "hwmon: empty/empty.0 skipped: no value attribute"), "%s", l.notes);
+	rt_chan_list_free(&l);
+	cr_assert_eq(fx_probe("hwmon", "[hwmon]\nchips = empty\n", &l, &err), 0, "%s", err.msg);
+	cr_expect(fx_has_note(&l, "hwmon: kept/k.0 skipped: not in [hwmon] chips"), "%s", l.notes);
+	rt_chan_list_free(&l);
+
+	/* sovereign-sampler --discover: a comment line each */
+	fx_path(conf, sizeof(conf), "sampler.conf");
+	fx_file("sampler.conf", "[hwmon]\nlimits = yes\n");
+	snprintf(cmd, sizeof(cmd), "%s --discover --root %s -c %s 2>/dev/null", SOV_SAMPLER_BIN,
+		 fx_root, conf);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		seen[0] |= !strncmp(line, "# note: hwmon: hwmon1 (looping) skipped:", 40);
+		seen[1] |= !strncmp(line, "# note: hwmon: empty/empty.0 skipped: no value attribute", 56);
+		seen[2] |= strstr(line, "kept/k.0") && strstr(line, "temp1");
+	}
+	cr_expect_eq(pclose(p), 0);
+	cr_expect(seen[0] && seen[1], "--discover says the skipped chips");
+	cr_expect(seen[2], "--discover lists the kept one");
+}
+
+/* Two chips of one driver on one device: hwmon_siblings(). */
+static void fx_siblings(int nr_cpu, int nr_gpu, const char *gpu_label)
+{
+	static const char dev[] = "platform/dual.0";
+
+	fx_bare_chip(dev, nr_cpu);
+	fx_hw_file(dev, nr_cpu, "name", "dualtemp\n");
+	fx_hw_file(dev, nr_cpu, "temp1_input", "41000\n");
+	fx_hw_file(dev, nr_cpu, "temp1_label", "CPU\n");
+	fx_bare_chip(dev, nr_gpu);
+	fx_hw_file(dev, nr_gpu, "name", "dualtemp\n");
+	fx_hw_file(dev, nr_gpu, "temp1_input", "62000\n");
+	fx_hw_file(dev, nr_gpu, "temp1_label", gpu_label);
+}
+
+/*
+ * Same name, same parent: the device path cannot tell them apart, their
+ * hwmonN must not (it is renumbered): what they hold does.  The same tree
+ * numbered the other way round gives each the same chip string and ids.
+ */
+Test(hwmon, shared_parent_chips_keep_their_identity_when_renumbered)
+{
+	struct rt_chan_list a, b;
+	struct rt_chan *ca, *ga, *cb, *gb;
+	struct rt_err err;
+
+	fx_teardown();
+	fx_setup();
+	fx_siblings(3, 4, "GPU\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &a, &err), 0, "%s", err.msg);
+	fx_teardown();
+	fx_setup();
+	fx_siblings(9, 2, "GPU\n"); /* the GPU one registered first this time */
+	cr_assert_eq(fx_probe("hwmon", NULL, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(a.n, 4);
+	cr_assert_eq(b.n, 4);
+	ca = fx_find(&a, "dualtemp/dual.0", "temp1");
+	ga = fx_find(&a, "dualtemp/dual.0#2", "temp1");
+	cb = fx_find(&b, "dualtemp/dual.0", "temp1");
+	gb = fx_find(&b, "dualtemp/dual.0#2", "temp1");
+	cr_assert(ca && ga && cb && gb);
+	cr_expect_str_eq(ca->desc.label, cb->desc.label);
+	cr_expect_str_eq(ga->desc.label, gb->desc.label);
+	cr_expect_str_neq(ca->desc.label, ga->desc.label);
+	cr_expect_eq(ca->desc.id, cb->desc.id);
+	cr_expect_eq(ga->desc.id, gb->desc.id);
+	cr_expect_neq(ca->desc.id, ga->desc.id);
+	cr_expect(!fx_has_note(&a, "order of registration") && !fx_has_note(&b, "order of registration"),
+		  "%s", a.notes);
+	rt_chan_list_free(&a);
+	rt_chan_list_free(&b);
+
+	/* Identical twins: only the order of registration is left, and that is said. */
+	fx_teardown();
+	fx_setup();
+	fx_siblings(3, 4, "CPU\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &a, &err), 0, "%s", err.msg);
+	cr_expect_eq(a.n, 4);
+	cr_expect(fx_has_note(&a, "2 dualtemp chips on platform/dual.0 hold the same channels: "
+			      "told apart by their order of registration"), "%s", a.notes);
+	rt_chan_list_free(&a);
+}
+
+/* The sensor id derives from the full device path, not the (cut) chip string. */
+Test(hwmon, ids_derive_from_the_device_path)
+{
+	struct rt_chan_list l;
+	struct rt_err err;
+	struct rt_chan *x, *y;
+
+	fx_teardown();
+	fx_setup();
+	fx_chip_at("a/x", 0, "dimmtemp", "1000\n");
+	fx_chip_at("b/x", 1, "dimmtemp", "2000\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	x = fx_find(&l, "dimmtemp/x", "temp1");
+	y = fx_find(&l, "dimmtemp/x#2", "temp1");
+	cr_assert(x && y);
+	cr_expect_eq(x->desc.id, sov_sensor_id(SOV_SRC_HWMON, "dimmtemp@a/x", "temp1"));
+	cr_expect_eq(y->desc.id, sov_sensor_id(SOV_SRC_HWMON, "dimmtemp@b/x", "temp1"));
+	x = fx_find(&l, "dimmtemp/x#2", "chip");
+	cr_assert_not_null(x);
+	cr_expect_eq(x->desc.kind, SOV_KIND_CHIP_INFO);
+	cr_expect_str_eq(x->desc.label, "dimmtemp");
+	cr_expect_str_eq(x->desc.labels, "device=b/x");
+	rt_chan_list_free(&l);
+}
+
+/* Every alarm, fault, beep and setting attribute the ABI has, on chip @drv at hwmon@nr. */
+static const char *const fx_attr_files[] = {
+	"temp1_input=40000\n", "temp1_label=CPU\n", "temp1_alarm=0\n", "temp1_min_alarm=0\n",
+	"temp1_max_alarm=0\n", "temp1_lcrit_alarm=0\n", "temp1_crit_alarm=0\n",
+	"temp1_emergency_alarm=0\n", "temp1_fault=0\n", "temp1_beep=1\n",
+	"in0_input=1000\n", "in0_alarm=0\n", "curr1_input=5000\n", "curr1_max_alarm=0\n",
+	"power1_input=1000000\n", "power1_cap_alarm=0\n",
+	"fan1_input=1200\n", "fan1_alarm=0\n", "fan1_fault=0\n", "fan1_target=1500\n",
+	"fan1_min=300\n", "fan1_max=3000\n", "fan1_div=4\n", "fan1_pulses=2\n",
+	"pwm1=128\n", "pwm1_enable=2\n", "pwm1_mode=1\n",
+	"freq1_input=25000\n", "humidity1_input=45500\n",
+	"intrusion0_alarm=0\n", "intrusion0_beep=1\n", "beep_enable=1\n",
+	/* not channels: hysteresis, type, offset, the pwm's frequency, interval */
+	"temp1_crit_hyst=95000\n", "temp1_type=3\n", "temp1_offset=0\n", "pwm1_freq=25000\n",
+	"update_interval=1000\n",
+	NULL,
+};
+
+static void fx_attr_chip(const char *drv, int nr)
+{
+	char dev[64], attr[64];
+	size_t f;
+
+	snprintf(dev, sizeof(dev), "pci0000:00/0000:00:18.%d", nr);
+	fx_bare_chip(dev, nr);
+	snprintf(attr, sizeof(attr), "%s\n", drv);
+	fx_hw_file(dev, nr, "name", attr);
+	for (f = 0; fx_attr_files[f]; f++) {
+		const char *kv = fx_attr_files[f], *eq = strchr(kv, '=');
+
+		snprintf(attr, sizeof(attr), "%.*s", (int)(eq - kv), kv);
+		fx_hw_file(dev, nr, attr, eq + 1);
+	}
+}
+
+/* The attribute channels: kind, unit, criticality, label, value. */
+static const struct fx_attr_expect {
+	const char *name;
+	uint16_t kind, unit;
+	bool critical;
+	const char *label;
+	int64_t value;
+} fx_attr_expect[] = {
+	{ "temp1_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "CPU", 0 },
+	{ "temp1_min_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "CPU", 0 },
+	{ "temp1_max_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "CPU", 0 },
+	{ "temp1_lcrit_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "CPU", 0 },
+	{ "temp1_crit_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "CPU", 0 },
+	{ "temp1_emergency_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "CPU", 0 },
+	{ "temp1_fault", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "CPU", 0 },
+	{ "temp1_beep", SOV_KIND_STATE, SOV_UNIT_NONE, false, "CPU", 1 },
+	{ "in0_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "in0", 0 },
+	{ "curr1_max_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "curr1", 0 },
+	{ "power1_cap_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "power1", 0 },
+	{ "fan1_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, false, "fan1", 0 },
+	{ "fan1_fault", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "fan1", 0 },
+	{ "fan1_target", SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, false, "fan1", 1500 },
+	{ "fan1_min", SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, false, "fan1", 300 },
+	{ "fan1_max", SOV_KIND_FAN_RPM_SET, SOV_UNIT_RPM, false, "fan1", 3000 },
+	{ "fan1_div", SOV_KIND_STATE, SOV_UNIT_NONE, false, "fan1", 4 },
+	{ "fan1_pulses", SOV_KIND_STATE, SOV_UNIT_NONE, false, "fan1", 2 },
+	{ "pwm1_enable", SOV_KIND_STATE, SOV_UNIT_NONE, false, "pwm1", 2 },
+	{ "pwm1_mode", SOV_KIND_STATE, SOV_UNIT_NONE, false, "pwm1", 1 },
+	{ "freq1", SOV_KIND_FREQ, SOV_UNIT_HERTZ, false, "freq1", 25000 },
+	{ "humidity1", SOV_KIND_HUMIDITY, SOV_UNIT_MILLIPERCENT, false, "humidity1", 45500 },
+	{ "intrusion0_alarm", SOV_KIND_ALARM, SOV_UNIT_NONE, true, "intrusion0", 0 },
+	{ "intrusion0_beep", SOV_KIND_STATE, SOV_UNIT_NONE, false, "intrusion0", 1 },
+	{ "beep_enable", SOV_KIND_STATE, SOV_UNIT_NONE, false, "beep_enable", 1 },
+	{ "chip", SOV_KIND_CHIP_INFO, SOV_UNIT_NONE, false, "nct6775", 1 },
+};
+
+#define FX_NATTR (sizeof(fx_attr_expect) / sizeof(fx_attr_expect[0]))
+
+Test(hwmon, every_alarm_fault_beep_and_setting_is_a_channel)
+{
+	static const char chip[] = "nct6775/0000:00:18.0";
+	struct rt_chan_list l;
+	struct rt_err err;
+	size_t i;
+
+	fx_teardown();
+	fx_setup();
+	fx_attr_chip("nct6775", 0);
+	cr_assert_eq(fx_probe("hwmon", NULL, &l, &err), 0, "%s", err.msg);
+	/* + the values temp1, in0, curr1, power1, fan1, pwm1 */
+	cr_expect_eq(l.n, FX_NATTR + 6, "got %zu", l.n);
+	for (i = 0; i < FX_NATTR; i++) {
+		const struct fx_attr_expect *e = &fx_attr_expect[i];
+		struct rt_chan *c = fx_find(&l, chip, e->name);
+		int64_t v = -42;
+
+		cr_assert_not_null(c, "%s", e->name);
+		cr_expect_eq(c->desc.kind, e->kind, "%s kind %u", e->name, c->desc.kind);
+		cr_expect_eq(c->desc.unit, e->unit, "%s unit", e->name);
+		cr_expect_eq(!!(c->desc.flags & SOV_SEN_CRITICAL), e->critical, "%s critical", e->name);
+		cr_expect_eq(c->desc.flags & (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI), 0, "%s: no limits", e->name);
+		cr_expect_str_eq(c->desc.label, e->label, "%s", e->name);
+		cr_expect_eq(fx_read(c, &v), 0, "%s", e->name);
+		cr_expect_eq(v, e->value, "%s: %lld", e->name, (long long)v);
+	}
+	/* an alarm reads 1 when raised, and garbage is an error, never 0 */
+	fx_set("sys/devices/pci0000:00/0000:00:18.0/hwmon/hwmon0/temp1_crit_alarm", "1\n");
+	{
+		struct rt_chan *c = fx_find(&l, chip, "temp1_crit_alarm");
+		int64_t v;
+
+		cr_assert_eq(fx_read(c, &v), 0);
+		cr_expect_eq(v, 1);
+		fx_set("sys/devices/pci0000:00/0000:00:18.0/hwmon/hwmon0/temp1_crit_alarm", "x\n");
+		cr_expect_eq(fx_read(c, &v), -EIO);
+	}
+	rt_chan_list_free(&l);
+
+	/* attributes = no: the values only, as before */
+	cr_assert_eq(fx_probe("hwmon", "[hwmon]\nattributes = no\n", &l, &err), 0, "%s", err.msg);
+	cr_expect_eq(l.n, 6 + 2, "values + freq1 + humidity1: got %zu", l.n);
+	rt_chan_list_free(&l);
+}
+
+/* ---- alarms become events (the sampler core on the hwmon backend) ---- */
+
+#define FX_SEC 1000000000ull
+
+/* The sampler on the fixture, its segment @seg, hwmon only; cycles driven by the test. */
+static struct sampler *fx_sampler(const char *seg)
+{
+	char text[1024];
+	struct rt_config cfg;
+	struct sampler_opts o;
+	struct sampler *s = NULL;
+	struct rt_err err;
+
+	snprintf(text, sizeof(text),
+		 "[sampler]\nperiod_ms = 100\nslots = 64\njournal = no\nstuck_s = 60\nroot = %s\n"
+		 "segment = %s\n",
+		 fx_root, seg);
+	cr_assert_eq(rt_config_parse_string(text, "test.conf", &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(sampler_parse_opts(&cfg, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(sampler_create(&cfg, &o, &s, &err), 0, "%s", err.msg);
+	rt_config_free(&cfg);
+	return s;
+}
+
+/* The events since *@cursor of @type whose sensor is @name (NULL: any), the last in @last. */
+static int fx_events(struct sov_reader *r, uint64_t *cursor, uint16_t type, const char *name,
+		     struct sov_event *last)
+{
+	struct sov_event ev[256];
+	int n = sov_reader_events(r, cursor, ev, 256, NULL), i, c = 0;
+
+	cr_assert_geq(n, 0);
+	for (i = 0; i < n; i++) {
+		struct sov_sensor sen;
+
+		if (ev[i].type != type)
+			continue;
+		if (name && (ev[i].sensor == SOV_NO_SENSOR ||
+			     sov_reader_sensor(r, ev[i].sensor, &sen) || strcmp(sen.name, name)))
+			continue;
+		c++;
+		if (last)
+			*last = ev[i];
+	}
+	return c;
+}
+
+/*
+ * Every alarm kind: raised -> one ALARM event (CRIT for critical ones),
+ * back to 0 -> one ALARM_CLEAR; one raised at the first reading is news
+ * too.  A k10temp chip is read in the loop, so sampler_cycle() alone
+ * reads it.  What the probe skipped is in the segment as DEGRADED events.
+ */
+Test(hwmon, every_alarm_kind_is_an_event_and_back)
+{
+	static const char dir[] = "sys/devices/pci0000:00/0000:00:18.0/hwmon/hwmon0";
+	char seg[64], rel[PATH_MAX];
+	struct sov_reader *r;
+	struct sov_event ev;
+	struct sampler *s;
+	uint64_t cursor = 0, t = FX_SEC;
+	size_t i;
+
+	fx_teardown();
+	fx_setup();
+	fx_attr_chip("k10temp", 0);
+	snprintf(rel, sizeof(rel), "%s/in0_alarm", dir);
+	fx_set(rel, "1\n"); /* raised before the sampler starts */
+	fx_file("sys/class/hwmon/hwmon9/temp1_input", "1\n"); /* no name: said */
+	fx_bare_chip("platform/empty.0", 2);
+	fx_hw_file("platform/empty.0", 2, "name", "empty\n"); /* nothing to read: said */
+	snprintf(seg, sizeof(seg), "/sov-hwmon-%d", (int)getpid());
+	s = fx_sampler(seg);
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	sampler_cycle(s, t);
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_DEGRADED, NULL, &ev), 2);
+	cursor = 0;
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_ALARM, "in0_alarm", &ev), 1,
+		     "raised at the first reading");
+	cr_expect_eq(ev.value, 1);
+	cr_expect_eq(ev.severity, SOV_SEV_WARNING);
+	fx_set(rel, "0\n");
+	sampler_cycle(s, t += FX_SEC);
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_ALARM_CLEAR, "in0_alarm", &ev), 1);
+	cr_expect_eq(ev.value, 0);
+	cr_expect_eq(ev.severity, SOV_SEV_NOTICE);
+
+	for (i = 0; i < FX_NATTR; i++) {
+		const struct fx_attr_expect *e = &fx_attr_expect[i];
+
+		if (e->kind != SOV_KIND_ALARM)
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", dir, e->name);
+		fx_set(rel, "1\n");
+		sampler_cycle(s, t += FX_SEC);
+		cr_expect_eq(fx_events(r, &cursor, SOV_EV_ALARM, e->name, &ev), 1, "%s raised", e->name);
+		cr_expect_eq(ev.severity, e->critical ? SOV_SEV_CRIT : SOV_SEV_WARNING, "%s", e->name);
+		sampler_cycle(s, t += FX_SEC);
+		cr_expect_eq(fx_events(r, &cursor, SOV_EV_ALARM, e->name, NULL), 0,
+			     "%s: still raised is no news", e->name);
+		fx_set(rel, "0\n");
+		sampler_cycle(s, t += FX_SEC);
+		cr_expect_eq(fx_events(r, &cursor, SOV_EV_ALARM_CLEAR, e->name, NULL), 1,
+			     "%s cleared", e->name);
+	}
+	/* alarms and settings that never move are not "frozen" sensors */
+	for (i = 0; i < 5; i++)
+		sampler_cycle(s, t += 100 * FX_SEC);
+	cursor = 0;
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_SENSOR_SUSPECT, "temp1_alarm", NULL), 0);
+	cursor = 0;
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_SENSOR_SUSPECT, "chip", NULL), 0);
+	cursor = 0;
+	cr_expect_eq(fx_events(r, &cursor, SOV_EV_SENSOR_SUSPECT, "temp1", NULL), 1,
+		     "a frozen temperature still is (stuck_s works here)");
+	sov_reader_close(r);
+	sampler_destroy(s);
+	sov_shm_unlink(seg);
 }
