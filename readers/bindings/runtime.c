@@ -46,6 +46,8 @@ static const struct {
 	[SOV_UNIT_MILLIVOLT]    = { 1e3, "volts" },
 	[SOV_UNIT_MILLIAMPERE]  = { 1e3, "amperes" },
 	[SOV_UNIT_COUNT]        = { 1.0, "count" },
+	[SOV_UNIT_MILLIPERCENT] = { 1e5, "ratio" },   /* humidity: 45500 m% is 0.455 */
+	[SOV_UNIT_HERTZ]        = { 1.0, "hertz" },
 };
 
 double sov_rt_to_base(uint16_t unit, int64_t raw)

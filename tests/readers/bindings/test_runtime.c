@@ -278,6 +278,11 @@ Test(bindings, unit_table)
 	cr_assert_eq(sov_rt_to_base(SOV_UNIT_PERMILLE, 750), 0.75);
 	cr_assert_eq(sov_rt_to_base(SOV_UNIT_RPM, 1234), 1234.0);
 	cr_assert_eq(sov_rt_to_base(SOV_UNIT_COUNT, 7), 7.0);
+	/* ABI 1.1: humidity in milli-percent, frequency in Hz */
+	cr_assert_eq(sov_rt_to_base(SOV_UNIT_MILLIPERCENT, 45500), 0.455);
+	cr_assert_str_eq(sov_rt_unit_name(SOV_UNIT_MILLIPERCENT), "ratio");
+	cr_assert_eq(sov_rt_to_base(SOV_UNIT_HERTZ, 25000), 25000.0);
+	cr_assert_str_eq(sov_rt_unit_name(SOV_UNIT_HERTZ), "hertz");
 	cr_assert_eq(sov_rt_to_base(999, 7), 7.0, "unknown unit unchanged");
 	cr_assert_str_eq(sov_rt_unit_name(SOV_UNIT_MILLICELSIUS), "celsius");
 	cr_assert_str_eq(sov_rt_unit_name(SOV_UNIT_PERMILLE), "ratio");
