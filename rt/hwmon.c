@@ -541,7 +541,7 @@ static bool hwmon_sensor_excluded(const struct hwmon_conf *c, const struct hwmon
 	return false;
 }
 
-/* Is @dir's last component "hwmon<digits>"? */
+/* Is the path component @last "hwmon<digits>"? */
 static bool hwmon_is_hwmon_dir(const char *last)
 {
 	size_t pl = strlen(HWMON_DIR_PREFIX);
@@ -605,8 +605,9 @@ static int hwmon_identify(struct hwmon_chip *chip, const char *rroot)
 			} else {
 				chip->devpath[0] = '\0';
 			}
-			if (hwmon_is_hwmon_dir(chip->devpath) || !strcmp(chip->devpath, "virtual/hwmon"))
-				chip->devpath[0] = '\0'; /* sys/devices/virtual/hwmon/hwmonN */
+			/* sys/devices/virtual/hwmon/hwmonN: a parent that says nothing. */
+			if (!strcmp(chip->devpath, "virtual"))
+				chip->devpath[0] = '\0';
 		}
 		return 0;
 	}

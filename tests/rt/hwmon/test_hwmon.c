@@ -882,6 +882,57 @@ Test(hwmon, ids_derive_from_the_device_path)
 	rt_chan_list_free(&l);
 }
 
+/* A virtual chip (no device link) at sys/devices/@parent/hwmon@nr, class link to it. */
+static void fx_virtual_chip(const char *parent, int nr, const char *milli)
+{
+	char rel[PATH_MAX], tgt[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon%d/name", parent, nr);
+	fx_file(rel, "acpitz\n");
+	snprintf(rel, sizeof(rel), "sys/devices/%s/hwmon%d/temp1_input", parent, nr);
+	fx_file(rel, milli);
+	snprintf(rel, sizeof(rel), "sys/class/hwmon/hwmon%d", nr);
+	snprintf(tgt, sizeof(tgt), "../../devices/%s/hwmon%d", parent, nr);
+	fx_link(rel, tgt);
+}
+
+/*
+ * Chips with no device link: identified by where their hwmonN lives (a
+ * thermal zone), or by nothing (sys/devices/virtual/hwmon), never by N.
+ */
+Test(hwmon, virtual_chips_identified_by_where_hwmonN_lives)
+{
+	struct rt_chan_list a, b;
+	struct rt_err err;
+	size_t i;
+
+	fx_teardown();
+	fx_setup();
+	fx_virtual_chip("virtual/hwmon", 4, "27000\n");
+	fx_virtual_chip("virtual/thermal/thermal_zone0/hwmon", 5, "31000\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &a, &err), 0, "%s", err.msg);
+	fx_teardown();
+	fx_setup();
+	fx_virtual_chip("virtual/hwmon", 8, "27000\n");
+	fx_virtual_chip("virtual/thermal/thermal_zone0/hwmon", 1, "31000\n");
+	cr_assert_eq(fx_probe("hwmon", NULL, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(a.n, 4, "got %zu", a.n);
+	cr_assert_eq(b.n, a.n);
+	for (i = 0; i < a.n; i++) {
+		cr_expect_str_eq(a.chan[i].desc.chip, b.chan[i].desc.chip);
+		cr_expect_str_eq(a.chan[i].desc.labels, b.chan[i].desc.labels);
+		cr_expect_eq(a.chan[i].desc.id, b.chan[i].desc.id, "%s/%s", a.chan[i].desc.chip,
+			     a.chan[i].desc.name);
+	}
+	cr_expect_str_eq(fx_find(&a, "acpitz", "chip")->desc.labels, "device=");
+	cr_expect_str_eq(fx_find(&a, "acpitz#2", "chip")->desc.labels,
+			 "device=virtual/thermal/thermal_zone0");
+	cr_expect_eq(fx_find(&a, "acpitz#2", "temp1")->desc.id,
+		     sov_sensor_id(SOV_SRC_HWMON, "acpitz@virtual/thermal/thermal_zone0", "temp1"));
+	rt_chan_list_free(&a);
+	rt_chan_list_free(&b);
+}
+
 /* Every alarm, fault, beep and setting attribute the ABI has, on chip @drv at hwmon@nr. */
 static const char *const fx_attr_files[] = {
 	"temp1_input=40000\n", "temp1_label=CPU\n", "temp1_alarm=0\n", "temp1_min_alarm=0\n",
