@@ -115,10 +115,12 @@ holder() {
 	ss -Hltnp "( sport = :$1 )" 2>/dev/null | awk '{ $1 = $2 = $3 = ""; print }' | sed 's/^ *//'
 }
 
-# alive NAME: sovereign-NAME, as started, is running.
+# alive NAME: sovereign-NAME, started by this run of the script, is running
+# (its pid file is this run's: no cmdline check, which a process in the
+# middle of nohup's exec could fail).
 alive() {
 	local pid
-	pid=$(prog_pid "$1") && running "$pid"
+	pid=$(cat "$state/sovereign-$1.pid" 2>/dev/null) && running "$pid"
 }
 
 # give_up NAME WHY: say what failed, show its log, stop everything, exit 1.
@@ -139,14 +141,16 @@ give_up() {
 # wait_ready NAME SECONDS CMD...: poll CMD until it succeeds; the program
 # dying or SECONDS passing is a failure.
 wait_ready() {
-	local name=$1 secs=$2 i
+	local name=$1 secs=$2 end
 	shift 2
-	for ((i = 0; i < secs * 10; i++)); do
+	end=$((SECONDS + secs))
+	while [ "$SECONDS" -lt "$end" ]; do
 		"$@" >/dev/null 2>&1 && return 0
+		alive sim || give_up sim "it exited (the sampler's tree is no longer updated)"
 		if ! alive "$name"; then
-			local pid rc=unknown
-			pid=$(cat "$state/sovereign-$name.pid" 2>/dev/null || true)
-			if [ -n "$pid" ] && wait "$pid" 2>/dev/null; then rc=0; else rc=$?; fi
+			# Gone or a zombie: wait reaps it at once and gives its status.
+			local rc=0
+			wait "$(cat "$state/sovereign-$name.pid")" 2>/dev/null || rc=$?
 			give_up "$name" "it exited (status $rc) before it was ready"
 		fi
 		sleep 0.1
@@ -216,10 +220,10 @@ start exporter "$build/readers/exporter/sovereign-exporter" --listen "127.0.0.1:
 wait_ready exporter 20 metrics_up
 trap - EXIT
 say "sovereign-sim, sovereign-sampler and sovereign-exporter started; logs in $state/"
-"$build/tools/dump/sovereign-dump"
+"$build/tools/dump/sovereign-dump" || true
 echo
 say "curl localhost:$port/metrics"
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^sovereign_(up|cpu_temp_celsius|fan_rpm)' | head -8 || true
+curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -E '^sovereign_(up|cpu_temp_celsius|fan_rpm)' | head -8 || true
 echo
 say "the segment: $SOVEREIGN_RUN_DIR/sovereign"
 say "follow it live: SOVEREIGN_RUN_DIR=$SOVEREIGN_RUN_DIR $build/tools/dump/sovereign-dump --follow"
