@@ -83,12 +83,14 @@ static inline bool judge_stuck(int64_t *last, uint64_t *same_since, bool *primed
 #define JUDGE_VOLT_MAX_MV   1000000       /* |V| <= 1 kV (HVDC racks: 380 V) */
 #define JUDGE_CURR_MAX_MA   100000000     /* |I| <= 100 kA */
 #define JUDGE_POWER_MAX_UW  INT64_C(1000000000000) /* 0 <= P <= 1 MW */
+#define JUDGE_HUMIDITY_MAX  100000        /* m%: relative humidity 0..100 % */
 
 /*
  * judge_plausible() - can a sensor of @kind read @v at all?  Per kind, in
  * its sysfs unit: temperature -60..200 °C, fan speed 0..100000 RPM, duty
  * 0..1000 per-mille, voltage |V| <= 1 kV, current |I| <= 100 kA, power
- * 0..1 MW, energy >= 0; counters and gauges are not bounded.  The sampler
+ * 0..1 MW, energy >= 0, relative humidity 0..100 %, frequency >= 0, an
+ * alarm 0 or 1; counters, gauges and settings are not bounded.  The sampler
  * checks every reading here, in one place for every backend (also derived
  * power), and treats an implausible one as a transient read error
  * (-ERANGE): invalid, counted, said once; never a value that drives a fan.
@@ -110,7 +112,12 @@ static inline bool judge_plausible(uint16_t kind, int64_t v)
 	case SOV_KIND_POWER:
 		return v >= 0 && v <= JUDGE_POWER_MAX_UW;
 	case SOV_KIND_ENERGY:
+	case SOV_KIND_FREQ:
 		return v >= 0;
+	case SOV_KIND_HUMIDITY:
+		return v >= 0 && v <= JUDGE_HUMIDITY_MAX;
+	case SOV_KIND_ALARM:
+		return v == 0 || v == 1;
 	default:
 		return true;
 	}

@@ -165,6 +165,12 @@ Test(judge, impossible_readings_per_kind)
 	cr_assert_not(judge_plausible(SOV_KIND_POWER, -1));
 	cr_assert_not(judge_plausible(SOV_KIND_ENERGY, -1));
 	cr_assert(judge_plausible(SOV_KIND_COUNT, INT64_MIN), "counters are not bounded");
+	cr_assert(judge_plausible(SOV_KIND_HUMIDITY, 100000));
+	cr_assert_not(judge_plausible(SOV_KIND_HUMIDITY, 100001));
+	cr_assert_not(judge_plausible(SOV_KIND_HUMIDITY, -1));
+	cr_assert_not(judge_plausible(SOV_KIND_FREQ, -1));
+	cr_assert(judge_plausible(SOV_KIND_ALARM, 1));
+	cr_assert_not(judge_plausible(SOV_KIND_ALARM, 2), "an alarm is 0 or 1");
 }
 
 Test(values, units_and_suffixes)
