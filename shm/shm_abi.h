@@ -295,7 +295,9 @@ struct sov_header {
  * set itself is a writer re-init (new generation).
  */
 struct sov_sensor {
-	uint32_t id;             /* stable id: FNV-1a of "source/chip/name" */
+	uint32_t id;             /* stable id: FNV-1a of "source/chip/name" (hwmon:
+				  * of "source/name@device path/name" instead,
+				  * docs/hardware.md §5: sov_sensor_id()) */
 	uint16_t kind;           /* enum sov_kind */
 	uint16_t unit;           /* enum sov_unit */
 	uint16_t source;         /* enum sov_source */

@@ -794,7 +794,7 @@ Test(hwmon, skipped_chips_are_said)
 	cr_expect(seen[2], "--discover lists the kept one");
 }
 
-/* Two chips of one driver on one device: hwmon_siblings(). */
+/* Two chips of one driver on one device (rt/hwmon.c hwmon_rank_siblings()). */
 static void fx_siblings(int nr_cpu, int nr_gpu, const char *gpu_label)
 {
 	static const char dev[] = "platform/dual.0";
