@@ -401,8 +401,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sampler_flag(s, flags);
+	/* What was left out and why (skipped chips, channels, backends) is
+	 * information, not an error: stdout, flushed before the loop starts. */
 	for (size_t i = 0; sampler_note(s, i); i++)
-		fprintf(stderr, "sovereign-sampler: note: %s\n", sampler_note(s, i));
+		printf("sovereign-sampler: note: %s\n", sampler_note(s, i));
+	fflush(stdout);
 	if (lock_err) {
 		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
 			strerror(lock_err));

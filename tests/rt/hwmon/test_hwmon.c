@@ -792,6 +792,20 @@ Test(hwmon, skipped_chips_are_said)
 	cr_expect_eq(pclose(p), 0);
 	cr_expect(seen[0] && seen[1], "--discover says the skipped chips");
 	cr_expect(seen[2], "--discover lists the kept one");
+
+	/* A sampler that starts says them on stdout (stderr thrown away). */
+	seen[0] = seen[1] = false;
+	snprintf(cmd, sizeof(cmd),
+		 "SOVEREIGN_RUN_DIR=%s/run %s --root %s -c %s --segment /notes --cycles 1 --no-rt "
+		 "2>/dev/null", fx_root, SOV_SAMPLER_BIN, fx_root, conf);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		seen[0] |= !!strstr(line, "note: hwmon: hwmon1 (looping) skipped:");
+		seen[1] |= !!strstr(line, "note: hwmon: empty/empty.0 skipped: no value attribute");
+	}
+	cr_expect_eq(pclose(p), 0);
+	cr_expect(seen[0] && seen[1], "the sampler says the skipped chips on stdout at start");
 }
 
 /* Two chips of one driver on one device (rt/hwmon.c hwmon_rank_siblings()). */
