@@ -75,7 +75,8 @@ APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600)
 # need no service: a policy-rc.d forbids every start during this install (one
 # already there, e.g. a container's, is left as it is), and the services are
 # disabled afterwards, so that no reboot starts them either.
-policy=/usr/sbin/policy-rc.d
+# (SOVEREIGN_POLICY_RC_D: another path, for tests/setup/test_install_deps.py)
+policy=${SOVEREIGN_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 made_policy=
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\n# install-deps.sh: start no service while it installs\nexit 101\n' |
@@ -84,7 +85,19 @@ if [ ! -e "$policy" ]; then
 	made_policy=1
 	trap '"${SUDO[@]}" rm -f "$policy"' EXIT
 fi
-"${APT[@]}" update -qq
+# apt-get update's own lock (/var/lib/apt/lists/lock) knows no timeout:
+# retried every 5 s for up to 10 minutes while another apt holds it.
+for ((i = 0; ; i++)); do
+	if out=$("${APT[@]}" update -qq 2>&1); then
+		break
+	fi
+	if [ "$i" -ge 120 ] || ! grep -qi 'lock' <<<"$out"; then
+		echo "$out" >&2
+		exit 1
+	fi
+	[ "$i" -gt 0 ] || echo "install-deps: apt-get update waits for another apt's lock" >&2
+	sleep 5
+done
 "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 for p in "${missing[@]}"; do
 	case $p in
