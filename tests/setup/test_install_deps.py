@@ -95,7 +95,7 @@ def installed_by(calls):
 
 
 TEST_ONLY = {"prometheus", "clang", "wrk", "gnuplot-nox", "prometheus-node-exporter", "libcriterion-dev",
-             "rt-tests", "lintian"}
+             "rt-tests", "lintian", "man-db", "groff-base"}
 RUN_NEEDS = {"build-essential", "cmake", "pkg-config", "liburcu-dev", "libnuma-dev", "libmicrohttpd-dev",
              "libsystemd-dev", "libcjson-dev", "libinih-dev", "libi2c-dev", "zlib1g-dev", "curl",
              "iproute2", "dpkg-dev", "file"}

@@ -32,6 +32,8 @@ TEST_PACKAGES=(
 	prometheus-node-exporter rt-tests gnuplot-nox
 	# tests/packaging: the .deb is checked by lintian
 	lintian
+	# tests/docs: man --warnings, lexgrog and groff check the man pages
+	man-db groff-base
 )
 
 set_name=${1:-test}
