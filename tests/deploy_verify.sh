@@ -13,7 +13,15 @@ copy="$tmp/$(basename "$unit")"
 # ExecStopPost=... --failsafe), point at the built binary.
 sed -e "s|^ExecStart=[^ ]*|ExecStart=$bin|" \
     -e "s#^\(Exec[A-Za-z]*=\)[^ ]*/$(basename "$bin")\( \|\$\)#\1$bin\2#" "$unit" >"$copy"
-out=$(systemd-analyze verify "$copy" 2>&1 || true)
+# Documentation=man:PAGE(N) is checked with man(1): the repository's pages,
+# laid out as a manual tree (manN/PAGE.N), are the ones it must find.
+man_src=$(cd "$(dirname "$0")/../man" && pwd)
+for page in "$man_src"/*.[0-9]; do
+	sect=${page##*.}
+	mkdir -p "$tmp/man/man$sect"
+	ln -s "$page" "$tmp/man/man$sect/"
+done
+out=$(MANPATH="$tmp/man" systemd-analyze verify "$copy" 2>&1 || true)
 if [ -n "$out" ]; then
 	echo "$out"
 	exit 1
