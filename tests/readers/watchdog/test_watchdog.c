@@ -92,11 +92,43 @@ static pid_t spawn(char *const argv[])
 }
 
 /*
- * As spawn(), running as uid and gid @uid (no supplementary groups).
- * PDEATHSIG after the switch: changing credentials clears it.
+ * Copy program @from into @dir/bin (made 0755, @dir made 0711): @uid may
+ * not be able to enter the build tree (a clone under /root is mode 0700).
+ * Return: the copy's path, in a static buffer.
+ */
+static const char *reachable_copy(const char *from)
+{
+	static char to[256];
+	char buf[65536], d[192];
+	const char *base = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
+	int in, out;
+	ssize_t n;
+
+	cr_assert_eq(chmod(dir, 0711), 0);
+	snprintf(d, sizeof(d), "%s/bin", dir);
+	cr_assert(mkdir(d, 0755) == 0 || errno == EEXIST, "%s: %s", d, strerror(errno));
+	snprintf(to, sizeof(to), "%s/%s", d, base);
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s: %s", from, strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	cr_assert_geq(out, 0, "%s: %s", to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, (size_t)n), n, "%s: %s", to, strerror(errno));
+	cr_assert_eq(n, 0);
+	close(in);
+	cr_assert_eq(fchmod(out, 0755), 0);
+	cr_assert_eq(close(out), 0);
+	return to;
+}
+
+/*
+ * As spawn(), running as uid and gid @uid (no supplementary groups), from a
+ * copy of the program that @uid can reach.  PDEATHSIG after the switch:
+ * changing credentials clears it.
  */
 static pid_t spawn_as(char *const argv[], uid_t uid)
 {
+	const char *prog = reachable_copy(argv[0]);
 	pid_t p = fork();
 
 	cr_assert(p >= 0, "fork: %s", strerror(errno));
@@ -104,7 +136,7 @@ static pid_t spawn_as(char *const argv[], uid_t uid)
 		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
 			_exit(126);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], argv);
+		execv(prog, argv);
 		_exit(127);
 	}
 	return p;
