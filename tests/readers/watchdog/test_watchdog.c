@@ -92,15 +92,16 @@ static pid_t spawn(char *const argv[])
 }
 
 /*
- * Copy program @from into @dir/bin (made 0755, @dir made 0711): @uid may
- * not be able to enter the build tree (a clone under /root is mode 0700).
+ * Copy file @from into @dir/bin as @name (NULL: its own name), mode @mode
+ * (@dir/bin made 0755, @dir 0711): another user may not be able to enter
+ * the build tree (a clone under /root is mode 0700).
  * Return: the copy's path, in a static buffer.
  */
-static const char *reachable_copy(const char *from)
+static const char *reachable_copy(const char *from, const char *name, mode_t mode)
 {
 	static char to[256];
 	char buf[65536], d[192];
-	const char *base = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
+	const char *base = name ? name : strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
 	int in, out;
 	ssize_t n;
 
@@ -110,29 +111,35 @@ static const char *reachable_copy(const char *from)
 	snprintf(to, sizeof(to), "%s/%s", d, base);
 	in = open(from, O_RDONLY | O_CLOEXEC);
 	cr_assert_geq(in, 0, "%s: %s", from, strerror(errno));
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	cr_assert_geq(out, 0, "%s: %s", to, strerror(errno));
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		cr_assert_eq(write(out, buf, (size_t)n), n, "%s: %s", to, strerror(errno));
 	cr_assert_eq(n, 0);
 	close(in);
-	cr_assert_eq(fchmod(out, 0755), 0);
+	cr_assert_eq(fchmod(out, mode), 0);
 	cr_assert_eq(close(out), 0);
 	return to;
 }
 
 /*
  * As spawn(), running as uid and gid @uid (no supplementary groups), from a
- * copy of the program that @uid can reach.  PDEATHSIG after the switch:
- * changing credentials clears it.
+ * copy of the program, and of libsovereign (a build may link it although
+ * the program calls nothing of it), that @uid can reach.  PDEATHSIG after
+ * the switch: changing credentials clears it.
  */
 static pid_t spawn_as(char *const argv[], uid_t uid)
 {
-	const char *prog = reachable_copy(argv[0]);
-	pid_t p = fork();
+	char prog[256], libdir[256];
+	pid_t p;
 
+	snprintf(libdir, sizeof(libdir), "%s", reachable_copy(WD_LIB_FILE, WD_LIB_SONAME, 0644));
+	*strrchr(libdir, '/') = '\0';
+	snprintf(prog, sizeof(prog), "%s", reachable_copy(argv[0], NULL, 0755));
+	p = fork();
 	cr_assert(p >= 0, "fork: %s", strerror(errno));
 	if (p == 0) {
+		setenv("LD_LIBRARY_PATH", libdir, 1);
 		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
 			_exit(126);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
