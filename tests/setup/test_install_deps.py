@@ -98,6 +98,7 @@ TEST_ONLY = {"prometheus", "clang", "wrk", "gnuplot-nox", "prometheus-node-expor
              "rt-tests", "lintian", "man-db", "groff-base"}
 RUN_NEEDS = {"build-essential", "cmake", "pkg-config", "liburcu-dev", "libnuma-dev", "libmicrohttpd-dev",
              "libsystemd-dev", "libcjson-dev", "libinih-dev", "libi2c-dev", "zlib1g-dev", "curl",
+             "libcurl4-openssl-dev",
              "iproute2", "dpkg-dev", "file"}
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -18,10 +18,12 @@ RUN_PACKAGES=(
 	i2c-tools
 	# run-sim.sh: curl the exporter, ss names who holds a port, pkill/pgrep
 	curl iproute2 procps util-linux
+	# tools/redfish: the Redfish client library (HTTPS to BMCs, libcurl)
+	libcurl4-openssl-dev
 )
 TEST_PACKAGES=(
-	# unit tests (tests/), bench/ (GSL statistics, libcurl scrapes)
-	libcriterion-dev libgsl-dev libcurl4-openssl-dev
+	# unit tests (tests/), bench/ (GSL statistics; libcurl scrapes: run's)
+	libcriterion-dev libgsl-dev
 	# systemd-analyze verify (tests/deploy_verify.sh); the watchdog's private bus
 	systemd dbus-daemon
 	# fuzzers (tests/fuzz, run-all.sh's third build)

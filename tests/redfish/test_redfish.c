@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test_redfish.c - the Redfish client (tools/redfish) against redfish_emu.py
+ * serving the DMTF mockup on 127.0.0.1: sessions opened and always deleted,
+ * basic auth fallback, discovery, PATCH with ETags and the 412 retry, errors
+ * (401, unreachable, timeouts), password files; plus the pure JSON helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+
+#include "redfish.h"
+
+/* ---- the emulator ------------------------------------------------------ */
+
+static struct {
+	pid_t pid;
+	int port;
+	char url[64];
+} emu;
+
+/* emu_start - run redfish_emu.py with @flags (NULL-terminated) and wait for
+ * its "PORT n" line (generous: a slow shared machine). */
+static void emu_start(const char *flag, ...)
+{
+	const char *argv[16] = { RF_PYTHON, RF_EMU, "--root", RF_MOCKUP, "--timeout", "120" };
+	int n = 6, fd[2];
+	char line[64] = "";
+	size_t got = 0;
+	va_list ap;
+
+	va_start(ap, flag);
+	for (const char *f = flag; f && n < 15; f = va_arg(ap, const char *))
+		argv[n++] = f;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(pipe(fd), 0);
+	emu.pid = fork();
+	cr_assert_geq(emu.pid, 0);
+	if (emu.pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execv(RF_PYTHON, (char **)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (!strchr(line, '\n') && got < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd[0], .events = POLLIN };
+		ssize_t r;
+
+		cr_assert_gt(poll(&p, 1, 30000), 0, "the emulator did not say its port in 30 s");
+		r = read(fd[0], line + got, sizeof(line) - 1 - got);
+		cr_assert_gt(r, 0, "the emulator exited before listening");
+		got += (size_t)r;
+		line[got] = '\0';
+	}
+	close(fd[0]);
+	cr_assert_eq(sscanf(line, "PORT %d", &emu.port), 1, "emulator said: %s", line);
+	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", emu.port);
+}
+
+static void emu_stop(void)
+{
+	if (emu.pid > 0) {
+		kill(emu.pid, SIGTERM);
+		waitpid(emu.pid, NULL, 0);
+		emu.pid = 0;
+	}
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *ud)
+{
+	struct { char buf[8192]; size_t len; } *b = ud;
+	size_t add = s * n;
+
+	if (b->len + add >= sizeof(b->buf))
+		return 0;
+	memcpy(b->buf + b->len, p, add);
+	b->len += add;
+	b->buf[b->len] = '\0';
+	return add;
+}
+
+/* emu_ctl - a request to the control endpoint; the answer's JSON or NULL. */
+static cJSON *emu_ctl(const char *path, const char *post)
+{
+	struct { char buf[8192]; size_t len; } b = { .len = 0 };
+	char url[128];
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	cr_assert(c);
+	snprintf(url, sizeof(url), "%s%s", emu.url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (post)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "control %s", path);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	cr_assert(status == 200 || status == 204, "control %s: %ld", path, status);
+	return post ? NULL : cJSON_Parse(b.buf);
+}
+
+static void emu_fault(const char *json)
+{
+	emu_ctl("/_emu/fault", json);
+}
+
+/* emu_count - the length of an array, or a number, in /_emu/state. */
+static int emu_count(const char *what)
+{
+	cJSON *s = emu_ctl("/_emu/state", NULL), *v;
+	int n;
+
+	cr_assert(s);
+	v = cJSON_GetObjectItem(s, what);
+	cr_assert(v, "state has no %s", what);
+	n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : v->valueint;
+	cJSON_Delete(s);
+	return n;
+}
+
+/* emu_if_match - the i-th If-Match the emulator saw on a PATCH. */
+static void emu_if_match(int i, char *out, size_t len)
+{
+	cJSON *s = emu_ctl("/_emu/state", NULL);
+	cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "if_match"), i);
+
+	cr_assert(v, "no If-Match #%d", i);
+	snprintf(out, len, "%s", cJSON_IsString(v) ? v->valuestring : "(none)");
+	cJSON_Delete(s);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct rf_opts opts(const char *password)
+{
+	return (struct rf_opts){ .base_url = emu.url, .user = "admin",
+				 .password = password ? password : "secret",
+				 .connect_timeout_ms = 5000, .timeout_ms = 30000 };
+}
+
+static struct rf_client *open_ok(struct rf_opts o)
+{
+	struct rf_client *c = NULL;
+	struct rf_error e = { 0 };
+	int ret = rf_open(&o, &c, &e);
+
+	cr_assert_eq(ret, 0, "rf_open: %d %s", ret, e.msg);
+	cr_assert(c);
+	return c;
+}
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+TestSuite(redfish, .init = setup, .fini = emu_stop, .timeout = 90);
+
+/* ---- sessions ---------------------------------------------------------- */
+
+Test(redfish, session_opened_and_deleted)
+{
+	struct rf_error e = { 0 };
+	struct rf_client *c;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert(rf_is_session(c), "the mockup has a SessionService: a session is used");
+	cr_assert_eq(emu_count("sessions"), 1);
+	cr_assert_eq(emu_count("basic_requests"), 0, "no basic auth with a session");
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0, "rf_close deletes the session");
+}
+
+Test(redfish, session_deleted_after_errors)
+{
+	struct rf_error e = { 0 };
+	struct rf_manager m;
+	struct rf_client *c;
+	cJSON *j;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_get(c, "/redfish/v1/Nowhere", &j, NULL, &e), -ENOENT, "%s", e.msg);
+	cr_assert_null(j);
+	cr_assert_eq(e.http_status, 404);
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	emu_fault("{\"patch_412\": 2}");
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, false, &e), -ESTALE);
+	cr_assert_eq(emu_count("sessions"), 1);
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0, "the session is deleted after the errors too");
+}
+
+Test(redfish, session_deleted_after_timeout)
+{
+	struct rf_error e = { 0 };
+	struct rf_opts o;
+	struct rf_client *c;
+	double t0;
+	cJSON *j;
+
+	emu_start(NULL);
+	o = opts(NULL);
+	o.timeout_ms = 1000;
+	c = open_ok(o);
+	/* The next request (only) is answered after 4 s: past the timeout. */
+	emu_fault("{\"delay_ms\": 4000, \"delay_count\": 1}");
+	t0 = now_s();
+	cr_assert_eq(rf_get(c, "/redfish/v1/Managers", &j, NULL, &e), -ETIMEDOUT, "%s", e.msg);
+	cr_assert_lt(now_s() - t0, 3.5, "the total timeout bounds a slow answer");
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0);
+}
+
+Test(redfish, wrong_password_is_401)
+{
+	struct rf_opts o;
+	struct rf_error e = { 0 };
+	struct rf_client *c = (void *)1;
+
+	emu_start(NULL);
+	o = opts("not-the-password");
+	cr_assert_eq(rf_open(&o, &c, &e), -EACCES);
+	cr_assert_null(c);
+	cr_assert_eq(e.code, -EACCES);
+	cr_assert_eq(e.http_status, 401);
+	cr_assert(strstr(e.msg, "401") && strstr(e.msg, "wrong user name or password"),
+		  "the error says it: %s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0);
+}
+
+Test(redfish, basic_auth_without_session_service)
+{
+	struct rf_error e = { 0 };
+	struct rf_manager m;
+	struct rf_client *c;
+	struct rf_opts o;
+
+	emu_start("--no-sessions", NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_not(rf_is_session(c), "no SessionService: basic auth");
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	cr_assert_gt(emu_count("basic_requests"), 0);
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0);
+
+	/* A wrong password is found at rf_open, not at first use. */
+	o = opts("wrong");
+	cr_assert_eq(rf_open(&o, &c, &e), -EACCES);
+	cr_assert(strstr(e.msg, "401") && strstr(e.msg, "password"), "%s", e.msg);
+	/* RF_AUTH_SESSION on a service without sessions: refused. */
+	o = opts(NULL);
+	o.auth = RF_AUTH_SESSION;
+	cr_assert_eq(rf_open(&o, &c, &e), -ENOENT, "%s", e.msg);
+}
+
+Test(redfish, basic_auth_when_sessions_refused)
+{
+	struct rf_error e = { 0 };
+	struct rf_client *c;
+	struct rf_opts o;
+
+	emu_start(NULL);
+	emu_fault("{\"refuse_sessions\": true}");
+	c = open_ok(opts(NULL));
+	cr_assert_not(rf_is_session(c), "503 SessionLimitExceeded: basic auth instead");
+	cr_assert_gt(emu_count("basic_requests"), 0);
+	cr_assert_eq(rf_close(c, &e), 0);
+
+	o = opts(NULL);
+	o.auth = RF_AUTH_SESSION;
+	cr_assert_eq(rf_open(&o, &c, &e), -EIO, "%s", e.msg);
+	cr_assert_eq(e.http_status, 503);
+	cr_assert(strstr(e.msg, "session"), "%s", e.msg);
+}
+
+/* ---- discovery and the switches ---------------------------------------- */
+
+Test(redfish, discovery_finds_manager_and_network_protocol)
+{
+	struct rf_error e = { 0 };
+	struct rf_manager m;
+	struct rf_client *c;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	/* The mockup's IDs, reached only through links. */
+	cr_assert_str_eq(m.uri, "/redfish/v1/Managers/BMC");
+	cr_assert_str_eq(m.netproto_uri, "/redfish/v1/Managers/BMC/NetworkProtocol");
+	rf_close(c, NULL);
+}
+
+Test(redfish, kvmip_off_then_on_with_etags)
+{
+	struct rf_error e = { 0 };
+	char im0[64], im1[64];
+	struct rf_manager m;
+	struct rf_client *c;
+	bool on;
+
+	emu_start("--require-if-match", NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert(on, "the mockup has KVMIP enabled");
+
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, false, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert_not(on);
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, true, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert(on);
+
+	cr_assert_eq(emu_count("patches"), 2);
+	/* Each PATCH carried the ETag of the version it read, and the first
+	 * PATCH moved it. */
+	emu_if_match(0, im0, sizeof(im0));
+	emu_if_match(1, im1, sizeof(im1));
+	cr_assert_str_eq(im0, "\"1\"");
+	cr_assert_str_eq(im1, "\"2\"");
+
+	/* The other two switches, on their own resources. */
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_VIRTUAL_MEDIA, false, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_VIRTUAL_MEDIA, &on, &e), 0, "%s", e.msg);
+	cr_assert_not(on);
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_GRAPHICAL_CONSOLE, false, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_GRAPHICAL_CONSOLE, &on, &e), 0, "%s", e.msg);
+	cr_assert_not(on);
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+}
+
+Test(redfish, patch_412_regets_and_retries_once)
+{
+	struct rf_error e = { 0 };
+	char im0[64], im1[64];
+	struct rf_manager m;
+	struct rf_client *c;
+	bool on = true;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	emu_fault("{\"patch_412\": 1}");
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, false, &e), 0, "%s", e.msg);
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert_not(on);
+	cr_assert_eq(emu_count("if_match"), 2, "one PATCH, one retry");
+	emu_if_match(0, im0, sizeof(im0));
+	emu_if_match(1, im1, sizeof(im1));
+	cr_assert_str_neq(im0, im1, "the retry sends the re-read ETag");
+	rf_close(c, NULL);
+}
+
+Test(redfish, patch_412_twice_fails_clearly)
+{
+	struct rf_error e = { 0 };
+	struct rf_manager m;
+	struct rf_client *c;
+	bool on = false;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	emu_fault("{\"patch_412\": 2}");
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, false, &e), -ESTALE);
+	cr_assert_eq(e.http_status, 412);
+	cr_assert(strstr(e.msg, "412") && strstr(e.msg, "twice") &&
+		  strstr(e.msg, "/redfish/v1/Managers/BMC/NetworkProtocol"), "%s", e.msg);
+	cr_assert_eq(emu_count("if_match"), 2, "no third attempt");
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert(on, "nothing changed");
+	rf_close(c, NULL);
+}
+
+/* ---- unreachable ------------------------------------------------------- */
+
+/* A port that was free a moment ago: nobody listens there. */
+static int closed_port(int listen_too, int *keep)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(s, 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	if (listen_too) {
+		/* Listening but never accepting nor answering: the kernel
+		 * completes the connect, nothing ever replies. */
+		cr_assert_eq(listen(s, 4), 0);
+		*keep = s;
+	} else {
+		close(s);
+	}
+	return ntohs(a.sin_port);
+}
+
+Test(redfish, unreachable_fails_in_seconds)
+{
+	struct rf_error e = { 0 };
+	struct rf_client *c;
+	struct rf_opts o;
+	int keep = -1;
+	double t0;
+
+	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", closed_port(0, NULL));
+	o = opts(NULL);
+	t0 = now_s();
+	cr_assert_eq(rf_open(&o, &c, &e), -ECONNREFUSED, "%s", e.msg);
+	cr_assert_lt(now_s() - t0, 5.0);
+	cr_assert(strstr(e.msg, emu.url), "the error names the address: %s", e.msg);
+
+	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", closed_port(1, &keep));
+	o = opts(NULL);
+	o.timeout_ms = 1500;
+	t0 = now_s();
+	cr_assert_eq(rf_open(&o, &c, &e), -ETIMEDOUT, "%s", e.msg);
+	cr_assert_lt(now_s() - t0, 5.0, "a silent service fails at the timeout");
+	close(keep);
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+static void write_file(const char *path, const char *s, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	cr_assert_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+Test(redfish, password_file_mode_checked)
+{
+	char dir[] = "/tmp/rf_pw_XXXXXX", path[64], pw[RF_PASSWORD_MAX];
+	struct rf_error e = { 0 };
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pw", dir);
+
+	write_file(path, "s3cret\n", 0644);
+	cr_assert_eq(rf_password_from_file(path, pw, &e), -EPERM);
+	cr_assert(strstr(e.msg, "0644") && strstr(e.msg, "refused"), "%s", e.msg);
+	cr_assert_str_empty(pw);
+	write_file(path, "s3cret\n", 0640);
+	cr_assert_eq(rf_password_from_file(path, pw, &e), -EPERM);
+
+	write_file(path, "s3cret\r\nsecond line\n", 0600);
+	cr_assert_eq(rf_password_from_file(path, pw, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(pw, "s3cret");
+	write_file(path, "\n", 0400);
+	cr_assert_eq(rf_password_from_file(path, pw, &e), -EINVAL);
+	cr_assert_eq(rf_password_from_file(dir, pw, &e), -EINVAL, "a directory is refused");
+	unlink(path);
+	cr_assert_eq(rf_password_from_file(path, pw, &e), -ENOENT);
+	rmdir(dir);
+
+	setenv("RF_TEST_PW", "from-env", 1);
+	cr_assert_eq(rf_password_from_env("RF_TEST_PW", pw, &e), 0);
+	cr_assert_str_eq(pw, "from-env");
+	unsetenv("RF_TEST_PW");
+	cr_assert_eq(rf_password_from_env("RF_TEST_PW", pw, &e), -ENOENT);
+}
+
+/* ---- JSON helpers ------------------------------------------------------ */
+
+static cJSON *js(const char *s)
+{
+	cJSON *j = NULL;
+	struct rf_error e = { 0 };
+
+	cr_assert_eq(rf_json_parse(s, strlen(s), &j, &e), 0, "%s: %s", s, e.msg);
+	return j;
+}
+
+Test(redfish_json, links_are_checked)
+{
+	struct rf_error e = { 0 };
+	char uri[RF_URI_MAX];
+	cJSON *j = NULL;
+	bool b;
+
+	cr_assert_eq(rf_json_parse("[1]", 3, &j, &e), -EPROTO, "an array is no resource");
+	cr_assert_eq(rf_json_parse("{\"a\":", 5, &j, &e), -EPROTO);
+	cr_assert_eq(rf_json_parse("", 0, &j, &e), -EPROTO);
+
+	j = js("{\"M\":{\"@odata.id\":\"/redfish/v1/M\"},\"X\":{\"@odata.id\":\"http://evil/x\"},"
+	       "\"Y\":{\"@odata.id\":\"//evil/x\"},\"Z\":{\"@odata.id\":\"/a b\"},"
+	       "\"N\":{\"@odata.id\":5},\"E\":{}}");
+	cr_assert_eq(rf_json_link(j, "M", uri, &e), 0);
+	cr_assert_str_eq(uri, "/redfish/v1/M");
+	cr_assert_eq(rf_json_link(j, "X", uri, &e), -EPROTO, "an absolute URL elsewhere");
+	cr_assert_eq(rf_json_link(j, "Y", uri, &e), -EPROTO, "a network-path reference");
+	cr_assert_eq(rf_json_link(j, "Z", uri, &e), -EPROTO, "a space");
+	cr_assert_eq(rf_json_link(j, "N", uri, &e), -EPROTO);
+	cr_assert_eq(rf_json_link(j, "E", uri, &e), -ENOENT);
+	cr_assert_eq(rf_json_link(j, "Q", uri, &e), -ENOENT);
+	cJSON_Delete(j);
+
+	j = js("{\"Members\":[]}");
+	cr_assert_eq(rf_json_first_member(j, uri, &e), -ENOENT);
+	cJSON_Delete(j);
+	j = js("{\"Members\":[{\"@odata.id\":\"/redfish/v1/Managers/x\"},{}]}");
+	cr_assert_eq(rf_json_first_member(j, uri, &e), 0);
+	cr_assert_str_eq(uri, "/redfish/v1/Managers/x");
+	cJSON_Delete(j);
+
+	j = js("{\"K\":{\"P\":false,\"S\":\"false\"},\"@odata.etag\":\"W/\\\"7\\\"\"}");
+	cr_assert_eq(rf_json_bool(j, "K", "P", &b, &e), 0);
+	cr_assert_not(b);
+	cr_assert_eq(rf_json_bool(j, "K", "S", &b, &e), -EPROTO, "a string is not a boolean");
+	cr_assert_eq(rf_json_bool(j, "K", "Q", &b, &e), -ENOENT);
+	cr_assert_eq(rf_json_etag(j, uri, &e), 0);
+	cr_assert_str_eq(uri, "W/\"7\"");
+	cJSON_Delete(j);
+}
