@@ -9,8 +9,10 @@ Python 3 standard library only.  Usage:
 
   redfish_emu.py --root DIR [--port N] [--user U --password P]
                  [--no-sessions] [--require-if-match] [--timeout S]
+                 [--tls-cert PEM --tls-key PEM]
 
---port 0 (the default) takes a free port.  Once listening it prints one line
+--port 0 (the default) takes a free port.  With --tls-cert and --tls-key it
+speaks HTTPS only (the tests make a throw-away certificate with openssl).  Once listening it prints one line
 "PORT <n>" on stdout and flushes it.  It exits by itself when its parent dies
 (the test that started it) or after --timeout seconds (default 300).
 
@@ -31,6 +33,7 @@ import copy
 import json
 import os
 import secrets
+import ssl
 import sys
 import threading
 import time
@@ -314,11 +317,21 @@ def main():
     ap.add_argument("--require-if-match", action="store_true", help="428 for a PATCH "
                     "without If-Match")
     ap.add_argument("--timeout", type=float, default=300.0, help="exit after this many s")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args()
 
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
+    srv.handle_error = lambda request, address: None  # a refused TLS handshake, a reset
     srv.state = State(args)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens in the request's thread, on first read: a
+        # client that rejects the certificate never blocks the accept loop.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     parent = os.getppid()
     deadline = time.monotonic() + args.timeout
 

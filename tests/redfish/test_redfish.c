@@ -109,6 +109,9 @@ static cJSON *emu_ctl(const char *path, const char *post)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	/* The control endpoint of a TLS emulator: its throw-away certificate. */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	if (post)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
 	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "control %s", path);
@@ -444,6 +447,56 @@ Test(redfish, unreachable_fails_in_seconds)
 	cr_assert_eq(rf_open(&o, &c, &e), -ETIMEDOUT, "%s", e.msg);
 	cr_assert_lt(now_s() - t0, 5.0, "a silent service fails at the timeout");
 	close(keep);
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+Test(redfish, tls_verified_unless_told)
+{
+	char dir[] = "/tmp/rf_tls_XXXXXX", cmd[512], crt[64], key[64];
+	struct rf_error e = { 0 };
+	struct rf_client *c;
+	struct rf_opts o;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(crt, sizeof(crt), "%s/bmc.crt", dir);
+	snprintf(key, sizeof(key), "%s/bmc.key", dir);
+	/* A BMC's self-signed certificate, for 127.0.0.1. */
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout %s -out %s -days 2 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1", key, crt);
+	cr_assert_eq(system(cmd), 0, "openssl req failed");
+	emu_start("--tls-cert", crt, "--tls-key", key, NULL);
+	snprintf(emu.url, sizeof(emu.url), "https://127.0.0.1:%d", emu.port);
+
+	/* Verified by default: the system's store does not know it. */
+	o = opts(NULL);
+	cr_assert_eq(rf_open(&o, &c, &e), -EPERM, "%d %s", e.code, e.msg);
+	cr_assert(strstr(e.msg, "certificate"), "the error says why: %s", e.msg);
+	cr_assert_eq(emu_count("requests"), 0, "nothing was sent to an unverified peer");
+
+	/* The certificate given as the CA: verified, a session. */
+	o.ca_file = crt;
+	c = open_ok(o);
+	cr_assert(rf_is_session(c));
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+
+	/* insecure: no verification at all (lab BMCs). */
+	o.ca_file = NULL;
+	o.insecure = true;
+	c = open_ok(o);
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0);
+
+	/* Plain HTTP spoken to it: a protocol error, quickly. */
+	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", emu.port);
+	o = opts(NULL);
+	o.timeout_ms = 3000;
+	cr_assert_lt(rf_open(&o, &c, &e), 0);
+	unlink(crt);
+	unlink(key);
+	rmdir(dir);
 }
 
 /* ---- passwords --------------------------------------------------------- */
