@@ -95,11 +95,11 @@ def installed_by(calls):
 
 
 TEST_ONLY = {"prometheus", "clang", "wrk", "gnuplot-nox", "prometheus-node-exporter", "libcriterion-dev",
-             "rt-tests", "lintian", "man-db", "groff-base"}
+             "rt-tests", "lintian", "man-db", "groff-base", "openipmi", "ipmitool", "libopenipmi-dev"}
 RUN_NEEDS = {"build-essential", "cmake", "pkg-config", "liburcu-dev", "libnuma-dev", "libmicrohttpd-dev",
              "libsystemd-dev", "libcjson-dev", "libinih-dev", "libi2c-dev", "zlib1g-dev", "curl",
              "libcurl4-openssl-dev",
-             "iproute2", "dpkg-dev", "file"}
+             "iproute2", "dpkg-dev", "file", "libfreeipmi-dev"}
 
 with tempfile.TemporaryDirectory() as tmp:
     r, calls = run(tmp, ["run"])

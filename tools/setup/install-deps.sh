@@ -14,6 +14,8 @@ RUN_PACKAGES=(
 	build-essential cmake pkg-config dpkg-dev file
 	liburcu-dev libnuma-dev libi2c-dev libmicrohttpd-dev zlib1g-dev
 	libsystemd-dev libcjson-dev libinih-dev
+	# tools/bmc: the IPMI 2.0 (lanplus) transport to BMCs
+	libfreeipmi-dev
 	# i2cdetect/i2cdump: finding the DIMM sensors and PMBus rails to configure
 	i2c-tools
 	# run-sim.sh: curl the exporter, ss names who holds a port, pkill/pgrep
@@ -36,6 +38,9 @@ TEST_PACKAGES=(
 	lintian
 	# tests/docs: man --warnings, lexgrog and groff check the man pages
 	man-db groff-base
+	# tests/ipmi: ipmi_sim as the BMC, ipmitool as the independent client,
+	# the lanserv headers for the rig's OEM plugin
+	openipmi ipmitool libopenipmi-dev
 )
 
 set_name=${1:-test}
