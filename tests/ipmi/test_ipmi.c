@@ -246,6 +246,49 @@ Test(ipmi, wrong_password_is_an_authentication_error, .timeout = 60)
 	cr_assert_not_null(strcasestr(err, "password"), "%s", err);
 }
 
+Test(ipmi, sim_refuses_the_session_without_the_workaround, .timeout = 60)
+{
+	struct bmc_ipmi_opts o = {
+		.host = "127.0.0.1", .user = RIG_USER, .password = RIG_PASSWORD,
+		.password_len = strlen(RIG_PASSWORD), .cipher_suite = 3, .timeout_ms = 10000,
+	};
+	struct bmc_ipmi *b = NULL;
+	char err[256] = "";
+	int rv;
+
+	/* tools/bmc/README.md: ipmi_sim grants no privilege without it */
+	rig_start(&rig, "supermicro");
+	o.port = rig.port;
+	rv = bmc_ipmi_open(&o, &b, err, sizeof(err));
+	rig_stop(&rig);
+	cr_assert_eq(rv, -EPERM, "rv %d: %s", rv, err);
+	cr_assert_null(b);
+	cr_assert_not_null(strstr(err, "privilege"), "%s", err);
+}
+
+Test(ipmi, bad_open_arguments_refused_before_sending)
+{
+	char pw[BMC_IPMI_PASSWORD_MAX + 1];
+	struct bmc_ipmi_opts o = {
+		.host = "127.0.0.1", .port = 9, .user = RIG_USER, .password = pw,
+		.password_len = sizeof(pw), .cipher_suite = 3, .timeout_ms = 60000,
+	};
+	struct bmc_ipmi *b = NULL;
+	char err[256] = "";
+	long t0 = rig_now_ms();
+
+	memset(pw, 'x', sizeof(pw));
+	cr_assert_eq(bmc_ipmi_open(&o, &b, err, sizeof(err)), -EINVAL, "%s", err);
+	cr_assert_not_null(strstr(err, "password longer than 20"), "%s", err);
+	o.password_len = 4;
+	o.host = "::1"; /* a port with an IPv6 literal: not supported */
+	cr_assert_eq(bmc_ipmi_open(&o, &b, err, sizeof(err)), -EINVAL, "%s", err);
+	o.host = "";
+	cr_assert_eq(bmc_ipmi_open(&o, &b, err, sizeof(err)), -EINVAL, "%s", err);
+	cr_assert_null(b);
+	cr_assert_lt(rig_now_ms() - t0, 1000, "nothing waited for a BMC");
+}
+
 Test(ipmi, closed_port_fails_within_seconds, .timeout = 60)
 {
 	struct bmc_ipmi *b = NULL;
