@@ -9,12 +9,14 @@ Python 3 standard library only.  Usage:
 
   redfish_emu.py --root DIR [--port N] [--user U --password P]
                  [--no-sessions] [--require-if-match] [--timeout S]
-                 [--tls-cert PEM --tls-key PEM]
+                 [--tls-cert PEM --tls-key PEM] [--parent-pid PID]
 
 --port 0 (the default) takes a free port.  With --tls-cert and --tls-key it
 speaks HTTPS only (the tests make a throw-away certificate with openssl).  Once listening it prints one line
 "PORT <n>" on stdout and flushes it.  It exits by itself when its parent dies
-(the test that started it) or after --timeout seconds (default 300).
+(the test that started it: --parent-pid names it, so that a parent gone
+before the emulator looked is noticed too) or after --timeout seconds
+(default 300).
 
 Control endpoint (no auth; loopback only; for the test, not Redfish):
   GET  /_emu/state  -> {"sessions": [uri...], "requests": n, "patches": n,
@@ -317,6 +319,8 @@ def main():
     ap.add_argument("--require-if-match", action="store_true", help="428 for a PATCH "
                     "without If-Match")
     ap.add_argument("--timeout", type=float, default=300.0, help="exit after this many s")
+    ap.add_argument("--parent-pid", type=int, help="exit when this parent is gone "
+                    "(default: the parent at start)")
     ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args()
@@ -332,7 +336,7 @@ def main():
         # client that rejects the certificate never blocks the accept loop.
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
                                      do_handshake_on_connect=False)
-    parent = os.getppid()
+    parent = args.parent_pid or os.getppid()
     deadline = time.monotonic() + args.timeout
 
     def reaper():

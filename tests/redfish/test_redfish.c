@@ -32,18 +32,41 @@ static struct {
 	char url[64];
 } emu;
 
+/* emu_read_port - wait for the emulator's "PORT n" line on @fd (closed). */
+static void emu_read_port(int fd)
+{
+	char line[64] = "";
+	size_t got = 0;
+
+	while (!strchr(line, '\n') && got < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		cr_assert_gt(poll(&p, 1, 30000), 0, "the emulator did not say its port in 30 s");
+		r = read(fd, line + got, sizeof(line) - 1 - got);
+		cr_assert_gt(r, 0, "the emulator exited before listening");
+		got += (size_t)r;
+		line[got] = '\0';
+	}
+	close(fd);
+	cr_assert_eq(sscanf(line, "PORT %d", &emu.port), 1, "emulator said: %s", line);
+	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", emu.port);
+}
+
 /* emu_start - run redfish_emu.py with @flags (NULL-terminated) and wait for
  * its "PORT n" line (generous: a slow shared machine). */
 static void emu_start(const char *flag, ...)
 {
-	const char *argv[16] = { RF_PYTHON, RF_EMU, "--root", RF_MOCKUP, "--timeout", "120" };
-	int n = 6, fd[2];
-	char line[64] = "";
-	size_t got = 0;
+	const char *argv[20] = { RF_PYTHON, RF_EMU, "--root", RF_MOCKUP, "--timeout", "120",
+				 "--parent-pid" };
+	int n = 8, fd[2];
+	char ppid[16];
 	va_list ap;
 
+	snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
+	argv[7] = ppid;
 	va_start(ap, flag);
-	for (const char *f = flag; f && n < 15; f = va_arg(ap, const char *))
+	for (const char *f = flag; f && n < 19; f = va_arg(ap, const char *))
 		argv[n++] = f;
 	va_end(ap);
 	argv[n] = NULL;
@@ -58,19 +81,7 @@ static void emu_start(const char *flag, ...)
 		_exit(127);
 	}
 	close(fd[1]);
-	while (!strchr(line, '\n') && got < sizeof(line) - 1) {
-		struct pollfd p = { .fd = fd[0], .events = POLLIN };
-		ssize_t r;
-
-		cr_assert_gt(poll(&p, 1, 30000), 0, "the emulator did not say its port in 30 s");
-		r = read(fd[0], line + got, sizeof(line) - 1 - got);
-		cr_assert_gt(r, 0, "the emulator exited before listening");
-		got += (size_t)r;
-		line[got] = '\0';
-	}
-	close(fd[0]);
-	cr_assert_eq(sscanf(line, "PORT %d", &emu.port), 1, "emulator said: %s", line);
-	snprintf(emu.url, sizeof(emu.url), "http://127.0.0.1:%d", emu.port);
+	emu_read_port(fd[0]);
 }
 
 static void emu_stop(void)
@@ -447,6 +458,62 @@ Test(redfish, unreachable_fails_in_seconds)
 	cr_assert_eq(rf_open(&o, &c, &e), -ETIMEDOUT, "%s", e.msg);
 	cr_assert_lt(now_s() - t0, 5.0, "a silent service fails at the timeout");
 	close(keep);
+}
+
+/* ---- the emulator stops by itself ---------------------------------------- */
+
+static bool port_open(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	close(s);
+	return ok;
+}
+
+Test(redfish, emulator_exits_with_its_parent)
+{
+	int out[2], die[2];
+	pid_t mid;
+	char ppid[16], c;
+	double t0;
+
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(pipe(die), 0);
+	mid = fork();
+	cr_assert_geq(mid, 0);
+	if (mid == 0) {
+		/* The emulator's parent: lives until the test closes @die. */
+		close(out[0]);
+		close(die[1]);
+		snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
+		if (fork() == 0) {
+			close(die[0]);
+			dup2(out[1], 1);
+			close(out[1]);
+			execl(RF_PYTHON, RF_PYTHON, RF_EMU, "--root", RF_MOCKUP, "--timeout", "120",
+			      "--parent-pid", ppid, (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		while (read(die[0], &c, 1) < 0)
+			;
+		_exit(0);
+	}
+	close(out[1]);
+	close(die[0]);
+	emu_read_port(out[0]);
+	cr_assert(port_open(emu.port));
+	close(die[1]);
+	cr_assert_eq(waitpid(mid, NULL, 0), mid);
+	/* Poll until it is gone: it looks every 0.2 s; a slow machine may
+	 * take longer, 30 s is the bound. */
+	t0 = now_s();
+	while (port_open(emu.port) && now_s() - t0 < 30)
+		usleep(50 * 1000);
+	cr_assert_not(port_open(emu.port), "the emulator outlived its parent");
 }
 
 /* ---- TLS --------------------------------------------------------------- */
