@@ -25,6 +25,7 @@ Control endpoint (no auth; loopback only; for the test, not Redfish):
                                                   (the resource "changes": its
                                                   ETag moves before answering)
                         "refuse_sessions": bool, POST Sessions -> 503
+                        "expire_sessions": true, every session ends now
                         "delay_ms": ms, "delay_count": n}
                                                   the next n requests (all if
                                                   delay_count is absent) wait
@@ -183,6 +184,15 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.patch_412 = int(f.get("patch_412", st.patch_412))
                 st.refuse_sessions = bool(f.get("refuse_sessions", st.refuse_sessions))
+                if f.get("expire_sessions"):
+                    # As a BMC's SessionTimeout does: gone without a DELETE.
+                    coll = PREFIX + "/SessionService/Sessions"
+                    for uri in st.sessions:
+                        del st.res[uri]
+                    st.sessions.clear()
+                    if coll in st.res:
+                        st.res[coll]["Members"] = []
+                        st.res[coll]["Members@odata.count"] = 0
                 if "delay_ms" in f:
                     st.delay_ms = int(f["delay_ms"])
                     st.delay_count = f.get("delay_count")

@@ -252,6 +252,29 @@ Test(redfish, session_deleted_after_timeout)
 	cr_assert_eq(emu_count("sessions"), 0);
 }
 
+Test(redfish, expired_session_opened_again)
+{
+	struct rf_error e = { 0 };
+	struct rf_manager m;
+	struct rf_client *c;
+	bool on;
+
+	emu_start(NULL);
+	c = open_ok(opts(NULL));
+	cr_assert_eq(rf_discover_manager(c, &m, &e), 0, "%s", e.msg);
+	emu_fault("{\"expire_sessions\": true}");
+	cr_assert_eq(emu_count("sessions"), 0);
+	/* The 401 is answered by one new login and one retry. */
+	cr_assert_eq(rf_service_get(c, &m, RF_SVC_KVMIP, &on, &e), 0, "%s", e.msg);
+	cr_assert(rf_is_session(c));
+	cr_assert_eq(emu_count("sessions"), 1);
+	emu_fault("{\"expire_sessions\": true}");
+	cr_assert_eq(rf_service_set(c, &m, RF_SVC_KVMIP, false, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("basic_requests"), 0);
+	cr_assert_eq(rf_close(c, &e), 0, "%s", e.msg);
+	cr_assert_eq(emu_count("sessions"), 0, "the new session is the one deleted");
+}
+
 Test(redfish, wrong_password_is_401)
 {
 	struct rf_opts o;

@@ -25,6 +25,8 @@ struct rf_client {
 	char token[RF_TOKEN_MAX];	/* X-Auth-Token; "" without a session */
 	char session_uri[RF_URI_MAX];	/* DELETEd by rf_close(); "" if none */
 	bool basic;			/* basic auth on every request */
+	enum rf_auth auth;		/* as asked: may a re-login fall back? */
+	char sessions_uri[RF_URI_MAX];	/* where to log in again on a 401 */
 	char ca_file[RF_URI_MAX];
 	bool insecure;
 	long connect_timeout_ms, timeout_ms;
@@ -441,6 +443,7 @@ int rf_open(const struct rf_opts *o, struct rf_client **out, struct rf_error *er
 	if (o->ca_file)
 		strcpy(c->ca_file, o->ca_file);
 	c->insecure = o->insecure;
+	c->auth = o->auth;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 							  : RF_CONNECT_TIMEOUT_MS_DEFAULT;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : RF_TIMEOUT_MS_DEFAULT;
@@ -458,6 +461,7 @@ int rf_open(const struct rf_opts *o, struct rf_client **out, struct rf_error *er
 		rf_error_set(err, ret, 0, "%s: the service root links no Sessions collection",
 			     c->base);
 	if (ret == 0) {
+		strcpy(c->sessions_uri, sessions);
 		ret = session_open(c, sessions, err);
 		if (ret == 1 && o->auth == RF_AUTH_SESSION)
 			ret = err ? err->code : -EIO;
@@ -516,6 +520,32 @@ bool rf_is_session(const struct rf_client *c)
 	return c && c->token[0];
 }
 
+/* rf_call - rf_request(), and on a 401 to a session (it expired: BMCs time
+ * sessions out after SessionTimeout seconds idle) one new login and one
+ * retry.  The expired session is gone from the service: nothing to delete.
+ * RF_AUTH_AUTO falls back to basic auth if no session can be had now. */
+static int rf_call(struct rf_client *c, const char *method, const char *path,
+		   const char *body, const char *if_match, struct rf_resp *r,
+		   struct rf_error *err)
+{
+	int ret = rf_request(c, method, path, body, if_match, r, err);
+
+	if (ret || r->status != 401 || !c->token[0] || !c->sessions_uri[0])
+		return ret;
+	resp_free(r);
+	c->token[0] = c->session_uri[0] = '\0';
+	ret = session_open(c, c->sessions_uri, err);
+	if (ret == 1 && c->auth == RF_AUTH_AUTO) {
+		c->basic = true;
+		ret = 0;
+	} else if (ret == 1) {
+		ret = err ? err->code : -EIO;
+	}
+	if (ret)
+		return ret;
+	return rf_request(c, method, path, body, if_match, r, err);
+}
+
 int rf_get(struct rf_client *c, const char *path, cJSON **body, char *etag,
 	   struct rf_error *err)
 {
@@ -525,7 +555,7 @@ int rf_get(struct rf_client *c, const char *path, cJSON **body, char *etag,
 	*body = NULL;
 	if (etag)
 		etag[0] = '\0';
-	ret = rf_request(c, "GET", path, NULL, NULL, &r, err);
+	ret = rf_call(c, "GET", path, NULL, NULL, &r, err);
 	if (ret)
 		return ret;
 	ret = status_error(&r, "GET", path, err);
@@ -573,7 +603,7 @@ int rf_patch(struct rf_client *c, const char *path, const cJSON *body, const cha
 			if (ret)
 				break;
 		}
-		ret = rf_request(c, "PATCH", path, txt, tag, &r, err);
+		ret = rf_call(c, "PATCH", path, txt, tag, &r, err);
 		if (ret)
 			break;
 		if (r.status == 412 && attempt == 0) {

@@ -81,6 +81,8 @@ struct rf_client;
  * the service refuses to open one for a reason other than the credentials
  * (404, 405, 501, 503, 403 SessionLimitExceeded); basic auth is then checked
  * with a GET of the Managers collection, so a wrong password fails here.
+ * A session that expires later (a 401 to rf_get() or rf_patch()) is opened
+ * again once and the request retried once.
  *
  * Context: process context, blocks on the network, not thread-safe with
  * itself on one client (one client per thread).
