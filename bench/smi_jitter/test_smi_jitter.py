@@ -56,7 +56,14 @@ def match_stalls(gaps, period_ns):
     only slowly (CLOCK_MONOTONIC of the sim vs the calibrated TSC), so each
     clean stall (one that starts at the phase) moves the expected phase.  A
     stall that hits while the loop is already preempted merges into that
-    gap, which then covers the phase."""
+    gap, which then covers the phase.
+
+    Returns (start, length, stalls): stalls is how many stall instants the
+    gap covers -- more than one when the host preempted the whole VM for
+    longer than a period (seen: 50 ms).  Each such gap holds at least one
+    stall and at most that many: the injector, inside the same VM, may have
+    been stopped too and skipped some, or fired them all, merged into one
+    gap; the SMI counter counts what it fired."""
     cand = sorted(g for g in gaps if g[1] >= 0.8 * STALL_US * 1e3)
     if not cand:
         return []
@@ -69,16 +76,22 @@ def match_stalls(gaps, period_ns):
     if not clean:
         return []
     phase = max(clean, key=lambda p: sum(dist(p, q) <= PHASE_TOL_NS for q in clean))
+    def covered(start, length):
+        """Stall instants phase + k * period_ns in [start - tol, start + length]."""
+        first = -(-(start - PHASE_TOL_NS - phase) // period_ns)
+        last = (start + length - phase) // period_ns
+        return max(1, int(last - first + 1))
+
     matched = []
     for start, length in cand:
         if dist(start % period_ns, phase) <= PHASE_TOL_NS:
-            matched.append((start, length))
             phase = start % period_ns
+            matched.append((start, length, covered(start, length)))
             continue
         # The next stall time at or after start - tolerance: inside the gap?
         k = -(-(start - PHASE_TOL_NS - phase) // period_ns)
         if start - PHASE_TOL_NS <= phase + k * period_ns <= start + length:
-            matched.append((start, length))
+            matched.append((start, length, covered(start, length)))
     return matched
 
 
@@ -111,17 +124,20 @@ def test_stalls(jitter, sim, tmp):
     check(core["gaps_dropped"] == 0, "every gap was kept in the list")
     matched = match_stalls(core["gap_list"], 1e9 / STALL_HZ)
     expect = STALL_HZ * core["duration_s"]
-    print("stalls: %d matched, %.1f expected; SMI delta %s" % (len(matched), expect,
-                                                              core["smi"]))
-    print("matched (start ms, length us): " +
-          " ".join("%.1f/%.0f" % (g[0] / 1e6, g[1] / 1e3) for g in matched))
-    check(abs(len(matched) - expect) <= 0.1 * expect,
-          "stall count %d within 10%% of %.1f" % (len(matched), expect))
+    stalls = sum(g[2] for g in matched)
+    print("stalls: %d matched in %d gaps, %.1f expected; SMI delta %s" % (stalls, len(matched), expect,
+                                                                       core["smi"]))
+    print("matched (start ms, length us[, stalls merged]): " +
+          " ".join("%.1f/%.0f%s" % (g[0] / 1e6, g[1] / 1e3, "x%d" % g[2] if g[2] > 1 else "")
+                   for g in matched))
+    check(len(matched) - 0.1 * expect <= expect <= stalls + 0.1 * expect,
+          "stall count %d..%d within 10%% of %.1f" % (len(matched), stalls, expect))
     med = statistics.median(g[1] for g in matched) / 1e3
     check(abs(med - STALL_US) <= 0.1 * STALL_US,
           "median stall %.1f us within 10%% of %d us" % (med, STALL_US))
-    check(core["smi"] is not None and abs(core["smi"] - len(matched)) <= 1,
-          "SMI count delta %s equals the stalls found (%d) +-1" % (core["smi"], len(matched)))
+    check(core["smi"] is not None and len(matched) - 1 <= core["smi"] <= stalls + 1,
+          "SMI count delta %s within the stalls found (%d gaps holding %d stall instants) +-1"
+          % (core["smi"], len(matched), stalls))
     check(core["max_gap_ns"] >= med * 1e3, "max gap is at least the stall length")
 
 
