@@ -617,6 +617,24 @@ static void note_add(struct probe_notes *notes, const char *msg)
 	}
 }
 
+/*
+ * Every section of @cfg but [sampler] and [sensor X] names a backend: a
+ * typo worth stopping for (callers of sampler_create() that skip
+ * sampler_check_config() still get it).  Return: 0 or -EINVAL with @err.
+ */
+static int sections_name_backends(const struct rt_config *cfg, struct rt_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsec; i++) {
+		const char *n = cfg->sec[i].name;
+
+		if (strcmp(n, "sampler") && strcmp(n, "sensor") && !rt_backend_find(n))
+			return rt_conf_errorf(err, &cfg->sec[i], NULL, "no backend called '%s'", n);
+	}
+	return 0;
+}
+
 static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
 			  const struct rt_config *cfg, struct rt_err *err, struct probe_notes *notes)
 {
@@ -650,14 +668,7 @@ static int probe_backends(const struct sampler_opts *o, struct rt_chan_list *l,
 		if (rc)
 			return rc;
 	}
-	/* A [section] that names no backend is a typo worth stopping for. */
-	for (i = 0; i < cfg->nsec; i++) {
-		const char *n = cfg->sec[i].name;
-
-		if (strcmp(n, "sampler") && strcmp(n, "sensor") && !rt_backend_find(n))
-			return rt_conf_errorf(err, &cfg->sec[i], NULL, "no backend called '%s'", n);
-	}
-	return 0;
+	return sections_name_backends(cfg, err);
 }
 
 /*
@@ -920,12 +931,8 @@ static int reload_needs_restart(const struct sampler *s, const struct rt_config 
 		return 1;
 	}
 	/* A [section] that names no backend is refused, as at start. */
-	for (i = 0; i < cfg->nsec; i++) {
-		const char *n = cfg->sec[i].name;
-
-		if (strcmp(n, "sampler") && strcmp(n, "sensor") && !rt_backend_find(n))
-			return rt_conf_errorf(err, &cfg->sec[i], NULL, "no backend called '%s'", n);
-	}
+	if ((rc = sections_name_backends(cfg, err)))
+		return rc;
 	if ((rc = conf_snap_take(cfg, &sn))) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		return rc;
