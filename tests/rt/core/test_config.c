@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu/urcu-qsbr.h>
 
 #include "config.h"
 #include "i2c.h"
@@ -388,10 +387,8 @@ static int sampler_try(const char *extra, struct rt_err *err)
 	if (!rc)
 		rc = sampler_parse_opts(&cfg, &o, err);
 	if (!rc) {
-		urcu_qsbr_register_thread();
 		rc = sampler_create(&cfg, &o, &s, err);
 		sampler_destroy(s);
-		urcu_qsbr_unregister_thread();
 	}
 	rt_config_free(&cfg);
 	return rc;
