@@ -318,6 +318,13 @@ int bmc_ipmi_set_watchdog(struct bmc_ipmi *b, const struct bmc_ipmi_watchdog *w)
 	return n < 0 ? n : 0;
 }
 
+int bmc_ipmi_reset_watchdog(struct bmc_ipmi *b)
+{
+	int n = xfer(b, "Reset Watchdog Timer", NETFN_APP, 0x22, NULL, 0, NULL, 0);
+
+	return n < 0 ? n : 0;
+}
+
 int bmc_ipmi_get_sol_enable(struct bmc_ipmi *b, uint8_t channel, bool *enabled)
 {
 	/* channel, parameter 1, set selector 0, block selector 0 */
@@ -414,19 +421,26 @@ static long elapsed_ms(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-int bmc_ipmi_sel_clear(struct bmc_ipmi *b)
+int bmc_ipmi_sel_reserve(struct bmc_ipmi *b, uint16_t *reservation)
 {
-	uint8_t r[4], q[6] = { 0, 0, 'C', 'L', 'R', 0xaa };
-	struct timespec t0;
-	int n;
+	uint8_t r[2];
+	int n = xfer(b, "Reserve SEL", NETFN_STORAGE, 0x42, NULL, 0, r, sizeof(r));
 
-	n = xfer(b, "Reserve SEL", NETFN_STORAGE, 0x42, NULL, 0, r, sizeof(r));
 	if (n < 0)
 		return n;
 	if (n < 2)
 		return short_rsp(b, "Reserve SEL", n, 2);
-	q[0] = r[0];
-	q[1] = r[1];
+	*reservation = (uint16_t)(r[0] | r[1] << 8);
+	return 0;
+}
+
+int bmc_ipmi_sel_clear_reserved(struct bmc_ipmi *b, uint16_t reservation)
+{
+	uint8_t r[4], q[6] = { (uint8_t)(reservation & 0xff), (uint8_t)(reservation >> 8),
+			       'C', 'L', 'R', 0xaa };
+	struct timespec t0;
+	int n;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		n = xfer(b, "Clear SEL", NETFN_STORAGE, 0x47, q, sizeof(q), r, sizeof(r));
@@ -444,6 +458,14 @@ int bmc_ipmi_sel_clear(struct bmc_ipmi *b)
 		q[5] = 0x00; /* get erasure status */
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
 	}
+}
+
+int bmc_ipmi_sel_clear(struct bmc_ipmi *b)
+{
+	uint16_t reservation;
+	int rc = bmc_ipmi_sel_reserve(b, &reservation);
+
+	return rc < 0 ? rc : bmc_ipmi_sel_clear_reserved(b, reservation);
 }
 
 int bmc_ipmi_chassis_control(struct bmc_ipmi *b, enum bmc_ipmi_chassis_op op)

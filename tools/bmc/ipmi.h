@@ -108,6 +108,13 @@ int bmc_ipmi_get_watchdog(struct bmc_ipmi *b, struct bmc_ipmi_watchdog *w);
 int bmc_ipmi_set_watchdog(struct bmc_ipmi *b, const struct bmc_ipmi_watchdog *w);
 
 /*
+ * bmc_ipmi_reset_watchdog() - Reset Watchdog Timer (App 0x22): starts the
+ * timer as last set (how a watchdog that ran before standby is restarted).
+ * Return: 0 or -errno (-EREMOTEIO cc 0x80: the timer was never set).
+ */
+int bmc_ipmi_reset_watchdog(struct bmc_ipmi *b);
+
+/*
  * bmc_ipmi_get_sol_enable() / bmc_ipmi_set_sol_enable() - SOL configuration
  * parameter 1, SOL Enable (Transport 0x22 / 0x21), of LAN @channel (usually
  * 1).  Return: 0 or -errno.
@@ -148,6 +155,17 @@ int bmc_ipmi_sel_read(struct bmc_ipmi *b, uint8_t (*recs)[BMC_IPMI_SEL_RECORD], 
  * Return: 0 or -errno (-ETIMEDOUT: still erasing).
  */
 int bmc_ipmi_sel_clear(struct bmc_ipmi *b);
+
+/*
+ * bmc_ipmi_sel_reserve() / bmc_ipmi_sel_clear_reserved() - the two halves of
+ * bmc_ipmi_sel_clear(), for a caller that must not lose an entry: reserve,
+ * read every entry, save it, then clear with the reservation.  A BMC cancels
+ * the reservation when an entry is added (or the SEL changes) in between, so
+ * the clear then fails with -EREMOTEIO, completion code 0xC5 (reservation
+ * cancelled), and nothing is erased.  Return: 0 or -errno.
+ */
+int bmc_ipmi_sel_reserve(struct bmc_ipmi *b, uint16_t *reservation);
+int bmc_ipmi_sel_clear_reserved(struct bmc_ipmi *b, uint16_t reservation);
 
 enum bmc_ipmi_chassis_op {
 	BMC_IPMI_POWER_DOWN = 0,
