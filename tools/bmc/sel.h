@@ -36,6 +36,8 @@ struct bmc_sel_result {
 				no file was written */
 	size_t entries;      /* entries saved */
 	bool cleared;        /* the SEL was cleared (only when asked and saved) */
+	size_t journal_errors; /* entries journald did not take (not running): not
+				  an error of the save */
 };
 
 /*
@@ -50,7 +52,10 @@ struct bmc_sel_result {
  * Any failure to create, write, fsync or close the file (ENOSPC, EDQUOT,
  * EIO, EFBIG...) returns that -errno, removes the partial file, and the SEL
  * is NOT cleared.  @dir is created (0700) if missing, not its parents.
- * Return: 0 or -errno; @res filled on success (and path on a failed write).
+ * A SEL of more than BMC_SEL_MAX entries: the first BMC_SEL_MAX are saved,
+ * nothing is cleared, -EOVERFLOW.
+ * Return: 0 or -errno; @res filled on success (and path on a failed write;
+ * on -EAGAIN or -EOVERFLOW, path and entries of the last file written).
  */
 int bmc_sel_save(struct bmc_ipmi *b, const char *dir, bool clear, struct bmc_sel_result *res,
 		 char *err, size_t errlen);
