@@ -48,14 +48,19 @@ struct bmc_inband_state {
 	bool blacklisted;          /* the blacklist file exists and is ours */
 	bool watchdog_nowayout;    /* <root>/sys/module/ipmi_watchdog/parameters/nowayout is Y/1 */
 	bool watchdog_armed;       /* ... and /dev/watchdog* opened by a process via ipmi_watchdog:
-				      best effort: any holder of <root>/dev/watchdog* while
-				      ipmi_watchdog is loaded */
+				      best effort: any holder of /dev/watchdog* (the fd link's
+				      target) while ipmi_watchdog is loaded or built in */
 	int nholders;              /* processes holding <root>/dev/ipmi* open */
 	pid_t holders[8];          /* the first of them */
 	char holder_comm[8][32];   /* their <root>/proc/<pid>/comm */
 };
 
-/* bmc_inband_read() - the state now.  Return: 0 or -errno (only for an unreadable proc/modules). */
+/*
+ * bmc_inband_read() - the state now.  Return: 0 or -errno: an unreadable
+ * <root>/proc/modules (-EFBIG over 4 MiB) or modules.builtin (missing is
+ * fine), an unlistable <root>/proc, -EINVAL for a release or blacklist path
+ * that is not a name / not absolute, -ENAMETOOLONG.
+ */
 int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st, char *err,
 		    size_t errlen);
 
@@ -70,7 +75,10 @@ int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st
  *            the record wake uses to load them again.
  * Return: 0, -EBUSY, or the -errno / -EIO of the first modprobe that failed
  * (@err names the module and modprobe's exit status); modules removed before
- * the failure stay marked in @unloaded.
+ * the failure stay marked in @unloaded.  A module modprobe "removed" that is
+ * still listed: -EBUSY naming it, and it is not marked.  modprobe runs with
+ * stdin /dev/null, an environment of PATH and LC_ALL=C only, and is killed
+ * after 60 s (-ETIMEDOUT); the caller must not ignore SIGCHLD (waitpid).
  */
 int bmc_inband_unload(const struct bmc_inband_host *h, bool force,
 		      bool unloaded[BMC_INBAND_NMOD], char *err, size_t errlen);
@@ -87,8 +95,11 @@ int bmc_inband_load(const struct bmc_inband_host *h, const bool modules[BMC_INBA
  * bmc_inband_blacklist() - install (@on) or remove the blacklist file: a
  * "blacklist <m>" and an "install <m> /bin/false" line per module, with a
  * header comment naming sovereign-bmc; written atomically (tmp, fsync,
- * rename, fsync dir), mode 0644.  Removing a file that is not ours (no
- * header) is refused with -EEXIST; removing a missing file is 0.
+ * rename, fsync dir), mode 0644.  Writing over or removing a file that is
+ * not ours (no header) is refused with -EEXIST; removing a missing file is 0.
+ * The directory (e.g. <root>/etc/modprobe.d) must exist.  Wake must remove
+ * the file before bmc_inband_load(): its "install <m> /bin/false" lines make
+ * "modprobe <m>" fail.
  * Return: 0 or -errno.
  */
 int bmc_inband_blacklist(const struct bmc_inband_host *h, bool on, char *err, size_t errlen);
