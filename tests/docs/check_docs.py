@@ -34,6 +34,7 @@ PROGRAMS = {
     "sovereign-watchdog": ("readers/watchdog/watchdog.c", "man/sovereign-watchdog.8"),
     "sovereign-dump": ("tools/dump/dump.c", "man/sovereign-dump.1"),
     "sovereign-sim": ("tools/sim/sim.c", "man/sovereign-sim.1"),
+    "sovereign-setup": ("tools/setup/sovereign-setup", "man/sovereign-setup.8"),
 }
 CONF_PAGE = "man/sovereign.conf.5"
 
@@ -63,6 +64,9 @@ OPT_ROW = re.compile(r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*(?:no|required|optional)_a
 
 
 def source_options(src):
+    if not src.endswith(".c"):
+        # a script: the options its --help prints
+        return help_options(os.path.join(ROOT, src))
     text = read(src)
     m = re.search(r"struct option\s+\w+\[\]\s*=\s*\{(.*?)\n\s*\};", text, re.S)
     if not m:
