@@ -253,8 +253,7 @@ static int line_at(const char *text, size_t off)
 	return line;
 }
 
-/* Offset of the first byte of @s (@len bytes) not in valid UTF-8, or @len. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+size_t rt_utf8_invalid_at(const unsigned char *s, size_t len)
 {
 	size_t i = 0, n, k;
 
@@ -385,7 +384,7 @@ int rt_config_load(const char *path, struct rt_config *cfg, struct rt_err *err)
 		free(text);
 		return -EINVAL;
 	}
-	bad = utf8_invalid_at((const unsigned char *)text, len);
+	bad = rt_utf8_invalid_at((const unsigned char *)text, len);
 	if (bad != len) {
 		snprintf(err->msg, sizeof(err->msg), "%s:%d: byte 0x%02x is not UTF-8 (the file must be UTF-8 text)",
 			 path, line_at(text, bad), (unsigned char)text[bad]);

@@ -196,6 +196,13 @@ int rt_config_check(const struct rt_config *cfg, const struct rt_conf_schema *sc
 const char *rt_conf_suggest(const char *word, const char *const *const *lists, size_t nlists);
 
 /*
+ * rt_utf8_invalid_at() - the offset of the first byte of @s (@len bytes)
+ * that is not valid UTF-8 (overlong forms, surrogates and code points
+ * beyond U+10FFFF are invalid), or @len.  Pure; any context.
+ */
+size_t rt_utf8_invalid_at(const unsigned char *s, size_t len);
+
+/*
  * rt_glob_match() - shell-style match of @name against @pattern ('*', '?').
  * Used for include/exclude lists.  Return: true on a match.
  */

@@ -350,6 +350,16 @@ int bmc_ipmi_set_sol_enable(struct bmc_ipmi *b, uint8_t channel, bool enabled)
 	return n < 0 ? n : 0;
 }
 
+int bmc_ipmi_sol_deactivate(struct bmc_ipmi *b)
+{
+	uint8_t q[6] = { 0x01 /* SOL */, 0x01 /* instance */, 0, 0, 0, 0 };
+	int n = xfer(b, "Deactivate Payload", NETFN_APP, 0x49, q, sizeof(q), NULL, 0);
+
+	if (n == -EREMOTEIO && (b->cc == 0x80 || b->cc == 0x81))
+		return 0; /* not active; SOL payload disabled */
+	return n < 0 ? n : 1;
+}
+
 int bmc_ipmi_sel_info(struct bmc_ipmi *b, struct bmc_ipmi_sel_info *i)
 {
 	uint8_t r[16];

@@ -122,6 +122,14 @@ int bmc_ipmi_reset_watchdog(struct bmc_ipmi *b);
 int bmc_ipmi_get_sol_enable(struct bmc_ipmi *b, uint8_t channel, bool *enabled);
 int bmc_ipmi_set_sol_enable(struct bmc_ipmi *b, uint8_t channel, bool enabled);
 
+/*
+ * bmc_ipmi_sol_deactivate() - Deactivate Payload (App 0x49) of SOL instance
+ * 1: ends a console session someone has open.
+ * Return: 1 if one was active and is ended, 0 if none was (cc 0x80 already
+ * deactivated, 0x81 SOL disabled), or -errno.
+ */
+int bmc_ipmi_sol_deactivate(struct bmc_ipmi *b);
+
 struct bmc_ipmi_sel_info {
 	uint8_t version;       /* BCD, 0x51 = 1.5 */
 	uint16_t entries;
