@@ -317,7 +317,7 @@ Test(inband, builtin_never_passed_to_modprobe)
 {
 	bool un[BMC_INBAND_NMOD];
 
-	/* Built in and (wrongly) listed as well would be loaded: listing wins.  Only built in: left. */
+	/* Built in (one spelled with '-'): never given to modprobe; the listed one is. */
 	fx_write("lib/modules/" RELEASE "/modules.builtin",
 		 "kernel/drivers/char/ipmi/ipmi_watchdog.ko\n"
 		 "kernel/drivers/char/ipmi/ipmi-msghandler.ko\n");

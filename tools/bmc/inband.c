@@ -52,7 +52,7 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* mkpath() - <root><rest> into @buf (PATH_MAX); root's trailing '/' dropped.  0 or -ENAMETOOLONG. */
+/* mkpath() - <root><rest> into @buf (PATH_MAX), root's trailing '/' dropped; 0 or -ENAMETOOLONG. */
 __attribute__((format(printf, 3, 4)))
 static int mkpath(char *buf, const char *root, const char *fmt, ...)
 {
@@ -393,7 +393,8 @@ int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st
 	if (rc)
 		return rc;
 	for (i = 0; i < BMC_INBAND_NMOD; i++)
-		st->mod[i] = loaded[i] ? BMC_MOD_LOADED : builtin[i] ? BMC_MOD_BUILTIN : BMC_MOD_ABSENT;
+		st->mod[i] = loaded[i] ? BMC_MOD_LOADED :
+			     builtin[i] ? BMC_MOD_BUILTIN : BMC_MOD_ABSENT;
 
 	rc = scan_holders(h->root, "/dev/ipmi", 8, st->holders, st->holder_comm, &st->nholders);
 	if (rc)
@@ -406,7 +407,8 @@ int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st
 	if (fd >= 0) {
 		ssize_t got = read(fd, buf, sizeof(buf));
 
-		st->watchdog_nowayout = got > 0 && (buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1');
+		st->watchdog_nowayout = got > 0 &&
+					(buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1');
 		close(fd);
 	}
 	if (st->mod[0] != BMC_MOD_ABSENT) {
@@ -425,7 +427,7 @@ int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st
 	return 0;
 }
 
-/* child_exec() - in the forked child: stdin/stdout /dev/null, stderr @errfd, exec; never returns. */
+/* child_exec() - forked child: stdin/stdout /dev/null, stderr @errfd, exec.  Never returns. */
 static void child_exec(const char *prog, char *const argv[], int errfd, int xfd)
 {
 	sigset_t none;
@@ -683,8 +685,9 @@ static int bl_install(const char *path, char *err, size_t errlen)
 	n = snprintf(text, sizeof(text), "%s\n", bl_header);
 	len = (size_t)n;
 	for (i = 0; i < BMC_INBAND_NMOD; i++) {
-		n = snprintf(text + len, sizeof(text) - len, "blacklist %s\ninstall %s /bin/false\n",
-			     bmc_inband_modules[i], bmc_inband_modules[i]);
+		n = snprintf(text + len, sizeof(text) - len,
+			     "blacklist %s\ninstall %s /bin/false\n", bmc_inband_modules[i],
+			     bmc_inband_modules[i]);
 		if (n < 0 || (size_t)n >= sizeof(text) - len)
 			return fail(err, errlen, -EOVERFLOW, "blacklist text too long");
 		len += (size_t)n;
