@@ -44,7 +44,7 @@ void bmc_sel_decode(const unsigned char rec[BMC_IPMI_SEL_RECORD], char *buf, siz
 {
 	/* Fields by record class (ipmi-sel.h lists which class has which). */
 	static const char *const fmt_event = "%d %t | %T | %s | %E | %k";
-	static const char *const fmt_oem_ts = "%d %t | OEM record | manufacturer %m | %o";
+	static const char *const fmt_oem_ts = "%d %t | OEM record | %m | %o";
 	static const char *const fmt_oem = "OEM record | %o";
 	const unsigned int flags = IPMI_SEL_STRING_FLAGS_VERBOSE |
 				   IPMI_SEL_STRING_FLAGS_IGNORE_UNAVAILABLE_FIELD |
