@@ -85,7 +85,8 @@ void bmc_sel_decode(const unsigned char rec[BMC_IPMI_SEL_RECORD], char *buf, siz
 		buf[len - 1] = '\0';
 }
 
-static void hex16(const unsigned char rec[BMC_IPMI_SEL_RECORD], char out[2 * BMC_IPMI_SEL_RECORD + 1])
+static void hex16(const unsigned char rec[BMC_IPMI_SEL_RECORD],
+		  char out[2 * BMC_IPMI_SEL_RECORD + 1])
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -111,12 +112,14 @@ static char *json_line(const unsigned char rec[BMC_IPMI_SEL_RECORD], const char 
 	     cJSON_AddStringToObject(o, "raw", hex) &&
 	     cJSON_AddNumberToObject(o, "record_type", rec[2]);
 	/* bytes 3..6, little-endian: system event and timestamped OEM records */
-	if (ok && rec[2] < 0xe0)
-		ok = cJSON_AddNumberToObject(o, "timestamp",
-					     (double)((uint32_t)rec[3] | (uint32_t)rec[4] << 8 |
-						      (uint32_t)rec[5] << 16 | (uint32_t)rec[6] << 24));
-	else if (ok)
+	if (ok && rec[2] < 0xe0) {
+		uint32_t ts = (uint32_t)rec[3] | (uint32_t)rec[4] << 8 | (uint32_t)rec[5] << 16 |
+			      (uint32_t)rec[6] << 24;
+
+		ok = cJSON_AddNumberToObject(o, "timestamp", (double)ts);
+	} else if (ok) {
 		ok = cJSON_AddNullToObject(o, "timestamp");
+	}
 	ok = ok && cJSON_AddStringToObject(o, "text", text);
 	s = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
@@ -317,8 +320,8 @@ int bmc_sel_save(struct bmc_ipmi *b, const char *dir, bool clear, struct bmc_sel
 		if ((size_t)got > BMC_SEL_MAX) {
 			rc = -EOVERFLOW;
 			set_err(err, errlen,
-				"SEL save: the SEL holds %d entries, only %d saved: not cleared", got,
-				BMC_SEL_MAX);
+				"SEL save: the SEL holds %d entries, only %d saved: not cleared",
+				got, BMC_SEL_MAX);
 			goto out;
 		}
 		if (!clear)
