@@ -267,8 +267,10 @@ Test(inband, missing_proc_modules_and_long_root)
 
 	fx_path(p, "proc/modules");
 	cr_assert_eq(unlink(p), 0);
-	cr_assert_eq(bmc_inband_read(&h, &st, err, sizeof(err)), -ENOENT);
-	cr_assert(strstr(err, "proc/modules"), "%s", err);
+	/* a kernel without module support has no proc/modules: nothing is loaded */
+	cr_assert_eq(bmc_inband_read(&h, &st, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < BMC_INBAND_NMOD; i++)
+		cr_assert_neq(st.mod[i], BMC_MOD_LOADED);
 
 	memset(longroot, 'a', sizeof(longroot) - 1);
 	longroot[0] = '/';

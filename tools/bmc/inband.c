@@ -186,7 +186,11 @@ static void builtin_tok(const char *tok, size_t len, void *ctx)
 		builtin[i] = true;
 }
 
-/* read_loaded() - which modules <root>/proc/modules lists (any state).  0 or -errno. */
+/*
+ * read_loaded() - which modules <root>/proc/modules lists (any state); none
+ * when the file is missing (CONFIG_MODULES=n: every ipmi driver is then
+ * built in or absent).  0 or -errno.
+ */
 static int read_loaded(const struct bmc_inband_host *h, bool loaded[BMC_INBAND_NMOD], char *err,
 		       size_t errlen)
 {
@@ -198,7 +202,8 @@ static int read_loaded(const struct bmc_inband_host *h, bool loaded[BMC_INBAND_N
 	if (rc)
 		return fail(err, errlen, rc, "%s/proc/modules: path too long", h->root);
 	rc = scan_tokens(path, false, loaded_tok, loaded);
-	if (rc)
+	/* no proc/modules: a kernel without module support, nothing is loadable */
+	if (rc && rc != -ENOENT)
 		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	return 0;
 }

@@ -57,8 +57,8 @@ struct bmc_inband_state {
 
 /*
  * bmc_inband_read() - the state now.  Return: 0 or -errno: an unreadable
- * <root>/proc/modules (-EFBIG over 4 MiB) or modules.builtin (missing is
- * fine), an unlistable <root>/proc, -EINVAL for a release or blacklist path
+ * <root>/proc/modules (-EFBIG over 4 MiB; missing is a kernel without
+ * modules: none loaded) or modules.builtin (missing is fine), an unlistable <root>/proc, -EINVAL for a release or blacklist path
  * that is not a name / not absolute, -ENAMETOOLONG.
  */
 int bmc_inband_read(const struct bmc_inband_host *h, struct bmc_inband_state *st, char *err,

@@ -166,6 +166,10 @@ static enum bmc_result step_sol(struct bmc_run *r)
 	cJSON *prior;
 	int rc = bmc_ipmi_get_sol_enable(r->ipmi, ch, &on), active;
 
+	if (rc == -EREMOTEIO && (bmc_ipmi_cc(r->ipmi) == 0xc1 || bmc_ipmi_cc(r->ipmi) == 0x80))
+		return bmc_report_add(&r->rep, "sol", BMC_UNSUPPORTED,
+				      "this BMC has no SOL on channel %u (%s)", ch,
+				      bmc_ipmi_strerror(r->ipmi));
 	if (rc)
 		return failed(r, "sol", "Get SOL Configuration (SOL Enable)", rc);
 	if (!on)

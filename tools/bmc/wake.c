@@ -139,7 +139,11 @@ static enum bmc_result wake_watchdog(struct bmc_run *r)
 {
 	const cJSON *prior = bmc_state_prior(&r->state, "watchdog");
 	struct bmc_ipmi_watchdog w = {
-		.timer_use = (uint8_t)(num(prior, "timer_use", 0) & ~0x40),
+		/*
+		 * as recorded, "don't stop" bit included: a running timer
+		 * stays running through the Set, and Reset (re)starts it
+		 */
+		.timer_use = (uint8_t)num(prior, "timer_use", 0),
 		.timer_actions = (uint8_t)num(prior, "timer_actions", 0),
 		.pretimeout_s = (uint8_t)num(prior, "pretimeout_s", 0),
 		.initial = (uint16_t)num(prior, "initial", 0),
