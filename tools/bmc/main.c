@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bmc.h"
 #include "sel.h"
@@ -172,7 +173,10 @@ static int cmd_sel_save(struct bmc_run *r, bool clear)
 
 	bmc_report_init(&r->rep, "sel-save");
 	snprintf(dir, sizeof(dir), "%s/sel", r->conf.state_dir);
-	if (bmc_run_ipmi(r, why, sizeof(why))) {
+	if (mkdir(r->conf.state_dir, 0700) && errno != EEXIST) {
+		bmc_report_add(&r->rep, "sel", BMC_FAILED, "state directory %s: %s",
+			       r->conf.state_dir, strerror(errno));
+	} else if (bmc_run_ipmi(r, why, sizeof(why))) {
 		bmc_report_add(&r->rep, "connect", BMC_FAILED, "%s", why);
 	} else if ((rc = bmc_sel_save(r->ipmi, dir, clear, &res, why, sizeof(why)))) {
 		bmc_report_add(&r->rep, "sel", BMC_FAILED, "%s (the SEL was not cleared)",

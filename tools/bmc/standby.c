@@ -365,9 +365,13 @@ int bmc_standby(struct bmc_run *r)
 			return bmc_report_print(&r->rep, r->json);
 		}
 	}
+	for (i = 0; i < (size_t)r->rep.n && r->rep.line[i].result != BMC_DONE; i++)
+		;
 	if (bmc_state_set(&r->state, "standby_completed", cJSON_CreateNumber((double)time(NULL)),
 			  err, sizeof(err)))
 		bmc_report_add(&r->rep, "record", BMC_FAILED, "%s", err);
+	else if (i == (size_t)r->rep.n)
+		bmc_report_add(&r->rep, "record", BMC_ALREADY, "nothing changed; %s", r->state.path);
 	else
 		bmc_report_add(&r->rep, "record", BMC_DONE, "%s", r->state.path);
 	return bmc_report_print(&r->rep, r->json);
