@@ -178,7 +178,7 @@ static int print(const struct bmc_run *r, const struct func *f, int n, const cha
 		cJSON_Delete(o);
 	} else {
 		if (bmc_err)
-			printf("BMC %s: UNREACHABLE: %s\n", r->conf.address, bmc_err);
+			printf("BMC %s: NOT READ: %s\n", r->conf.address, bmc_err);
 		else
 			printf("BMC %s: %s (manufacturer %u, product 0x%04x, firmware %u.%02x)\n",
 			       r->conf.address, r->vendor->label, r->devid.manufacturer_id,
