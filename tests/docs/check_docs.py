@@ -34,6 +34,7 @@ PROGRAMS = {
     "sovereign-watchdog": ("readers/watchdog/watchdog.c", "man/sovereign-watchdog.8"),
     "sovereign-dump": ("tools/dump/dump.c", "man/sovereign-dump.1"),
     "sovereign-sim": ("tools/sim/sim.c", "man/sovereign-sim.1"),
+    "sovereign-bmc": ("tools/bmc/main.c", "man/sovereign-bmc.8"),
     "sovereign-setup": ("tools/setup/sovereign-setup", "man/sovereign-setup.8"),
 }
 CONF_PAGE = "man/sovereign.conf.5"
@@ -106,11 +107,14 @@ KEYS_TABLE = re.compile(r"static const char \*const (\w+)\[\]\s*=\s*\{(.*?)\};",
 SCHEMA_ROW = re.compile(r'\{\s*"([a-z0-9_]+)"\s*,\s*RT_CONF_\w+\s*,\s*(\w+)\s*,\s*(\w+)\s*\}')
 
 
-def schemas():
+SAMPLER_SOURCES = ["rt/*.c", "readers/fan/fan.c", "readers/watchdog/watchdog.c"]
+SAMPLER_MUSTS = ("sampler", "sensor", "hwmon", "msr", "fan", "zone", "watchdog", "device")
+
+
+def schemas(sources=SAMPLER_SOURCES, musts=SAMPLER_MUSTS):
     """section -> set of keys, from the tables the programs check files against."""
     tables, sections = {}, {}
-    files = sorted(glob.glob(os.path.join(ROOT, "rt", "*.c"))) + [
-        os.path.join(ROOT, "readers/fan/fan.c"), os.path.join(ROOT, "readers/watchdog/watchdog.c")]
+    files = [f for g in sources for f in sorted(glob.glob(os.path.join(ROOT, g)))]
     backend_extra = None
     for path in files:
         with open(path, encoding="utf-8") as f:
@@ -142,17 +146,18 @@ def schemas():
                 fail("schema of [%s]: key table %s not found" % (sec, n))
             else:
                 out[sec] |= tables[n]
-    for must in ("sampler", "sensor", "hwmon", "msr", "fan", "zone", "watchdog", "device"):
+    for must in musts:
         if must not in out:
             fail("schema parse: section [%s] not found in the sources" % must)
     return out
 
 
-def check_config_page():
-    if not os.path.exists(os.path.join(ROOT, CONF_PAGE)):
-        fail("no man page %s" % CONF_PAGE)
+def check_config_page(page=CONF_PAGE, sources=SAMPLER_SOURCES, musts=SAMPLER_MUSTS):
+    """Every section and key of the schemas in @sources has its .SS and .TP in @page."""
+    if not os.path.exists(os.path.join(ROOT, page)):
+        fail("no man page %s" % page)
         return
-    lines = plain(read(CONF_PAGE)).splitlines()
+    lines = plain(read(page)).splitlines()
     # [section] -> the text of its .SS block (up to the next .SS or .SH)
     blocks, cur = {}, None
     for ln in lines:
@@ -165,9 +170,9 @@ def check_config_page():
             continue
         if cur:
             blocks[cur] += ln + "\n"
-    for sec, keys in sorted(schemas().items()):
+    for sec, keys in sorted(schemas(sources, musts).items()):
         if sec not in blocks:
-            fail("%s: no subsection for [%s]" % (CONF_PAGE, sec))
+            fail("%s: no subsection for [%s]" % (page, sec))
             continue
         # A key is documented when it is a term (the line after .TP) of its
         # section's list; one term may name several keys: "level_stale, level_crit".
@@ -179,7 +184,7 @@ def check_config_page():
                     if re.fullmatch(r"[a-z0-9_]+", t):
                         terms.add(t)
         for k in sorted(keys - terms):
-            fail("%s: key '%s' of [%s] is not documented there" % (CONF_PAGE, k, sec))
+            fail("%s: key '%s' of [%s] is not documented there" % (page, k, sec))
 
 
 # --- man(1) and lexgrog ------------------------------------------------------
@@ -277,6 +282,7 @@ def check_outside_refs():
 
 check_options()
 check_config_page()
+check_config_page("man/sovereign-bmc.8", ["tools/bmc/conf.c"], ("bmc", "redfish", "host", "state"))
 check_pages()
 check_links()
 check_outside_refs()
