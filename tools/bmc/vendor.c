@@ -2,8 +2,9 @@
 /*
  * vendor.c - the vendor profiles: IANA numbers and the OEM commands
  * sovereign-bmc sends, each with its source.  Sources are public
- * documents; docs/bmc-vendors.md lists which were checked against a
- * real BMC and which only against those documents and the test BMC.
+ * documents; tools/bmc/README.md lists which were checked against what
+ * (none against a real BMC of that vendor yet: the test BMC answers as
+ * the documents say).
  *
  * IANA enterprise numbers: the IANA registry (enterprise-numbers, as
  * shipped with ipmitool), and libfreeipmi's
@@ -25,7 +26,7 @@
  * [0x01, mode] set.  Modes: 0 Standard, 1 Full, 2 Optimal, 3 PUE2 (some
  * boards), 4 Heavy IO.  Sources: Supermicro FAQ 13877 (set Full: raw
  * 0x30 0x45 0x01 0x01); the get form as used by fan-control scripts for
- * X9-X13 boards (docs/bmc-vendors.md).
+ * X9-X13 boards (tools/bmc/README.md).
  */
 static int smc_fan_get(struct bmc_ipmi *b, int *mode)
 {
