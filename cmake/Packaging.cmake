@@ -5,7 +5,8 @@
 #
 # The package installs to /usr (CPACK_PACKAGING_INSTALL_PREFIX): programs in
 # /usr/sbin and /usr/bin, units in /lib/systemd/system, the default
-# configuration in /etc/sovereign (conffiles), man pages, the copyright and
+# configuration in /etc/sovereign (conffiles), the data sovereign-setup
+# deploys in /usr/share/sovereign/deploy, man pages, the copyright and
 # changelog lintian asks for.  Its postinst creates the group sovereign and
 # enables nothing: README.md, "Deploy on a real server", says how.
 
@@ -13,7 +14,7 @@ set(SOV_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging/debian)
 set(SOV_DEPLOY_DIR ${PROJECT_SOURCE_DIR}/tools/deploy)
 set(SOV_UNITS sovereign-sampler.service sovereign-exporter.service
               sovereign-fan.service sovereign-watchdog.service)
-set(SOV_CONFS sampler.conf exporter.conf fan.conf watchdog.conf)
+set(SOV_CONFS sampler.conf exporter.conf fan.conf watchdog.conf bmc.conf)
 
 # --- systemd units --------------------------------------------------------
 # tools/deploy/systemd has the units as a hand install (`cmake --install`,
@@ -42,7 +43,8 @@ install(CODE "
 
 # --- configuration: /etc/sovereign, whatever the prefix (the units and the
 # programs' defaults name it).  None holds a secret (the exporter's password
-# file is the admin's own, 0600): 0644.
+# file and bmc.conf's password_file are the admin's own, 0600): 0644.
+# bmc.conf is the example of every sovereign-bmc key, all commented out.
 foreach(c ${SOV_CONFS})
   install(FILES ${SOV_DEPLOY_DIR}/${c} DESTINATION /etc/sovereign
           PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
@@ -50,6 +52,24 @@ endforeach()
 # msr and i2c-dev at boot, for the sampler's msr and i2c_* backends.
 install(FILES ${SOV_DEPLOY_DIR}/modules-load.d/sovereign.conf
         DESTINATION lib/modules-load.d)
+
+# --- what sovereign-setup deploys, when it runs installed: tools/deploy as it
+# is in the source tree (units naming /usr/local/sbin, which it rewrites to
+# where the programs are; the configs; modules-load.d), in
+# PREFIX/share/sovereign/deploy.  sovereign-setup, in PREFIX/sbin, looks for
+# ../deploy (the source tree), then ../share/sovereign/deploy.
+set(SOV_SETUP_DATA ${CMAKE_INSTALL_DATADIR}/sovereign/deploy)
+foreach(u ${SOV_UNITS})
+  install(FILES ${SOV_DEPLOY_DIR}/systemd/${u} DESTINATION ${SOV_SETUP_DATA}/systemd
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endforeach()
+foreach(c ${SOV_CONFS})
+  install(FILES ${SOV_DEPLOY_DIR}/${c} DESTINATION ${SOV_SETUP_DATA}
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endforeach()
+install(FILES ${SOV_DEPLOY_DIR}/modules-load.d/sovereign.conf
+        DESTINATION ${SOV_SETUP_DATA}/modules-load.d
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # --- what Debian asks of a package: copyright, changelog, overrides --------
 set(SOV_DOCDIR ${CMAKE_INSTALL_DATADIR}/doc/sovereign)
@@ -88,9 +108,10 @@ set(CPACK_PACKAGE_DESCRIPTION
   "A SCHED_FIFO sampler reads every sensor (MSR, hwmon, powercap, I2C) from one
 housekeeping core into a lock-free shared-memory ring; independent
 read-only processes serve it to Prometheus, drive the fans and watch the
-inference process and the hardware watchdog.  Includes libsovereign, its
-headers and the Python bindings.  The systemd units are installed but not
-enabled.")
+inference process and the hardware watchdog.  sovereign-bmc puts the BMC
+in cold standby; sovereign-setup deploys the whole on a server.  Includes
+libsovereign, its headers and the Python bindings.  The systemd units are
+installed but not enabled.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Only the default component: bench/smi_jitter, built with the tests, is a
 # tool of the build tree (COMPONENT bench), not of the package.
@@ -99,10 +120,13 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Depends from the ELF files (dpkg-shlibdeps, dpkg-dev), the group's
+# Depends from the ELF files (dpkg-shlibdeps, dpkg-dev: libfreeipmi17,
+# libcurl4... for sovereign-bmc among them), the group's
 # addgroup (adduser), and a shlibs file for libsovereign's users.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# sovereign-setup verify (and install's last step) scrapes the exporter.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "curl")
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${SOV_PKG_DIR}/postinst;${SOV_PKG_DIR}/postrm;${SOV_PKG_DIR}/triggers;${CMAKE_BINARY_DIR}/packaging/conffiles")

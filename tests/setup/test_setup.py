@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # test_setup.py SRC BUILD - tools/setup/sovereign-setup on BUILD's programs:
-#   - install into a staging root: every file it lists exists, modes (programs
-#     0755, configs and units 0644), each unit with its drop-in passes
+#   - install into a staging root: it says it deploys tools/deploy (the source
+#     tree); every file it lists exists, modes (programs 0755, configs and
+#     units 0644), bmc.conf and the modules-load.d file the shipped ones, each unit with its drop-in passes
 #     systemd-analyze verify (ExecStart mapped into the root, MANPATH the
 #     root's installed pages; a broken drop-in is seen, so the drop-in is
 #     read), CPUAffinity=0, the wants links, a pre-seeded sampler.conf kept,
@@ -13,6 +14,9 @@
 #     uninstall "wake";
 #   - kill -9 in the middle of install (in the binaries, in the BMC step),
 #     then uninstall: the tree as it was;
+#   - installed (cmake --install, prefix /usr): it deploys
+#     PREFIX/share/sovereign/deploy and says so; alone, without its data: exit
+#     1 naming both places, nothing written;
 #   - --dry-run changes nothing; usage errors exit 2;
 #   - verify against run-sim.sh (AMD: no SMI counter, said so; the sampler
 #     SIGSTOPped: fails, stale) and an Intel simulated stack (SMI count flat,
@@ -150,6 +154,9 @@ def install_uninstall():
     r = setup("install", "--root", root, "--build", BUILD, env=env)
     out = r.stdout + r.stderr
     check(r.returncode == 0, "install: exit 0 (%s)" % out[-800:])
+    check(re.search(r"^sovereign-setup: data +%s \(the source tree\)$"
+                    % re.escape(os.path.join(SRC, "tools/deploy")), r.stdout, re.M) is not None,
+          "install says it deploys SRC/tools/deploy (the source tree)")
     m = manifest(root)
     listed = [l[2] for l in m if l[0] in ("new", "replaced")]
     missing = [p for p in listed if not os.path.lexists(root + p)]
@@ -185,18 +192,26 @@ def install_uninstall():
     bmc = read(root, "/etc/sovereign/bmc.conf")
     check(all(l.startswith("#") for l in bmc.splitlines() if l.strip()) and "#address" in bmc,
           "bmc.conf: an example, every line commented out")
+    check(bmc == open(os.path.join(SRC, "tools/deploy/bmc.conf")).read(),
+          "bmc.conf is the shipped tools/deploy/bmc.conf")
     check(read(root, "/etc/sovereign/sampler.conf") == SEEDED_SAMPLER
           and os.stat(root + "/etc/sovereign/sampler.conf").st_mode & 0o7777 == 0o600,
           "the pre-seeded sampler.conf is not overwritten")
     check("kept: /etc/sovereign/sampler.conf" in out, "install says it kept sampler.conf")
-    mods = read(root, "/etc/modules-load.d/sovereign.conf").split("\n")
-    check("msr" in mods and "i2c-dev" in mods, "modules-load.d: msr and i2c-dev")
+    mods = read(root, "/etc/modules-load.d/sovereign.conf")
+    check("msr" in mods.split("\n") and "i2c-dev" in mods.split("\n"),
+          "modules-load.d: msr and i2c-dev")
+    check(mods == open(os.path.join(SRC, "tools/deploy/modules-load.d/sovereign.conf")).read(),
+          "modules-load.d/sovereign.conf is the shipped one")
+    check(re.search(r"^sovereign-setup: modules +done[^\n]*: /etc/modules-load.d/sovereign.conf "
+                    r"\(msr i2c-dev\)$", out, re.M) is not None,
+          "install names the modules it read from the file")
     check("sovereign:x:" in read(root, "/etc/group"), "group sovereign added to ROOT/etc/group")
     check(not os.path.exists(log), "BMC stub not called: bmc.conf has no address")
     check("skipped: /etc/sovereign/bmc.conf has no [bmc] address" in out, "install says why")
     check("isolcpus=" in out and "irqaffinity=0" in out and "GRUB_CMDLINE_LINUX" in out,
           "kernel command line advice printed")
-    check(not os.path.exists(root + "/proc") and "modprobe msr i2c-dev not run" in out,
+    check(not os.path.exists(root + "/proc") and "modprobe -a msr i2c-dev not run" in out,
           "under --root: modprobe not run, said so")
 
     after1 = snapshot(root)
@@ -298,6 +313,54 @@ def in_binaries(root, log):
 
 def in_bmc(root, log):
     return os.path.exists(log)
+
+
+def installed():
+    """sovereign-setup as cmake --install puts it (prefix /usr): its data in
+    /usr/share/sovereign/deploy; then alone, without it."""
+    dest = os.path.join(tmp, "destdir")
+    r = subprocess.run(["cmake", "--install", BUILD, "--prefix", "/usr", "--component", "Unspecified"],
+                       env=dict(os.environ, DESTDIR=dest), capture_output=True, text=True, timeout=300)
+    if not check(r.returncode == 0, "cmake --install --prefix /usr (%s)" % r.stderr[-300:]):
+        return
+    data = os.path.join(dest, "usr/share/sovereign/deploy")
+    for rel in ["systemd/%s.service" % u for u in UNITS] + [
+            "sampler.conf", "exporter.conf", "fan.conf", "watchdog.conf", "bmc.conf",
+            "modules-load.d/sovereign.conf"]:
+        with open(os.path.join(SRC, "tools/deploy", rel), "rb") as f:
+            shipped = f.read()
+        p = os.path.join(data, rel)
+        check(os.path.isfile(p) and open(p, "rb").read() == shipped
+              and os.stat(p).st_mode & 0o7777 == 0o644,
+              "/usr/share/sovereign/deploy/%s: tools/deploy's, 0644" % rel)
+    prog = os.path.join(dest, "usr/sbin/sovereign-setup")
+    root = new_root("installed")
+    e = dict(os.environ, SOVEREIGN_BMC=bmc_stub(os.path.join(tmp, "bmc-installed.log")))
+    r = subprocess.run([prog, "install", "--root", root, "--build", BUILD, "--no-bmc"], env=e,
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=tmp)
+    check(r.returncode == 0, "installed sovereign-setup: install exit 0 (%s)" % r.stderr[-300:])
+    check(re.search(r"^sovereign-setup: data +%s \(installed\)$" % re.escape(data), r.stdout, re.M)
+          is not None, "installed: it says it deploys PREFIX/share/sovereign/deploy (%s)"
+          % [l for l in r.stdout.splitlines() if "data" in l])
+    check(read(root, "/etc/sovereign/bmc.conf") == open(os.path.join(data, "bmc.conf")).read()
+          and read(root, "/etc/modules-load.d/sovereign.conf")
+          == open(os.path.join(data, "modules-load.d/sovereign.conf")).read(),
+          "installed: bmc.conf and modules-load.d from the data dir")
+    # Control: the same program alone, no data beside it.
+    alone = os.path.join(tmp, "alone/sbin")
+    os.makedirs(alone)
+    shutil.copy(prog, alone)
+    root = new_root("alone")
+    before = snapshot(root)
+    r = subprocess.run([os.path.join(alone, "sovereign-setup"), "install", "--root", root, "--build",
+                        BUILD], capture_output=True, text=True, timeout=120, cwd=tmp,
+                       stdin=subprocess.DEVNULL)
+    check(r.returncode == 1 and "step 'data' failed" in r.stderr
+          and os.path.join(alone, "../deploy") in r.stderr
+          and os.path.join(alone, "../share/sovereign/deploy") in r.stderr,
+          "no data dir: exit 1, step 'data' failed, both places named (%d, %r)"
+          % (r.returncode, r.stderr))
+    check(diff(before, snapshot(root)) == [], "no data dir: nothing written into the root")
 
 
 def dry_run_and_usage():
@@ -431,7 +494,7 @@ def main():
         for name, case in (("install/uninstall", install_uninstall), ("bmc", bmc_standby),
                            ("kill in binaries", lambda: kill_midway("binaries", in_binaries)),
                            ("kill in bmc", lambda: kill_midway("bmc", in_bmc)),
-                           ("dry-run and usage", dry_run_and_usage),
+                           ("installed", installed), ("dry-run and usage", dry_run_and_usage),
                            ("verify run-sim", verify_run_sim), ("verify intel", verify_intel)):
             print("--- %s" % name, flush=True)
             case()
