@@ -2,8 +2,10 @@
 # test_package.sh BUILD SRC - the .deb of cmake/Packaging.cmake: cpack -G DEB
 # in BUILD (already built), then the package unpacked (dpkg-deb -x, -e) and
 # checked: every program, library, header, unit, config and man page where
-# it belongs, with its mode and owner; units running the package's /usr/sbin
-# programs; /etc/sovereign as conffiles; the postinst creating the group and
+# it belongs, with its mode and owner (sovereign-bmc and sovereign-setup
+# included); units running the package's /usr/sbin programs; /etc/sovereign
+# (bmc.conf included) as conffiles; sovereign-setup's data in
+# /usr/share/sovereign/deploy; the postinst creating the group and
 # enabling or starting nothing; Depends filled; and lintian without an error.
 set -euo pipefail
 build=$(realpath "$1")
@@ -44,29 +46,39 @@ field() { dpkg-deb -f "$deb" "$1"; }
 check "Package: sovereign" test "$(field Package)" = sovereign
 check "Version: the project's ($(field Version))" grep -q '^project(sovereign VERSION '"$(field Version)"'[ )]' "$src/CMakeLists.txt"
 depends=$(field Depends)
-# dpkg-shlibdeps: the libraries the programs link (libc, liburcu, libmicrohttpd...)
-for d in libc6 liburcu8 libmicrohttpd12 libsystemd0 adduser; do
+# dpkg-shlibdeps: the libraries the programs link (libc, liburcu, libmicrohttpd;
+# sovereign-bmc: libfreeipmi, libcjson, libcurl, libinih...)
+for d in libc6 liburcu8 libmicrohttpd12 libsystemd0 libfreeipmi17 libcjson1 libcurl4 libinih1 \
+	adduser; do
 	check "Depends names $d ($depends)" grep -q "\b$d\b" <<<"$depends"
 done
+# sovereign-setup verify scrapes the exporter with curl.
+check "Recommends: curl ($(field Recommends))" test "$(field Recommends)" = curl
 
 # --- files, modes, owners -------------------------------------------------
 # dpkg-deb -c: "-rwxr-xr-x root/root SIZE DATE TIME ./path"
 entry() { awk -v p="./${1#/}" '$6 == p { print $1, $2 }' "$tmp/list"; }
 for p in /usr/sbin/sovereign-sampler /usr/sbin/sovereign-exporter /usr/sbin/sovereign-fan \
-	/usr/sbin/sovereign-watchdog /usr/bin/sovereign-dump /usr/bin/sovereign-sim; do
+	/usr/sbin/sovereign-watchdog /usr/sbin/sovereign-bmc /usr/bin/sovereign-dump \
+	/usr/bin/sovereign-sim; do
 	check "$p -rwxr-xr-x root/root ($(entry "$p"))" test "$(entry "$p")" = "-rwxr-xr-x root/root"
 	check "$p is an ELF executable" bash -c "file -b '$root$p' | grep -q ELF"
 done
+p=/usr/sbin/sovereign-setup
+check "$p -rwxr-xr-x root/root ($(entry "$p"))" test "$(entry "$p")" = "-rwxr-xr-x root/root"
+check "$p is tools/setup/sovereign-setup" cmp -s "$root$p" "$src/tools/setup/sovereign-setup"
 for p in /usr/bin/smi_jitter /usr/local; do
 	check "$p is not in the package" test ! -e "$root$p"
 done
-for p in sampler exporter fan watchdog; do
+for p in sampler exporter fan watchdog bmc; do
 	c=/etc/sovereign/$p.conf
 	check "$c -rw-r--r-- root/root ($(entry "$c"))" test "$(entry "$c")" = "-rw-r--r-- root/root"
 	check "$c is the shipped tools/deploy/$p.conf" cmp -s "$root$c" "$src/tools/deploy/$p.conf"
 	check "$c is a conffile" grep -qx "$c" "$tmp/control/conffiles"
 done
 check "conffiles lists only /etc/sovereign" test "$(grep -vc '^/etc/sovereign/' "$tmp/control/conffiles")" = 0
+check "/etc/sovereign/bmc.conf: every line commented out (a fresh install touches no BMC)" \
+	bash -c "! grep -v '^[[:space:]]*\(#\|\$\)' '$root/etc/sovereign/bmc.conf' | grep -q ."
 libs=$(find "$root/usr/lib" -name 'libsovereign*.so.1' | sort)
 check "libsovereign.so.1 and libsovereign_runtime.so.1 ($libs)" \
 	test "$(grep -c 'libsovereign\(_runtime\)\?\.so\.1$' <<<"$libs")" = 2
@@ -77,7 +89,26 @@ check "ldconfig trigger" grep -qx 'activate-noawait ldconfig' "$tmp/control/trig
 check "the Python bindings" test -f "$root/usr/share/sovereign/python/sovereign.py"
 check "copyright" test -f "$root/usr/share/doc/sovereign/copyright"
 check "changelog.gz" gzip -t "$root/usr/share/doc/sovereign/changelog.gz"
-check "modules-load.d (msr, i2c-dev)" test -f "$root/usr/lib/modules-load.d/sovereign.conf"
+m=/usr/lib/modules-load.d/sovereign.conf
+check "$m -rw-r--r-- root/root ($(entry "$m"))" test "$(entry "$m")" = "-rw-r--r-- root/root"
+check "$m is tools/deploy/modules-load.d/sovereign.conf" \
+	cmp -s "$root$m" "$src/tools/deploy/modules-load.d/sovereign.conf"
+check "$m loads msr and i2c-dev" \
+	test "$(sed 's/#.*//' "$root$m" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')" = "msr i2c-dev"
+
+# --- what sovereign-setup deploys when it runs from the package: tools/deploy
+# in /usr/share/sovereign/deploy, found from /usr/sbin as ../share/sovereign/deploy.
+data=/usr/share/sovereign/deploy
+for rel in systemd/sovereign-sampler.service systemd/sovereign-exporter.service \
+	systemd/sovereign-fan.service systemd/sovereign-watchdog.service sampler.conf exporter.conf \
+	fan.conf watchdog.conf bmc.conf modules-load.d/sovereign.conf; do
+	check "$data/$rel -rw-r--r-- root/root ($(entry "$data/$rel"))" \
+		test "$(entry "$data/$rel")" = "-rw-r--r-- root/root"
+	check "$data/$rel is tools/deploy/$rel" cmp -s "$root$data/$rel" "$src/tools/deploy/$rel"
+done
+check "$data holds only those (10 files)" test "$(find "$root$data" -type f | wc -l)" = 10
+check "sovereign-setup finds it: /usr/sbin/../share/sovereign/deploy" \
+	test -f "$root/usr/sbin/../share/sovereign/deploy/systemd/sovereign-sampler.service"
 # Nothing but root owns a file; nothing is writable beyond its owner, setuid
 # or setgid.
 check "every file root/root" test "$(awk '$2 != "root/root"' "$tmp/list" | wc -l)" = 0
