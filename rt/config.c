@@ -730,6 +730,19 @@ int rt_config_check(const struct rt_config *cfg, const struct rt_conf_schema *sc
 	return 0;
 }
 
+int rt_conf_str(const struct rt_conf_section *s, const char *key, const char *def, char *out,
+		size_t len, struct rt_err *err)
+{
+	const char *v = s ? rt_conf_get(s, key) : NULL;
+
+	if (!v)
+		v = def;
+	if (strlen(v) >= len)
+		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
 int rt_conf_bool(const struct rt_conf_section *s, const char *key, bool def, bool *out,
 		 struct rt_err *err)
 {

@@ -117,6 +117,14 @@ int rt_conf_int_hex(const struct rt_conf_section *s, const char *key, long long 
  */
 int rt_parse_ll(const char *text, bool hex, long long *out);
 
+/*
+ * rt_conf_str() - string @key of @s (may be NULL), or @def when absent,
+ * copied into @out (@len bytes).  Return: 0, or -EINVAL with @err naming
+ * file, line and key when it does not fit.
+ */
+int rt_conf_str(const struct rt_conf_section *s, const char *key, const char *def, char *out,
+		size_t len, struct rt_err *err);
+
 /* rt_conf_bool() - yes/no/true/false/on/off/1/0 @key; as rt_conf_int(). */
 int rt_conf_bool(const struct rt_conf_section *s, const char *key, bool def, bool *out,
 		 struct rt_err *err);

@@ -204,19 +204,6 @@ static int conf_double(const struct rt_conf_section *s, const char *key, double 
 	return 0;
 }
 
-static int conf_str(const struct rt_conf_section *s, const char *key, const char *def, char *out,
-		    size_t len, struct rt_err *err)
-{
-	const char *v = s ? rt_conf_get(s, key) : NULL;
-
-	if (!v)
-		v = def;
-	if (strlen(v) >= len)
-		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
-	snprintf(out, len, "%s", v);
-	return 0;
-}
-
 /* "nct6779:pwm1" or "nct6779/nct6775.656:pwm1" -> chip spec and channel. */
 static int parse_fan(const struct rt_conf_section *s, const char *item, struct fan *f,
 		     struct rt_err *err)
@@ -441,7 +428,7 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 	if (rc)
 		goto out;
 	s = rt_config_section(&cfg, "fan", NULL);
-	if ((rc = conf_str(s, "log", "auto", logv, sizeof(logv), err)))
+	if ((rc = rt_conf_str(s, "log", "auto", logv, sizeof(logv), err)))
 		goto out;
 	if (!strcmp(logv, "auto")) {
 		c->log = FAN_LOG_AUTO;
@@ -453,17 +440,17 @@ static int load_config(struct ctx *c, const char *path, struct rt_err *err)
 		rc = rt_conf_errorf(err, s, "log", "'%s' is not auto, journal or stderr", logv);
 		goto out;
 	}
-	if ((rc = conf_str(s, "segment", SOV_SHM_DEFAULT_NAME, c->segment, sizeof(c->segment), err)) ||
-	    (rc = conf_str(s, "state_segment", "/sovereign-fan", c->state_segment,
+	if ((rc = rt_conf_str(s, "segment", SOV_SHM_DEFAULT_NAME, c->segment, sizeof(c->segment), err)) ||
+	    (rc = rt_conf_str(s, "state_segment", "/sovereign-fan", c->state_segment,
 			   sizeof(c->state_segment), err)) ||
-	    (!c->root[0] && (rc = conf_str(s, "root", "", c->root, sizeof(c->root), err))) ||
+	    (!c->root[0] && (rc = rt_conf_str(s, "root", "", c->root, sizeof(c->root), err))) ||
 	    (rc = rt_conf_int(s, "period_ms", 0, 60000, 0, &c->period_ms, err)) ||
 	    (rc = rt_conf_int(s, "stale_periods", 1, 1000, 3, &c->stale_periods, err)) ||
 	    (rc = rt_conf_int(s, "good_samples", 1, 1000, 3, &c->good_samples, err)))
 		goto out;
 	/* The record of the original pwm state: under the root, like the tree. */
 	snprintf(orig_def, sizeof(orig_def), "%s%s", c->root, FAN_ORIG_DEFAULT);
-	if ((rc = conf_str(s, "state_file", orig_def, c->orig_path, sizeof(c->orig_path), err)))
+	if ((rc = rt_conf_str(s, "state_file", orig_def, c->orig_path, sizeof(c->orig_path), err)))
 		goto out;
 	if (c->orig_path[0] != '/') {
 		rc = rt_conf_errorf(err, s, "state_file", "'%s' is not an absolute path", c->orig_path);

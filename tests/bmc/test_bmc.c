@@ -222,23 +222,10 @@ static int sel_entries(void)
 	return atoi(strchr(p, ':') + 1);
 }
 
-/* Redfish state with basic auth (an independent client). */
-static size_t rf_sink(char *p, size_t s, size_t n, void *ud)
-{
-	struct { char buf[65536]; size_t len; } *b = ud;
-	size_t add = s * n;
-
-	if (b->len + add >= sizeof(b->buf))
-		return 0;
-	memcpy(b->buf + b->len, p, add);
-	b->len += add;
-	b->buf[b->len] = '\0';
-	return add;
-}
-
+/* Redfish state with basic auth (an independent client; rf_emu.h's sink). */
 static bool rf_bool(const char *path, const char *obj, const char *prop)
 {
-	static struct { char buf[65536]; size_t len; } b;
+	static struct { char buf[8192]; size_t len; } b;
 	char url[256];
 	CURL *c = curl_easy_init();
 	cJSON *j, *v;
@@ -249,7 +236,7 @@ static bool rf_bool(const char *path, const char *obj, const char *prop)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_USERPWD, RF_USER ":" RF_PASSWORD);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rf_sink);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
 	curl_easy_cleanup(c);

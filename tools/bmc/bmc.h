@@ -73,6 +73,15 @@ int bmc_standby(struct bmc_run *r);
 int bmc_wake(struct bmc_run *r);
 int bmc_status(struct bmc_run *r);
 
+/* The Redfish switches standby turns off, in standby's order (standby.c). */
+struct bmc_rf_switch {
+	const char *step; /* report and status name: "kvm-ip" */
+	const char *key;  /* its step in the standby record: "kvmip" */
+	enum rf_service svc;
+};
+#define BMC_RF_NSWITCH 3
+extern const struct bmc_rf_switch bmc_rf_switches[BMC_RF_NSWITCH];
+
 /* report.c */
 void bmc_report_init(struct bmc_report *rep, const char *command);
 /* bmc_report_add() - one step's line; returns @res.  Printed by bmc_report_print(). */
@@ -81,5 +90,7 @@ enum bmc_result bmc_report_add(struct bmc_report *rep, const char *step, enum bm
 const char *bmc_result_name(enum bmc_result res);
 /* bmc_report_print() - the report as a table on stdout, or JSON.  Return: the exit status. */
 int bmc_report_print(const struct bmc_report *rep, bool json);
+/* bmc_print_json() - @o on one line on stdout, then freed. */
+void bmc_print_json(cJSON *o);
 
 #endif /* SOVEREIGN_BMC_BMC_H */

@@ -28,25 +28,11 @@ static const struct rt_conf_schema bmc_schema[] = {
 	{ "state", RT_CONF_NO_ARG, state_keys, NULL },
 };
 
-/* str() - copy string @key of @s (or @def) into @out; too long is an error. */
-static int str(const struct rt_conf_section *s, const char *key, const char *def, char *out,
-	       size_t len, struct rt_err *err)
-{
-	const char *v = s ? rt_conf_get(s, key) : NULL;
-
-	if (!v)
-		v = def;
-	if (strlen(v) >= len)
-		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
-}
-
-/* path() - as str(), and the value must be an absolute path (or empty if @empty_ok). */
+/* path() - as rt_conf_str(), and the value must be an absolute path (or empty if @empty_ok). */
 static int path(const struct rt_conf_section *s, const char *key, const char *def, char *out,
 		size_t len, bool empty_ok, struct rt_err *err)
 {
-	int rc = str(s, key, def, out, len, err);
+	int rc = rt_conf_str(s, key, def, out, len, err);
 
 	if (rc)
 		return rc;
@@ -76,13 +62,13 @@ static int load_bmc(const struct rt_config *cfg, struct bmc_conf *c, struct rt_e
 	if (!s || !rt_conf_get(s, "address"))
 		return rt_config_errorf(err, cfg, s ? s->line : 0,
 					"[bmc] address is required (the BMC's IP address or name)");
-	rc = str(s, "address", "", c->address, sizeof(c->address), err);
+	rc = rt_conf_str(s, "address", "", c->address, sizeof(c->address), err);
 	if (!rc && !c->address[0])
 		rc = rt_conf_errorf(err, s, "address", "empty");
 	if (!rc)
 		rc = uint_key(s, "port", 1, 65535, 623, &c->port, err);
 	if (!rc)
-		rc = str(s, "user", "", c->user, sizeof(c->user), err);
+		rc = rt_conf_str(s, "user", "", c->user, sizeof(c->user), err);
 	if (!rc && strlen(c->user) > 16)
 		rc = rt_conf_errorf(err, s, "user", "IPMI user names are 16 bytes at most");
 	if (!rc)
@@ -91,7 +77,7 @@ static int load_bmc(const struct rt_config *cfg, struct bmc_conf *c, struct rt_e
 	if (!rc)
 		rc = uint_key(s, "cipher_suite", 0, 17, 3, &c->cipher_suite, err);
 	if (!rc)
-		rc = str(s, "vendor", "auto", c->vendor, sizeof(c->vendor), err);
+		rc = rt_conf_str(s, "vendor", "auto", c->vendor, sizeof(c->vendor), err);
 	if (!rc && strcmp(c->vendor, "auto") && !bmc_vendor_by_name(c->vendor))
 		rc = rt_conf_errorf(err, s, "vendor", "unknown vendor '%s' (auto, %s)", c->vendor,
 				    bmc_vendor_names());
@@ -108,7 +94,7 @@ static int load_bmc(const struct rt_config *cfg, struct bmc_conf *c, struct rt_e
 static int load_redfish(const struct rt_config *cfg, struct bmc_conf *c, struct rt_err *err)
 {
 	const struct rt_conf_section *s = rt_config_section(cfg, "redfish", NULL);
-	int rc = str(s, "url", "", c->rf_url, sizeof(c->rf_url), err);
+	int rc = rt_conf_str(s, "url", "", c->rf_url, sizeof(c->rf_url), err);
 
 	if (!rc)
 		rc = rt_conf_bool(s, "enable", c->rf_url[0] != '\0', &c->redfish, err);
@@ -119,7 +105,7 @@ static int load_redfish(const struct rt_config *cfg, struct bmc_conf *c, struct 
 		rc = rt_conf_errorf(err, s, "url", "'%s' is not an http:// or https:// URL",
 				    c->rf_url);
 	if (!rc)
-		rc = str(s, "user", "", c->rf_user, sizeof(c->rf_user), err);
+		rc = rt_conf_str(s, "user", "", c->rf_user, sizeof(c->rf_user), err);
 	if (!rc)
 		rc = path(s, "password_file", "", c->rf_password_file,
 			  sizeof(c->rf_password_file), true, err);
@@ -136,7 +122,7 @@ static int load_host(const struct rt_config *cfg, struct bmc_conf *c, struct rt_
 {
 	const struct rt_conf_section *s = rt_config_section(cfg, "host", NULL);
 	char mode[16];
-	int rc = str(s, "in_band", "unload", mode, sizeof(mode), err);
+	int rc = rt_conf_str(s, "in_band", "unload", mode, sizeof(mode), err);
 
 	if (!rc && strcmp(mode, "unload") && strcmp(mode, "keep"))
 		rc = rt_conf_errorf(err, s, "in_band", "'%s': unload or keep", mode);

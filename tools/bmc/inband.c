@@ -6,6 +6,7 @@
  * modprobe.d blacklist.  Used by sovereign-bmc standby and wake.
  */
 #define _GNU_SOURCE
+#include "fileio.h"
 #include "inband.h"
 
 #include <dirent.h>
@@ -642,50 +643,11 @@ int bmc_inband_load(const struct bmc_inband_host *h, const bool modules[BMC_INBA
 	return 0;
 }
 
-/* fsync_dir_of() - fsync the directory holding @path.  0 or -errno. */
-static int fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc = 0;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return -EINVAL;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int bl_install(const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], text[2048];
+	char text[2048];
 	size_t len;
-	int i, n, fd, rc;
+	int i, n, rc;
 
 	n = snprintf(text, sizeof(text), "%s\n", bl_header);
 	len = (size_t)n;
@@ -697,30 +659,9 @@ static int bl_install(const char *path, char *err, size_t errlen)
 			return fail(err, errlen, -EOVERFLOW, "blacklist text too long");
 		len += (size_t)n;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || n >= (int)sizeof(tmp))
-		return fail(err, errlen, -ENAMETOOLONG, "%s.tmp: path too long", path);
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
-	rc = fchmod(fd, 0644) < 0 ? -errno : 0;
-	if (!rc)
-		rc = write_all(fd, text, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
-	}
-	rc = fsync_dir_of(path);
+	rc = sov_write_atomic(path, text, len, 0644);
 	if (rc)
-		return fail(err, errlen, rc, "%s: fsync of its directory: %s", path,
-			    strerror(-rc));
+		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -744,7 +685,7 @@ int bmc_inband_blacklist(const struct bmc_inband_host *h, bool on, char *err, si
 		return 0;
 	if (unlink(path) < 0)
 		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	rc = fsync_dir_of(path);
+	rc = sov_fsync_dir(path, 1);
 	if (rc)
 		return fail(err, errlen, rc, "%s: fsync of its directory: %s", path,
 			    strerror(-rc));

@@ -55,10 +55,19 @@ const char *bmc_result_name(enum bmc_result res)
 	return "?";
 }
 
+void bmc_print_json(cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+
+	if (text)
+		printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 static int print_json(const struct bmc_report *rep)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
-	char *text;
 	int i;
 
 	cJSON_AddStringToObject(o, "command", rep->command);
@@ -74,11 +83,7 @@ static int print_json(const struct bmc_report *rep)
 		cJSON_AddStringToObject(s, "detail", rep->line[i].detail);
 		cJSON_AddItemToArray(a, s);
 	}
-	text = cJSON_PrintUnformatted(o);
-	if (text)
-		printf("%s\n", text);
-	cJSON_free(text);
-	cJSON_Delete(o);
+	bmc_print_json(o);
 	return rep->failed < 0 ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@
  * The contract is in sel.h.
  */
 #define _GNU_SOURCE
+#include "fileio.h"
 #include "sel.h"
 
 #include <cjson/cJSON.h>
@@ -136,22 +137,6 @@ static char *json_line(const unsigned char rec[BMC_IPMI_SEL_RECORD], const char 
 	return line;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Create @dir/<UTC time>[-N].jsonl with O_EXCL; its path into @path. Return: fd or -errno. */
 static int create_file(const char *dir, char *path, size_t pathlen)
 {
@@ -179,19 +164,6 @@ static int create_file(const char *dir, char *path, size_t pathlen)
 	return -EEXIST;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /*
  * Write @n records as JSON lines to a new file in @dir, fsync it and @dir.
  * @texts: the decodings.  On failure the file is removed.  Return: 0 or -errno.
@@ -212,7 +184,7 @@ static int write_file(const char *dir, const uint8_t (*recs)[BMC_IPMI_SEL_RECORD
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *line = json_line(recs[i], texts[i]);
 
-		rc = line ? write_all(fd, line, strlen(line)) : -ENOMEM;
+		rc = line ? sov_write_all(fd, line, strlen(line)) : -ENOMEM;
 		free(line);
 	}
 	if (!rc && fsync(fd) < 0) {
@@ -225,14 +197,14 @@ static int write_file(const char *dir, const uint8_t (*recs)[BMC_IPMI_SEL_RECORD
 		what = "close";
 	}
 	if (!rc) {
-		rc = fsync_dir(dir);
+		rc = sov_fsync_dir(dir, 0);
 		what = "fsync of the directory";
 	}
 	if (rc) {
 		set_err(err, errlen, "SEL save: %s %s: %s", what, path, strerror(-rc));
 		unlink(path);
 		/* the removal reaches the disk as best it can; the error is rc's */
-		fsync_dir(dir);
+		sov_fsync_dir(dir, 0);
 	}
 	return rc;
 }

@@ -201,24 +201,20 @@ static enum bmc_result step_sol(struct bmc_run *r)
 			      active ? "active console session ended; " : "", ch);
 }
 
-/* The Redfish switches: report step name, record key, service. */
-static const struct {
-	const char *step, *key;
-	enum rf_service svc;
-} rf_steps[] = {
+const struct bmc_rf_switch bmc_rf_switches[BMC_RF_NSWITCH] = {
 	{ "kvm-ip", "kvmip", RF_SVC_KVMIP },
 	{ "virtual-media", "virtual_media", RF_SVC_VIRTUAL_MEDIA },
 	{ "graphical-console", "graphical_console", RF_SVC_GRAPHICAL_CONSOLE },
 };
 
-static enum bmc_result step_redfish_one(struct bmc_run *r, size_t i)
+static enum bmc_result step_redfish_one(struct bmc_run *r, const struct bmc_rf_switch *sw)
 {
-	const char *step = rf_steps[i].step, *name = rf_service_name(rf_steps[i].svc);
+	const char *step = sw->step, *name = rf_service_name(sw->svc);
 	struct rf_error e;
 	char err[ERRLEN];
 	bool on;
 	cJSON *prior;
-	int rc = rf_service_get(r->rf, &r->rfm, rf_steps[i].svc, &on, &e);
+	int rc = rf_service_get(r->rf, &r->rfm, sw->svc, &on, &e);
 
 	if (rc == -ENOENT)
 		return bmc_report_add(&r->rep, step, BMC_UNSUPPORTED,
@@ -227,17 +223,17 @@ static enum bmc_result step_redfish_one(struct bmc_run *r, size_t i)
 		return bmc_report_add(&r->rep, step, BMC_FAILED, "%s", e.msg);
 	if (!on)
 		return bmc_report_add(&r->rep, step, BMC_ALREADY, "%s = false", name);
-	if (!bmc_state_step(&r->state, rf_steps[i].key)) {
+	if (!bmc_state_step(&r->state, sw->key)) {
 		prior = cJSON_CreateObject();
 		cJSON_AddBoolToObject(prior, "enabled", true);
-		rc = bmc_state_begin(&r->state, rf_steps[i].key, prior, err, sizeof(err));
+		rc = bmc_state_begin(&r->state, sw->key, prior, err, sizeof(err));
 		if (rc)
 			return bmc_report_add(&r->rep, step, BMC_FAILED, "%s", err);
 	}
-	rc = rf_service_set(r->rf, &r->rfm, rf_steps[i].svc, false, &e);
+	rc = rf_service_set(r->rf, &r->rfm, sw->svc, false, &e);
 	if (rc)
 		return bmc_report_add(&r->rep, step, BMC_FAILED, "%s", e.msg);
-	rc = bmc_state_done(&r->state, rf_steps[i].key, err, sizeof(err));
+	rc = bmc_state_done(&r->state, sw->key, err, sizeof(err));
 	if (rc)
 		return bmc_report_add(&r->rep, step, BMC_FAILED, "%s", err);
 	return bmc_report_add(&r->rep, step, BMC_DONE, "%s true -> false (read back)", name);
@@ -250,16 +246,16 @@ static enum bmc_result step_redfish(struct bmc_run *r)
 	int rc;
 
 	if (!r->conf.redfish) {
-		for (i = 0; i < sizeof(rf_steps) / sizeof(rf_steps[0]); i++)
-			bmc_report_add(&r->rep, rf_steps[i].step, BMC_UNSUPPORTED,
+		for (i = 0; i < BMC_RF_NSWITCH; i++)
+			bmc_report_add(&r->rep, bmc_rf_switches[i].step, BMC_UNSUPPORTED,
 				       "no [redfish] url in bmc.conf; %s", r->vendor->services_why);
 		return BMC_UNSUPPORTED;
 	}
 	rc = bmc_run_redfish(r, why, sizeof(why));
 	if (rc)
-		return bmc_report_add(&r->rep, rf_steps[0].step, BMC_FAILED, "Redfish: %s", why);
-	for (i = 0; i < sizeof(rf_steps) / sizeof(rf_steps[0]); i++)
-		if (step_redfish_one(r, i) == BMC_FAILED)
+		return bmc_report_add(&r->rep, bmc_rf_switches[0].step, BMC_FAILED, "Redfish: %s", why);
+	for (i = 0; i < BMC_RF_NSWITCH; i++)
+		if (step_redfish_one(r, &bmc_rf_switches[i]) == BMC_FAILED)
 			return BMC_FAILED;
 	return BMC_DONE;
 }

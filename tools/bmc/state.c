@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "state.h"
 
 static int __attribute__((format(printf, 4, 5)))
@@ -134,44 +134,18 @@ void bmc_state_close(struct bmc_state *st)
 
 static int write_record(struct bmc_state *st, char *err, size_t len)
 {
-	char tmp[PATH_MAX + 8], *text, *dir;
-	size_t n;
-	int fd, dfd, rc = 0;
+	char *text = cJSON_Print(st->root);
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
-	text = cJSON_Print(st->root);
 	if (!text)
 		return fail(-ENOMEM, err, len, "standby record: out of memory");
-	n = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		if (write(fd, text, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
-			rc = errno ? -errno : -EIO;
-		if (!rc && fsync(fd))
-			rc = -errno;
-		if (close(fd) && !rc)
-			rc = -errno;
-	}
+	rc = sov_write_atomic(st->path, text, strlen(text), 0600);
 	free(text);
-	if (!rc && rename(tmp, st->path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
+	if (rc)
 		return fail(rc, err, len, "%s: %s (nothing was changed for this step)", st->path,
 			    strerror(-rc));
-	}
-	memcpy(tmp, st->path, sizeof(st->path));
-	dir = dirname(tmp);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd))
-			rc = -errno;
-		close(dfd);
-	}
 	st->existed = true;
-	return rc ? fail(rc, err, len, "%s: fsync: %s", dir, strerror(-rc)) : 0;
+	return 0;
 }
 
 static cJSON *steps(const struct bmc_state *st)

@@ -79,31 +79,25 @@ static int read_bmc(struct bmc_run *r, struct func *f, int n)
 
 static int read_redfish(struct bmc_run *r, struct func *f, int n)
 {
-	static const struct {
-		const char *name, *key;
-		enum rf_service svc;
-	} s[] = {
-		{ "kvm-ip", "kvmip", RF_SVC_KVMIP },
-		{ "virtual-media", "virtual_media", RF_SVC_VIRTUAL_MEDIA },
-		{ "graphical-console", "graphical_console", RF_SVC_GRAPHICAL_CONSOLE },
-	};
 	char why[512];
 	struct rf_error e;
 	size_t i;
 	bool on;
 	int rc = r->conf.redfish ? bmc_run_redfish(r, why, sizeof(why)) : -ENOENT;
 
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+	for (i = 0; i < BMC_RF_NSWITCH; i++) {
+		const struct bmc_rf_switch *sw = &bmc_rf_switches[i];
+
 		if (!r->conf.redfish)
-			put(&f[n++], r, s[i].name, s[i].key, -1, "unknown: no [redfish] url");
+			put(&f[n++], r, sw->step, sw->key, -1, "unknown: no [redfish] url");
 		else if (rc)
-			put(&f[n++], r, s[i].name, s[i].key, -1, "unreadable: %s", why);
-		else if ((rc = rf_service_get(r->rf, &r->rfm, s[i].svc, &on, &e)) == -ENOENT)
-			put(&f[n++], r, s[i].name, s[i].key, -1, "not offered"), rc = 0;
+			put(&f[n++], r, sw->step, sw->key, -1, "unreadable: %s", why);
+		else if ((rc = rf_service_get(r->rf, &r->rfm, sw->svc, &on, &e)) == -ENOENT)
+			put(&f[n++], r, sw->step, sw->key, -1, "not offered"), rc = 0;
 		else if (rc)
-			put(&f[n++], r, s[i].name, s[i].key, -1, "unreadable: %s", e.msg), rc = 0;
+			put(&f[n++], r, sw->step, sw->key, -1, "unreadable: %s", e.msg), rc = 0;
 		else
-			put(&f[n++], r, s[i].name, s[i].key, !on, "%s", on ? "enabled" : "disabled");
+			put(&f[n++], r, sw->step, sw->key, !on, "%s", on ? "enabled" : "disabled");
 	}
 	return n;
 }
@@ -144,7 +138,6 @@ static int print(const struct bmc_run *r, const struct func *f, int n, const cha
 
 	if (r->json) {
 		cJSON *o = cJSON_CreateObject(), *b = cJSON_AddObjectToObject(o, "bmc"), *a;
-		char *text;
 
 		cJSON_AddStringToObject(b, "address", r->conf.address);
 		if (bmc_err) {
@@ -171,11 +164,7 @@ static int print(const struct bmc_run *r, const struct func *f, int n, const cha
 				cJSON_AddNullToObject(x, "since");
 			cJSON_AddItemToArray(a, x);
 		}
-		text = cJSON_PrintUnformatted(o);
-		if (text)
-			printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
+		bmc_print_json(o);
 	} else {
 		if (bmc_err)
 			printf("BMC %s: NOT READ: %s\n", r->conf.address, bmc_err);

@@ -87,31 +87,22 @@ static enum bmc_result wake_inband(struct bmc_run *r)
 	return restored(r, "in-band", "in_band", err);
 }
 
-static const struct {
-	const char *step, *key;
-	enum rf_service svc;
-} rf_steps[] = {
-	{ "graphical-console", "graphical_console", RF_SVC_GRAPHICAL_CONSOLE },
-	{ "virtual-media", "virtual_media", RF_SVC_VIRTUAL_MEDIA },
-	{ "kvm-ip", "kvmip", RF_SVC_KVMIP },
-};
-
-static enum bmc_result wake_redfish(struct bmc_run *r, size_t i)
+static enum bmc_result wake_redfish(struct bmc_run *r, const struct bmc_rf_switch *sw)
 {
-	const char *step = rf_steps[i].step;
+	const char *step = sw->step;
 	char why[ERRLEN];
 	struct rf_error e;
 	int rc;
 
 	if (!r->rf && (rc = bmc_run_redfish(r, why, sizeof(why))))
 		return bmc_report_add(&r->rep, step, BMC_FAILED, "Redfish: %s", why);
-	rc = rf_service_set(r->rf, &r->rfm, rf_steps[i].svc,
-			    flag(bmc_state_prior(&r->state, rf_steps[i].key), "enabled"), &e);
+	rc = rf_service_set(r->rf, &r->rfm, sw->svc,
+			    flag(bmc_state_prior(&r->state, sw->key), "enabled"), &e);
 	if (rc)
 		return bmc_report_add(&r->rep, step, BMC_FAILED, "%s", e.msg);
-	snprintf(why, sizeof(why), "%s = %s (read back)", rf_service_name(rf_steps[i].svc),
-		 flag(bmc_state_prior(&r->state, rf_steps[i].key), "enabled") ? "true" : "false");
-	return restored(r, step, rf_steps[i].key, why);
+	snprintf(why, sizeof(why), "%s = %s (read back)", rf_service_name(sw->svc),
+		 flag(bmc_state_prior(&r->state, sw->key), "enabled") ? "true" : "false");
+	return restored(r, step, sw->key, why);
 }
 
 static enum bmc_result wake_sol(struct bmc_run *r)
@@ -209,9 +200,9 @@ int bmc_wake(struct bmc_run *r)
 	/* the reverse of standby's order; each step only if the record has it */
 	if (bmc_state_step(&r->state, "in_band"))
 		wake_inband(r);
-	for (i = 0; i < sizeof(rf_steps) / sizeof(rf_steps[0]); i++)
-		if (bmc_state_step(&r->state, rf_steps[i].key))
-			wake_redfish(r, i);
+	for (i = BMC_RF_NSWITCH; i-- > 0;)
+		if (bmc_state_step(&r->state, bmc_rf_switches[i].key))
+			wake_redfish(r, &bmc_rf_switches[i]);
 	if (bmc_state_step(&r->state, "sol"))
 		wake_sol(r);
 	if (bmc_state_step(&r->state, "watchdog"))
