@@ -84,6 +84,26 @@ const struct fleet_server *fleet_inventory_find(const struct fleet_inventory *in
 
 struct fleet;
 
+/*
+ * fleet_open() - load @conf_path (fleet_inventory_load), open the engine's
+ * store handle.  Nothing runs yet.  Return: 0 with *@out, or -errno, @err.
+ * fleet_close() - stop the engine if started, free everything.
+ */
+int fleet_open(const char *conf_path, struct fleet **out, char *err, size_t errlen);
+void fleet_close(struct fleet *f);
+
+/* fleet_reload() - load the config again and swap the snapshot (SIGHUP); a bad file
+ * keeps the old one.  Return: 0 or -errno with @err (file:line). */
+int fleet_reload(struct fleet *f, char *err, size_t errlen);
+
+/* fleet_engine_start() - the engine thread: takes steps while this process leads. */
+int fleet_engine_start(struct fleet *f, char *err, size_t errlen);
+
+/* The HTTP API (api.c): listens where the inventory says; stops on fleet_api_stop(). */
+struct fleet_api;
+int fleet_api_start(struct fleet *f, struct fleet_api **out, char *err, size_t errlen);
+void fleet_api_stop(struct fleet_api *a);
+
 /* fleet_inventory_get() / _put() - a counted reference to the current snapshot. */
 struct fleet_inventory *fleet_inventory_get(struct fleet *f);
 void fleet_inventory_put(struct fleet *f, struct fleet_inventory *inv);
