@@ -89,12 +89,13 @@ struct fleet_store_ops {
 	int (*wf_create)(struct fleet_store *st, struct fleet_wf *w, char *err, size_t errlen);
 	/*
 	 * wf_update() - store @w's status, step, attempt, reason, data, wake_at
-	 * and updated, if the row's updated/step are those @expect_step says:
-	 * -ESTALE when another writer moved the workflow since (compare and
-	 * set on step: @expect_step < 0 skips the check).
+	 * and updated, only if the row still has step @expect_step and status
+	 * @expect_status (compare and set: a worker finishing a step never
+	 * overwrites an abort made meanwhile).  -ESTALE when the row differs;
+	 * @expect_step < 0 / @expect_status NULL skip that check.
 	 */
 	int (*wf_update)(struct fleet_store *st, const struct fleet_wf *w, int expect_step,
-			 char *err, size_t errlen);
+			 const char *expect_status, char *err, size_t errlen);
 	int (*wf_get)(struct fleet_store *st, int64_t id, struct fleet_wf *w, char *err,
 		      size_t errlen);
 	/*
