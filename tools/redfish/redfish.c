@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* redfish.c - the Redfish client's HTTP side on libcurl: open and close a
  * session (or basic auth), GET with ETag, PATCH with If-Match and one retry
- * on 412.  Discovery and the layer-1 switches are in redfish_manager.c. */
+ * on 412, any request with its status and Location / Retry-After (for the
+ * actions and tasks of redfish_action.c), a leftover session deleted, the
+ * service waited for after a reboot.  Discovery and the layer-1 switches
+ * are in redfish_manager.c. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +35,7 @@ struct rf_client {
 	bool insecure;
 	long connect_timeout_ms, timeout_ms;
 	char curl_err[CURL_ERROR_SIZE];
+	CURLcode last_rc;		/* of the last transfer, for rf_exchange() */
 };
 
 /* struct rf_resp - one answer: status, body, the headers we use. */
@@ -43,6 +48,7 @@ struct rf_resp {
 	char token[RF_TOKEN_MAX];
 	char location[RF_URI_MAX];
 	char allow[64];
+	char retry_after[64];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -119,12 +125,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	/* A new status line (after a 100 Continue, say): forget the old headers. */
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		r->etag[0] = r->token[0] = r->location[0] = r->allow[0] = '\0';
+		r->retry_after[0] = '\0';
 		return len;
 	}
 	header_value(p, len, "ETag", r->etag, sizeof(r->etag));
 	header_value(p, len, "X-Auth-Token", r->token, sizeof(r->token));
 	header_value(p, len, "Location", r->location, sizeof(r->location));
 	header_value(p, len, "Allow", r->allow, sizeof(r->allow));
+	header_value(p, len, "Retry-After", r->retry_after, sizeof(r->retry_after));
 	return len;
 }
 
@@ -230,6 +238,7 @@ static int rf_request(struct rf_client *c, const char *method, const char *path,
 
 	c->curl_err[0] = '\0';
 	rc = curl_easy_perform(c->curl);
+	c->last_rc = rc;
 	if (rc != CURLE_OK) {
 		ret = r->too_big ? -E2BIG : curl_errno(rc);
 		rf_error_set(err, ret, 0, "%s %s%s: %s", method, c->base, path,
@@ -399,14 +408,13 @@ static int session_open(struct rf_client *c, const char *sessions, struct rf_err
 	return 0;
 }
 
-int rf_open(const struct rf_opts *o, struct rf_client **out, struct rf_error *err)
+/* client_new - check @o and make a client that has not logged in (no
+ * credentials sent until c->basic or c->token is set). */
+static int client_new(const struct rf_opts *o, struct rf_client **out, struct rf_error *err)
 {
 	struct rf_client *c;
-	char sessions[RF_URI_MAX], check[RF_URI_MAX];
-	cJSON *root = NULL;
 	const char *slash;
 	size_t n;
-	int ret;
 
 	*out = NULL;
 	if (!o || !o->base_url || !o->user || !o->password)
@@ -447,6 +455,21 @@ int rf_open(const struct rf_opts *o, struct rf_client **out, struct rf_error *er
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 							  : RF_CONNECT_TIMEOUT_MS_DEFAULT;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : RF_TIMEOUT_MS_DEFAULT;
+	*out = c;
+	return 0;
+}
+
+int rf_open(const struct rf_opts *o, struct rf_client **out, struct rf_error *err)
+{
+	struct rf_client *c;
+	char sessions[RF_URI_MAX], check[RF_URI_MAX];
+	cJSON *root = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = client_new(o, &c, err);
+	if (ret)
+		return ret;
 
 	/* The service root needs no credentials and says where sessions are. */
 	ret = rf_get(c, "/redfish/v1/", &root, NULL, err);
@@ -630,5 +653,189 @@ int rf_patch(struct rf_client *c, const char *path, const cJSON *body, const cha
 		break;
 	}
 	cJSON_free(txt);
+	return ret;
+}
+
+const char *rf_session_uri(const struct rf_client *c)
+{
+	return c && c->token[0] ? c->session_uri : "";
+}
+
+/* retry_after_s - the Retry-After header of @r in seconds, -1 if none. */
+static long retry_after_s(const struct rf_resp *r)
+{
+	return r->retry_after[0] ? rf_retry_after(r->retry_after, (long long)time(NULL)) : -1;
+}
+
+int rf_exchange(struct rf_client *c, const char *method, const char *path, const cJSON *body,
+		struct rf_answer *a, struct rf_error *err)
+{
+	struct rf_resp r;
+	char *txt = NULL;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->retry_after_s = -1;
+	if (body) {
+		txt = cJSON_PrintUnformatted(body);
+		if (!txt)
+			return rf_error_set(err, -ENOMEM, 0, "%s %s: out of memory", method, path);
+	}
+	ret = rf_call(c, method, path, txt, NULL, &r, err);
+	cJSON_free(txt);
+	if (ret) {
+		/* Nobody answered: refused, or the peer went away mid-request
+		 * (a BMC rebooting cuts its connections). */
+		switch (c->last_rc) {
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_GOT_NOTHING:
+			ret = -ECONNREFUSED;
+			if (err)
+				err->code = ret;
+			break;
+		default:
+			break;
+		}
+		return ret;
+	}
+	a->status = r.status;
+	if (r.location[0] && location_path(r.location, a->location) != 0)
+		a->location[0] = '\0';
+	a->retry_after_s = retry_after_s(&r);
+	if (r.len && rf_json_parse(r.body, r.len, &a->body, NULL) != 0)
+		a->body = NULL;	/* not JSON: the status alone speaks */
+	/* Keep the body of an error for rf_answer_check()'s message. */
+	if (r.status >= 300 && r.len) {
+		cJSON_Delete(a->body);
+		a->body = cJSON_ParseWithLength(r.body, r.len);
+	}
+	resp_free(&r);
+	return 0;
+}
+
+void rf_answer_free(struct rf_answer *a)
+{
+	cJSON_Delete(a->body);
+	a->body = NULL;
+}
+
+int rf_answer_check(const struct rf_answer *a, const char *method, const char *path,
+		    struct rf_error *err)
+{
+	struct rf_resp r = { .status = a->status };
+	char *txt = a->body ? cJSON_PrintUnformatted(a->body) : NULL;
+	int ret;
+
+	if (txt) {
+		r.body = txt;
+		r.len = strlen(txt);
+	}
+	ret = status_error(&r, method, path, err);
+	cJSON_free(txt);
+	return ret;
+}
+
+int rf_session_delete(const struct rf_opts *o, const char *uri, struct rf_error *err)
+{
+	struct rf_client *c;
+	struct rf_resp r;
+	int ret;
+
+	if (!uri || uri[0] != '/')
+		return rf_error_set(err, -EINVAL, 0, "session URI must be an absolute path");
+	ret = client_new(o, &c, err);
+	if (ret)
+		return ret;
+	/* Basic auth first: a service at its session limit (the leftovers
+	 * filling it) would refuse the new session needed to delete them. */
+	c->basic = true;
+	ret = rf_request(c, "DELETE", uri, NULL, NULL, &r, err);
+	if (ret == 0 && r.status == 401 && o->auth != RF_AUTH_BASIC) {
+		char sessions[RF_URI_MAX];
+		cJSON *root = NULL;
+
+		resp_free(&r);
+		c->basic = false;
+		ret = rf_get(c, "/redfish/v1/", &root, NULL, err);
+		if (ret == 0)
+			ret = rf_json_link(cJSON_GetObjectItemCaseSensitive(root, "Links"),
+					   "Sessions", sessions, err);
+		cJSON_Delete(root);
+		if (ret == 0) {
+			ret = session_open(c, sessions, err);
+			if (ret == 1)
+				ret = err ? err->code : -EIO;
+		}
+		if (ret == 0)
+			ret = rf_request(c, "DELETE", uri, NULL, NULL, &r, err);
+	}
+	if (ret == 0) {
+		ret = r.status == 404 ? 0 : status_error(&r, "DELETE", uri, err);
+		resp_free(&r);
+	}
+	rf_close(c, NULL);	/* deletes the session it may have opened */
+	return ret;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rf_service_wait(const struct rf_opts *o, long timeout_ms, struct rf_error *err)
+{
+	struct rf_error last = { 0 };
+	struct rf_client *c;
+	long long end;
+	int ret;
+
+	if (timeout_ms <= 0)
+		return rf_error_set(err, -EINVAL, 0, "timeout must be > 0");
+	ret = client_new(o, &c, err);
+	if (ret)
+		return ret;
+	end = mono_ms() + timeout_ms;
+	for (;;) {
+		long long left = end - mono_ms();
+		struct rf_resp r;
+
+		if (left <= 0)
+			break;
+		c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
+								 : RF_CONNECT_TIMEOUT_MS_DEFAULT;
+		c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : RF_TIMEOUT_MS_DEFAULT;
+		if (c->connect_timeout_ms > left)
+			c->connect_timeout_ms = (long)left;
+		if (c->timeout_ms > left)
+			c->timeout_ms = (long)left;
+		ret = rf_request(c, "GET", "/redfish/v1/", NULL, NULL, &r, &last);
+		if (ret == 0) {
+			long status = r.status;
+
+			resp_free(&r);
+			if (status == 200) {
+				rf_close(c, NULL);
+				return 0;
+			}
+			rf_error_set(&last, -EIO, status, "GET %s/redfish/v1/: status %ld", c->base,
+				     status);
+		}
+		left = end - mono_ms();
+		if (left <= 0)
+			break;
+		{
+			struct timespec ts = { 0, (left < 250 ? left : 250) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	ret = rf_error_set(err, -ETIMEDOUT, last.http_status,
+			   "%s: the service did not answer within %ld ms (last: %s)", o->base_url,
+			   timeout_ms, last.msg[0] ? last.msg : "nothing");
+	rf_close(c, NULL);
 	return ret;
 }

@@ -255,4 +255,296 @@ int rf_json_etag(const cJSON *obj, char *etag, struct rf_error *err);
 int rf_error_set(struct rf_error *err, int code, long http_status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ---- Actions, resets, firmware update, tasks: redfish_action.c ----------
+ *
+ * Every action is found in the resource that offers it: its "target" is
+ * read, never built, and the values a parameter may take are read from
+ * "<Param>@Redfish.AllowableValues" in the action object, else from the
+ * Parameters[] of its "@Redfish.ActionInfo".  The pure parsers are in
+ * redfish_action_json.c (no I/O; fuzzed). */
+
+#define RF_ALLOW_MAX 24		/* allowable values kept per parameter */
+#define RF_VALUE_MAX 48		/* longest value (ResetType...) kept, with NUL */
+#define RF_VERSION_MAX 128	/* longest firmware Version kept, with NUL */
+#define RF_TASK_MSG_MAX 256	/* longest task message kept, with NUL */
+
+/* struct rf_action - an action as the resource describes it. */
+struct rf_action {
+	char target[RF_URI_MAX];	/* where to POST */
+	char info_uri[RF_URI_MAX];	/* its @Redfish.ActionInfo, "" if none */
+	int nallow;			/* -1: the service lists no values (any
+					 * may be tried); else how many below */
+	char allow[RF_ALLOW_MAX][RF_VALUE_MAX];
+};
+
+/* struct rf_update - what rf_update_discover() found. */
+struct rf_update {
+	char uri[RF_URI_MAX];		/* the UpdateService */
+	char inventory_uri[RF_URI_MAX];	/* its FirmwareInventory collection */
+	struct rf_action simple;	/* #UpdateService.SimpleUpdate, with the
+					 * TransferProtocol values */
+};
+
+/* struct rf_task - a long operation being followed (a firmware update). */
+struct rf_task {
+	char monitor[RF_URI_MAX];	/* what rf_task_poll() GETs: the Location
+					 * (task monitor or Task) or the Task's
+					 * @odata.id */
+	char task_uri[RF_URI_MAX];	/* the Task's @odata.id once seen, or "" */
+	long retry_after_s;		/* the service's Retry-After in seconds
+					 * (an HTTP-date converted); -1 if none */
+	long http_status;		/* status of the last answer, 0 if none */
+	char state[RF_VALUE_MAX];	/* TaskState, "" if not said */
+	char status[RF_VALUE_MAX];	/* TaskStatus (OK, Warning, Critical), "" */
+	int percent;			/* PercentComplete, -1 if not said */
+	char message[RF_TASK_MSG_MAX];	/* Messages[0].Message, "" if none */
+	bool seen_running;		/* it answered "running" at least once */
+	bool done;			/* a final answer came: see rf_task_poll() */
+};
+
+/**
+ * rf_discover_system() - the first member of the Systems collection.
+ * @uri: receives its @odata.id (RF_URI_MAX).
+ * Context: process context, blocks (two GETs).
+ * Return: 0; -ENOENT if the root links no Systems or it is empty.
+ */
+int rf_discover_system(struct rf_client *c, char *uri, struct rf_error *err);
+
+/**
+ * rf_action_find() - an action of a resource and one parameter's values.
+ * @resource_uri: the resource ("/redfish/v1/Systems/437XR1138R2").
+ * @action: "#ComputerSystem.Reset"; looked for in Actions, then Actions.Oem.
+ * @param: "ResetType", or NULL for the target alone (a->nallow -1).
+ *
+ * The values come from "<param>@Redfish.AllowableValues" in the action
+ * object; if absent and the action names an @Redfish.ActionInfo, from its
+ * Parameters[] entry Name == @param, AllowableValues (one more GET).
+ * Context: process context, blocks (one or two GETs).
+ * Return: 0; -ENOENT if the resource lacks the action or the action its
+ * target; -EPROTO if the target is not a usable path; -E2BIG if more than
+ * RF_ALLOW_MAX values or one longer than RF_VALUE_MAX - 1.
+ */
+int rf_action_find(struct rf_client *c, const char *resource_uri, const char *action,
+		   const char *param, struct rf_action *a, struct rf_error *err);
+
+/**
+ * rf_action_allows() - whether @value may be sent: listed, or nothing listed.
+ * Context: any, pure.
+ */
+bool rf_action_allows(const struct rf_action *a, const char *value);
+
+/**
+ * rf_system_reset() - POST ComputerSystem.Reset with a value the system allows.
+ * @system_uri: from rf_discover_system().
+ * @preferred: ResetType values in order of preference, NULL-terminated
+ *             ({"ForceRestart", "PowerCycle", NULL}).
+ * @used: may be NULL; receives the value sent (RF_VALUE_MAX).
+ *
+ * Sends the first preferred value the action's AllowableValues list (the
+ * first of @preferred if the service lists none).
+ * Context: process context, blocks.
+ * Return: 0 on a 2xx answer; -EOPNOTSUPP if none of @preferred is allowed
+ * (rf_error names what is); -EINVAL if @preferred is empty; see
+ * rf_action_find() and the error classes (400 from the service is -EIO).
+ */
+int rf_system_reset(struct rf_client *c, const char *system_uri, const char *const *preferred,
+		    char *used, struct rf_error *err);
+
+/**
+ * rf_manager_reset() - POST Manager.Reset with a value the manager allows.
+ *
+ * As rf_system_reset() for "#Manager.Reset".  A manager that provides the
+ * Redfish service answers, then reboots: the client's session is gone
+ * afterwards and the service refuses connections for a while; wait for it
+ * with rf_service_wait() and open a new client.
+ * Context: process context, blocks.
+ * Return: as rf_system_reset().
+ */
+int rf_manager_reset(struct rf_client *c, const char *manager_uri, const char *const *preferred,
+		     char *used, struct rf_error *err);
+
+/**
+ * rf_update_discover() - the UpdateService, its SimpleUpdate action and
+ * FirmwareInventory, by links from the service root.
+ *
+ * u->simple.target is the resource's own target (the DMTF mockup's is
+ * /redfish/v1/UpdateService/Actions/SimpleUpdate); u->simple.allow holds
+ * the TransferProtocol values (AllowableValues or the ActionInfo).
+ * Context: process context, blocks (two to three GETs).
+ * Return: 0; -ENOENT if the root links no UpdateService, or it lacks the
+ * action or FirmwareInventory; see rf_action_find().
+ */
+int rf_update_discover(struct rf_client *c, struct rf_update *u, struct rf_error *err);
+
+/**
+ * rf_simple_update() - start a firmware update; describe the task to follow.
+ * @u: from rf_update_discover().
+ * @image_uri: the image ("https://repo/fw/bmc-1.2.3.bin"), at most
+ *             RF_URI_MAX - 1 bytes.
+ * @targets: NULL, or a NULL-terminated list of URIs to update
+ *           ("/redfish/v1/Managers/BMC"); sent as Targets.
+ * @t: receives the task: t->monitor to poll.
+ *
+ * POSTs {"ImageURI", "TransferProtocol", "Targets"}.  TransferProtocol is
+ * the image's scheme in capitals, sent only when the service lists it (a
+ * listed set without it fails with -EOPNOTSUPP before any POST).  Accepted
+ * answers: 202 with a Location (task monitor or Task); 200/201/202 whose
+ * body is a Task (has TaskState or is under a TaskService, with an
+ * @odata.id).  Retry-After (seconds or an HTTP-date) is kept.
+ * Context: process context, blocks.
+ * Return: 0; -EPROTO if the answer names no task (no Location, no Task
+ * body); -E2BIG if @image_uri is too long; see the error classes.
+ */
+int rf_simple_update(struct rf_client *c, const struct rf_update *u, const char *image_uri,
+		     const char *const *targets, struct rf_task *t, struct rf_error *err);
+
+/**
+ * rf_task_terminal() - whether @state is final: Completed, Killed,
+ * Exception or Cancelled.  Context: any, pure.
+ */
+bool rf_task_terminal(const char *state);
+
+/**
+ * rf_task_poll() - GET the task monitor once and update @t.
+ *
+ * 202: still running (a body's TaskState / PercentComplete are kept).
+ * 200 with a Task body: its TaskState, TaskStatus, PercentComplete and
+ * Messages[0].Message; running unless the state is terminal.  Any other 2xx
+ * (a monitor's final answer that is not a Task): t->done with t->state as
+ * it was.  t->done is set once the task is over: judge the outcome with
+ * t->state ("Completed") and t->status ("OK"); an empty state means the
+ * outcome is unknown: check the firmware version.  t->seen_running is set
+ * by any answer that says the task is not over.
+ * Context: process context, blocks; call it every t->retry_after_s seconds
+ * (1 s if -1).  A 401 (the session expired) logs in again once (rf_get()).
+ * Return: 0; -ENOENT on 404: the task is gone (after t->seen_running this
+ * is normal on Dell and iLO: finished, outcome unknown, verify the version);
+ * -ECONNREFUSED if the connection is refused or reset (the BMC rebooting:
+ * wait with rf_service_wait()); see the error classes.
+ */
+int rf_task_poll(struct rf_client *c, struct rf_task *t, struct rf_error *err);
+
+/**
+ * rf_firmware_version() - the Version of the firmware of a manager (or of
+ * any resource), from the FirmwareInventory.
+ * @u: from rf_update_discover() (its inventory_uri).
+ * @uri: a Manager ("/redfish/v1/Managers/BMC"), or an inventory member.
+ * @version: receives the Version (RF_VERSION_MAX).
+ *
+ * The rule: @uri itself if it is a member of the inventory; else the first
+ * member whose RelatedItem[] links @uri; else the first whose Id equals
+ * @uri's Id (the resource's "Id", or its last path segment); else the one
+ * whose Id is "BMC".
+ * Context: process context, blocks (one GET per member at most, plus one).
+ * Return: 0; -ENOENT if no member matches or it has no Version.
+ */
+int rf_firmware_version(struct rf_client *c, const struct rf_update *u, const char *uri,
+			char *version, struct rf_error *err);
+
+/**
+ * rf_session_uri() - the session's URI (its Location), for the caller to
+ * store and delete later if the process dies; "" with basic auth.
+ * Context: any.  Return: a string owned by @c, valid until rf_close().
+ */
+const char *rf_session_uri(const struct rf_client *c);
+
+/**
+ * rf_session_delete() - DELETE a session a killed process left behind.
+ * @opts: the service and credentials (as for rf_open()).
+ * @uri: the session's URI as rf_session_uri() gave it.
+ *
+ * Authenticates with basic auth (no new session, which a service at its
+ * session limit would refuse), else with a new session, deleted after.
+ * Context: process context, blocks.
+ * Return: 0 if deleted or already gone (404); see the error classes.
+ */
+int rf_session_delete(const struct rf_opts *opts, const char *uri, struct rf_error *err);
+
+/**
+ * rf_service_wait() - wait until GET /redfish/v1/ answers 200 (no auth):
+ * after a Manager.Reset or a BMC reboot.
+ * @timeout_ms: how long to try, > 0.
+ *
+ * Tries every 250 ms, each try bounded by opts' timeouts and what is left.
+ * Context: process context, blocks for up to @timeout_ms.
+ * Return: 0; -ETIMEDOUT if it never answered 200 in time (rf_error says the
+ * last failure); -EINVAL for bad @opts.
+ */
+int rf_service_wait(const struct rf_opts *opts, long timeout_ms, struct rf_error *err);
+
+/* Pure parsers of actions and tasks (redfish_action_json.c, no I/O). */
+
+/**
+ * rf_json_action() - @res's action @name (in Actions or Actions.Oem): its
+ * target, @Redfish.ActionInfo and "<@param>@Redfish.AllowableValues".
+ * @param: may be NULL.  a->nallow is -1 if the action lists no values.
+ * Return: 0; -ENOENT if absent or without target; -EPROTO if a value or
+ * link is malformed; -E2BIG if too many or too long values.
+ */
+int rf_json_action(const cJSON *res, const char *name, const char *param, struct rf_action *a,
+		   struct rf_error *err);
+
+/**
+ * rf_json_action_info() - the AllowableValues of Parameters[Name == @param]
+ * of an ActionInfo into @a (a->target untouched).
+ * Return: 0 (a->nallow -1 if the parameter lists none); -ENOENT if the
+ * parameter is absent; -EPROTO or -E2BIG as rf_json_action().
+ */
+int rf_json_action_info(const cJSON *info, const char *param, struct rf_action *a,
+			struct rf_error *err);
+
+/**
+ * rf_json_task() - a Task body's TaskState, TaskStatus, PercentComplete,
+ * Messages[0].Message and @odata.id into @t (fields absent are left).
+ * Return: 0 if the body is a Task (it has TaskState); -ENOENT if not;
+ * -EPROTO if a field has the wrong type.
+ */
+int rf_json_task(const cJSON *body, struct rf_task *t, struct rf_error *err);
+
+/**
+ * rf_json_related() - whether @item's RelatedItem[] links @uri (trailing
+ * '/' ignored).  Return: true or false; pure.
+ */
+bool rf_json_related(const cJSON *item, const char *uri);
+
+/**
+ * rf_retry_after() - a Retry-After header's value in seconds: delta-seconds
+ * ("5") or an HTTP-date, counted from @now (0 if in the past).
+ * Return: seconds >= 0; -1 if @value is neither.
+ */
+long rf_retry_after(const char *value, long long now);
+
+/* The HTTP side the action code uses (redfish.c). */
+
+/* struct rf_answer - one answer, whatever its status. */
+struct rf_answer {
+	long status;
+	cJSON *body;			/* the JSON object sent, or NULL */
+	char location[RF_URI_MAX];	/* the Location header's path, or "" */
+	long retry_after_s;		/* Retry-After in seconds, -1 if none */
+};
+
+/**
+ * rf_exchange() - one request, with the client's auth (and the re-login on
+ * a 401 of rf_get()), whose answer is returned whatever its status.
+ * @method: "GET", "POST", "DELETE".
+ * @body: may be NULL; the JSON to send (borrowed).
+ * @a: filled when an answer came; free with rf_answer_free().
+ * Context: process context, blocks.
+ * Return: 0 if an answer came (a->status says which); -errno if none:
+ * -ECONNREFUSED also for a connection reset or closed without an answer.
+ */
+int rf_exchange(struct rf_client *c, const char *method, const char *path, const cJSON *body,
+		struct rf_answer *a, struct rf_error *err);
+
+/** rf_answer_free() - free @a's body; @a may be zeroed or filled. */
+void rf_answer_free(struct rf_answer *a);
+
+/**
+ * rf_answer_check() - 0 for a 2xx answer, else its error class (as rf_get()
+ * would return it), described in @err with @method and @path.
+ */
+int rf_answer_check(const struct rf_answer *a, const char *method, const char *path,
+		    struct rf_error *err);
+
 #endif /* SOV_REDFISH_H */
