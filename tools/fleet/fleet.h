@@ -36,7 +36,10 @@ struct fleet_server {
 	char id[FLEET_ID_MAX];
 	char exporter[256];         /* host:port of its sovereign-exporter */
 	char bmc_url[256];          /* its BMC's Redfish service, https://host[:port] */
-	char credentials[PATH_MAX]; /* file: "user\npassword\n", mode 0600 */
+	char bmc_user[64];          /* its Redfish user */
+	char bmc_ca_file[PATH_MAX]; /* PEM to verify its certificate; "": the system's */
+	bool bmc_insecure;          /* no certificate check (lab BMCs only) */
+	char credentials[PATH_MAX]; /* its password: a file only its owner reads (0600) */
 	char rack[64], pool[64];    /* labels */
 	struct fleet_hook drain;    /* take it out of service (load balancer, readiness) */
 	struct fleet_hook undrain;  /* put it back */
@@ -57,7 +60,7 @@ struct fleet_inventory {
 	char store[PATH_MAX];       /* dsn (store.h) */
 	char file_sd_dir[PATH_MAX]; /* where Prometheus file_sd targets go; "": none */
 	char prometheus_url[256];   /* for inactive_query; "": none */
-	double budget_share;        /* of a pool at most draining at once (0 < x <= 1) */
+	int budget_percent;         /* of a pool at most out of service at once (1..100) */
 	int max_concurrent;         /* workflows running at once, fleet-wide */
 	int drain_timeout_s, smi_flat_s, task_timeout_s, bmc_reboot_timeout_s;
 	int poll_ms;                /* engine tick */
