@@ -95,11 +95,12 @@ def installed_by(calls):
 
 
 TEST_ONLY = {"prometheus", "clang", "wrk", "gnuplot-nox", "prometheus-node-exporter", "libcriterion-dev",
-             "rt-tests", "lintian", "man-db", "groff-base", "openipmi", "ipmitool", "libopenipmi-dev"}
+             "rt-tests", "lintian", "man-db", "groff-base", "openipmi", "ipmitool", "libopenipmi-dev",
+             "postgresql", "prometheus-alertmanager"}
 RUN_NEEDS = {"build-essential", "cmake", "pkg-config", "liburcu-dev", "libnuma-dev", "libmicrohttpd-dev",
              "libsystemd-dev", "libcjson-dev", "libinih-dev", "libi2c-dev", "zlib1g-dev", "curl",
              "libcurl4-openssl-dev",
-             "iproute2", "dpkg-dev", "file", "libfreeipmi-dev"}
+             "iproute2", "dpkg-dev", "file", "libfreeipmi-dev", "libsqlite3-dev", "libpq-dev"}
 
 with tempfile.TemporaryDirectory() as tmp:
     r, calls = run(tmp, ["run"])
@@ -123,7 +124,7 @@ with tempfile.TemporaryDirectory() as tmp:
         check("policy-rc.d during install: 101" in calls,
               "%s: no service may start during the install (policy-rc.d exits 101)" % what, calls)
         check(not os.path.exists(os.path.join(tmp, "policy-rc.d")), "%s: the policy-rc.d is removed after" % what)
-        for svc in ("prometheus-node-exporter", "prometheus"):
+        for svc in ("prometheus-node-exporter", "prometheus", "prometheus-alertmanager", "postgresql"):
             check(any(c.startswith("systemctl disable") and (svc + ".service") in c.split() for c in calls),
                   "%s: %s.service disabled after install" % (what, svc), calls)
 

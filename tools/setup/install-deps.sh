@@ -22,6 +22,8 @@ RUN_PACKAGES=(
 	curl iproute2 procps util-linux
 	# tools/redfish: the Redfish client library (HTTPS to BMCs, libcurl)
 	libcurl4-openssl-dev
+	# tools/fleet: the orchestrator's store (SQLite embedded, PostgreSQL for two)
+	libsqlite3-dev libpq-dev
 )
 TEST_PACKAGES=(
 	# unit tests (tests/), bench/ (GSL statistics; libcurl scrapes: run's)
@@ -41,6 +43,9 @@ TEST_PACKAGES=(
 	# tests/ipmi: ipmi_sim as the BMC, ipmitool as the independent client,
 	# the lanserv headers for the rig's OEM plugin
 	openipmi ipmitool libopenipmi-dev
+	# tests/fleet_*: a throwaway PostgreSQL cluster (initdb, pg_ctl), a real
+	# Alertmanager routing to the orchestrator's webhook
+	postgresql prometheus-alertmanager
 )
 
 set_name=${1:-test}
@@ -110,7 +115,7 @@ done
 "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 for p in "${missing[@]}"; do
 	case $p in
-	prometheus | prometheus-node-exporter)
+	prometheus | prometheus-node-exporter | prometheus-alertmanager | postgresql)
 		# disable works without a running systemd (a container); --now
 		# only with one.
 		if [ -d /run/systemd/system ]; then
