@@ -525,8 +525,10 @@ int rf_close(struct rf_client *c, struct rf_error *err)
 	if (c->session_uri[0] && c->token[0]) {
 		ret = rf_request(c, "DELETE", c->session_uri, NULL, NULL, &r, err);
 		if (ret == 0) {
-			/* 404: already gone (timed out): nothing left behind. */
-			if (r.status != 404)
+			/* 404: already gone (timed out); 401: the token is no
+			 * longer valid, so its session is gone (timed out, or
+			 * the BMC rebooted): nothing left behind either way. */
+			if (r.status != 404 && r.status != 401)
 				ret = status_error(&r, "DELETE", c->session_uri, err);
 			resp_free(&r);
 		}

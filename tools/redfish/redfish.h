@@ -97,7 +97,8 @@ int rf_open(const struct rf_opts *opts, struct rf_client **out, struct rf_error 
  * @err: may be NULL; filled if the session could not be deleted.
  *
  * DELETEs the session (its Location) if one was opened, whatever happened
- * before on this client, then frees everything.
+ * before on this client, then frees everything.  A 404 or 401 to the DELETE
+ * (the session timed out, or the BMC rebooted and forgot it) is success.
  * Context: process context, blocks for at most one request's timeout.
  * Return: 0; the -errno of the DELETE if it failed (the client is freed anyway).
  */
