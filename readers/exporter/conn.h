@@ -7,10 +7,9 @@
  * whole request head in time is cut off, however slowly it trickles bytes),
  * and the one URL check a C string cannot make (a %00 in the request target).
  *
- * Threads: every exp_conn_*() callback runs on the one thread that runs
- * libmicrohttpd's event loop (exporter.c's http_loop(), then main() in
- * MHD_stop_daemon() once that loop has ended), so they never run
- * concurrently with each other.  The guard's reaper thread runs beside
+ * Threads: every exp_conn_*() callback runs on libmicrohttpd's one polling
+ * thread (MHD_USE_INTERNAL_POLLING_THREAD, exporter.c), then on main() in
+ * MHD_stop_daemon(), so they never run concurrently with each other.  The guard's reaper thread runs beside
  * them; it shares only the list of connections waiting for a head, under
  * the guard's mutex, and only ever shuts a late socket down (MHD closes it).
  */

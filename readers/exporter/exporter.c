@@ -829,48 +829,29 @@ static void *loop_fail(const char *what)
 }
 
 /*
- * http_loop() - libmicrohttpd's event loop, on a thread of its own: wait on
- * MHD's epoll descriptor no longer than MHD_get_timeout() allows, then
- * MHD_run(), which then never blocks; until loop_stop is written.
+ * http_loop() - waits until loop_stop is written; libmicrohttpd serves on
+ * its own thread (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL).
  *
- * Not MHD's own thread (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL):
- * libmicrohttpd 0.9.75 drains epoll_wait() in rounds of 128 events with
- * the timeout of the first round, so when exactly 128 or 256 connections
- * are ready at once, the round after the last one blocks with all of them
- * read but unserved, until some other event or the idle timeout (wrk -c256
- * or -c257: a few hundred requests per second instead of 50 000, and a
- * scrape from elsewhere waits as long).  Here, MHD_get_timeout() is 0 while
- * any connection is left ready.
- * Context: the one thread running MHD's callbacks until it returns.
+ * poll(), level-triggered, not epoll: with epoll (edge-triggered) this
+ * libmicrohttpd (0.9.75) was seen, under ASan on a loaded machine, never
+ * to notice that connections held at --max-conn were closed by their
+ * clients (no read of their end of file, no more accepts for 10 s and
+ * more); and its own epoll thread drains epoll_wait() in rounds of 128
+ * events, so with exactly 128 or 256 connections ready the round after
+ * the last blocks with all of them unserved.  poll() sees every ready
+ * descriptor on every round; at the connection limits here (--max-conn
+ * 256 by default: at most 2 * 256 + 16 descriptors) its cost is nothing
+ * next to a scrape.
+ * Context: a thread of its own, so that main() keeps sigwait().
  */
-#define LOOP_MAX_WAIT_MS 1000
-
 static void *http_loop(void *arg)
 {
-	struct MHD_Daemon *d = arg;
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
-	struct pollfd p[2] = { { .events = POLLIN }, { .fd = loop_stop, .events = POLLIN } };
+	struct pollfd p = { .fd = loop_stop, .events = POLLIN };
 
-	if (!di)
-		return loop_fail("no epoll descriptor from libmicrohttpd");
-	p[0].fd = di->epoll_fd;
-	while (!(p[1].revents & POLLIN)) {
-		MHD_UNSIGNED_LONG_LONG t;
-		int ms = -1; /* MHD_NO: no connection has a timeout running */
-
-		if (MHD_get_timeout(d, &t) == MHD_YES)
-			ms = t > INT_MAX ? INT_MAX : (int)t;
-		/* At most LOOP_MAX_WAIT_MS: should this libmicrohttpd still miss
-		 * an edge (seen once under ASan: closed sockets not noticed for
-		 * 10 s), a second is the most it costs; one wake-up a second is
-		 * nothing next to a scrape. */
-		if (ms < 0 || ms > LOOP_MAX_WAIT_MS)
-			ms = LOOP_MAX_WAIT_MS;
-		if (poll(p, 2, ms) < 0 && errno != EINTR)
+	(void)arg;
+	while (!(p.revents & POLLIN))
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			return loop_fail(strerror(errno));
-		if (MHD_run(d) != MHD_YES)
-			return loop_fail("MHD_run() failed");
-	}
 	return NULL;
 }
 
@@ -983,7 +964,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * reached connection limit" once per refused connection, and the journal
  * must not become the flood's amplifier.  A burst of LOG_BURST lines, then
  * one per LOG_INTERVAL_S, each saying how many were suppressed before it.
- * Context: http_loop()'s thread only (every MHD callback runs there).
+ * Context: libmicrohttpd's polling thread only (every MHD callback runs there).
  */
 #define LOG_BURST      10
 #define LOG_INTERVAL_S 10
@@ -1022,7 +1003,8 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d = NULL;
 	char *cert = NULL, *key = NULL;
 	sigset_t set;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG; /* the loop is http_loop() */
+	/* MHD's own thread, level-triggered poll(): see http_loop() */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	pthread_t loop;
 	int fd, sig, rc, ret = 1;
 
@@ -1063,7 +1045,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot start the connection guard: %s\n", strerror(-rc));
 		goto out_close_segs;
 	}
-	/* Every callback runs on http_loop()'s thread (conn.h). */
+	/* Every callback runs on MHD's one polling thread (conn.h). */
 	d = MHD_start_daemon(flags, 0, exp_conn_accept, NULL, handle, NULL,
 			     /* first: MHD's own messages about the later options go through it too */
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
