@@ -36,6 +36,7 @@ PROGRAMS = {
     "sovereign-sim": ("tools/sim/sim.c", "man/sovereign-sim.1"),
     "sovereign-bmc": ("tools/bmc/main.c", "man/sovereign-bmc.8"),
     "sovereign-setup": ("tools/setup/sovereign-setup", "man/sovereign-setup.8"),
+    "sovereign-fleetctl": ("tools/fleet/fleetctl.c", "man/sovereign-fleetctl.1"),
 }
 CONF_PAGE = "man/sovereign.conf.5"
 
