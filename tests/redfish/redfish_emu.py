@@ -765,9 +765,13 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = dispatch
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # many clients at once (--bmcs): a deep backlog
+
+
 def make_server(emu, port):
     host = "0.0.0.0" if emu.multi else "127.0.0.1"
-    srv = ThreadingHTTPServer((host, port), Handler)
+    srv = Server((host, port), Handler)
     srv.daemon_threads = True
     srv.handle_error = lambda request, address: None  # a refused TLS handshake, a reset
     srv.emu = emu
