@@ -16,8 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "pg_cluster.h"
@@ -777,21 +782,85 @@ Test(pg, unreachable_socket, .timeout = 30)
 
 Test(pg, unreachable_tcp_timeout, .timeout = 30)
 {
-	/* 192.0.2.1 (TEST-NET-1): dropped or unroutable; connect_timeout bounds it */
-	const char *dsn = "postgresql://fleet@192.0.2.1:5432/fleet";
+	/*
+	 * A listener that never accepts nor answers: the kernel completes the
+	 * handshake, libpq then waits for the server's reply, which never
+	 * comes; connect_timeout (5 s) must end the wait.
+	 */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
 	const struct fleet_store_ops *ops;
 	struct fleet_store *st = NULL;
-	char err[512];
+	char dsn[128], err[512], where[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ret;
 	double t0, dt;
-	int ret;
 
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(dsn, sizeof(dsn), "postgresql://fleet@127.0.0.1:%d/fleet", ntohs(sa.sin_port));
+	snprintf(where, sizeof(where), "port %d", ntohs(sa.sin_port));
 	t0 = now_s();
 	ret = fleet_store_open(dsn, &ops, &st, err, sizeof(err));
 	dt = now_s() - t0;
-	fprintf(stderr, "pg: %s: %d after %.0f ms: %s\n", dsn, ret, dt * 1e3, err);
+	close(fd);
+	fprintf(stderr, "pg: %s (never answers): %d after %.0f ms: %s\n", dsn, ret, dt * 1e3, err);
 	cr_assert(ret == -ECONNREFUSED || ret == -EIO, "%d", ret);
+	cr_assert_null(st);
+	cr_assert_geq(dt, 4.0, "returned before connect_timeout: %s", err);
 	cr_assert_lt(dt, 7.0);
-	cr_assert(strstr(err, "192.0.2.1"), "message does not name the host: %s", err);
+	cr_assert(strstr(err, "127.0.0.1") && strstr(err, where), "message names no host: %s", err);
+}
+
+/* terminate_sessions() - end every sovereign-fleet session on the database of @dsn. */
+static int terminate_sessions(const char *dsn)
+{
+	char conninfo[600];
+	PGconn *c;
+	PGresult *r;
+	int n;
+
+	snprintf(conninfo, sizeof(conninfo), "%s application_name=test", dsn);
+	c = PQconnectdb(conninfo);
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+		      " WHERE application_name = 'sovereign-fleet' AND datname = current_database()");
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+Test(pg, leader_connection_lost, .timeout = 30)
+{
+	struct fleet_server_state s = srv("n1", "ready", 1), got;
+	char dsn[512];
+	bool lead = false;
+	struct h h;
+	int ret;
+
+	make_dsn(B_PG, dsn, sizeof(dsn));
+	h_open(&h, dsn);
+	cr_assert_eq(h.ops->leader(h.st, &lead, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert(lead);
+	cr_assert_eq(terminate_sessions(dsn), 1);
+	/* the lock died with the session: not leader now, whatever the reconnect gives */
+	cr_assert_eq(h.ops->leader(h.st, &lead, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert_not(lead, "leadership survived its session");
+	/* nobody else wanted it: the reconnected session holds it, reported from the next call */
+	cr_assert_eq(h.ops->leader(h.st, &lead, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert(lead);
+	/* a statement on a dropped connection fails once (-EIO), the next reconnects */
+	cr_assert_eq(terminate_sessions(dsn), 1);
+	ret = h.ops->server_put(h.st, &s, h.err, sizeof(h.err));
+	cr_assert_eq(ret, -EIO, "%d %s", ret, h.err);
+	cr_assert_eq(h.ops->server_put(h.st, &s, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert_eq(h.ops->server_get(h.st, "n1", &got, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert_eq(h.ops->leader(h.st, &lead, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert_not(lead, "leadership survived its second session");
+	h_close(&h);
 }
 
 Test(pg, uri_dsn, .timeout = 30)
