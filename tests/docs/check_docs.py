@@ -35,6 +35,7 @@ PROGRAMS = {
     "sovereign-dump": ("tools/dump/dump.c", "man/sovereign-dump.1"),
     "sovereign-sim": ("tools/sim/sim.c", "man/sovereign-sim.1"),
     "sovereign-bmc": ("tools/bmc/main.c", "man/sovereign-bmc.8"),
+    "sovereign-fleet": ("tools/fleet/main.c", "man/sovereign-fleet.8"),
     "sovereign-setup": ("tools/setup/sovereign-setup", "man/sovereign-setup.8"),
     "sovereign-fleetctl": ("tools/fleet/fleetctl.c", "man/sovereign-fleetctl.1"),
 }
@@ -284,6 +285,7 @@ def check_outside_refs():
 check_options()
 check_config_page()
 check_config_page("man/sovereign-bmc.8", ["tools/bmc/conf.c"], ("bmc", "redfish", "host", "state"))
+check_config_page("man/sovereign-fleet.8", ["tools/fleet/conf.c"], ("fleet", "emergency", "server"))
 check_pages()
 check_links()
 check_outside_refs()

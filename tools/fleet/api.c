@@ -29,7 +29,6 @@
 #include <microhttpd.h>
 
 #include "api.h"
-#include "internal.h" /* struct fleet's leader flag only: see is_leader() */
 
 #define API_MAX_CONN      256  /* connections served at once; more closed at accept */
 #define API_MAX_CONN_IP   32   /* from one address */
@@ -37,7 +36,6 @@
 #define API_LIMIT_DEFAULT 100  /* ?limit= default */
 #define API_LIMIT_MAX     1000
 /* Alertmanager alerts that mean "this node is down". */
-#define API_NODE_DOWN     "SovereignNodeDown,SovereignExporterDown"
 
 struct fleet_api {
 	struct fleet *f;
@@ -519,7 +517,7 @@ static enum MHD_Result post_webhook(struct fleet_api *a, struct MHD_Connection *
 		err[0] = '\0';
 		if (!al[i].firing) {
 			action = "ignored: resolved";
-		} else if (!fleet_api_node_down(al[i].alertname, API_NODE_DOWN)) {
+		} else if (!fleet_api_node_down(al[i].alertname, inv->node_down_alerts)) {
 			action = "ignored: not a node-down alert";
 		} else if (!s) {
 			action = "ignored: no inventory server matches its labels";
@@ -549,19 +547,12 @@ static enum MHD_Result post_webhook(struct fleet_api *a, struct MHD_Connection *
 	return reply(c, MHD_HTTP_OK, out, NULL, NULL);
 }
 
-/* Whether the engine holds the store's leadership now (its last tick said so).
- * Read from struct fleet directly until fleet.h exports an accessor. */
-static bool is_leader(struct fleet *f)
-{
-	return atomic_load(&f->leader);
-}
-
 static enum MHD_Result healthz(struct fleet_api *a, struct MHD_Connection *c)
 {
 	cJSON *j = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(j, "status", "ok");
-	cJSON_AddBoolToObject(j, "leader", is_leader(a->f));
+	cJSON_AddBoolToObject(j, "leader", fleet_is_leader(a->f));
 	return reply(c, MHD_HTTP_OK, j, NULL, NULL);
 }
 

@@ -19,7 +19,7 @@ static const char *const fleet_keys[] = { "listen", "tls_cert", "tls_key", "toke
 					  "smi_flat_s", "task_timeout_s", "bmc_reboot_timeout_s",
 					  "poll_ms", NULL };
 static const char *const emergency_keys[] = { "dry_run", "max_concurrent", "per_hour",
-					      "reset_types", NULL };
+					      "reset_types", "alerts", NULL };
 static const char *const server_keys[] = { "exporter", "bmc_url", "bmc_user", "credentials",
 					   "bmc_ca_file", "bmc_insecure", "rack",
 					   "pool", "drain", "undrain", "bmc_wake",
@@ -226,6 +226,9 @@ static int load_fleet(const struct rt_config *cfg, struct fleet_inventory *inv,
 	if (!rc)
 		rc = rt_conf_str(e, "reset_types", "ForceRestart,PowerCycle", inv->reset_types,
 				 sizeof(inv->reset_types), err);
+	if (!rc)
+		rc = rt_conf_str(e, "alerts", "SovereignNodeDown,SovereignExporterDown",
+				 inv->node_down_alerts, sizeof(inv->node_down_alerts), err);
 	return rc;
 }
 

@@ -379,6 +379,11 @@ static void *engine(void *arg)
 	return NULL;
 }
 
+bool fleet_is_leader(struct fleet *f)
+{
+	return atomic_load(&f->leader);
+}
+
 int fleet_engine_start(struct fleet *f, char *err, size_t errlen)
 {
 	int n = f->inv->max_concurrent;

@@ -68,6 +68,7 @@ struct fleet_inventory {
 	bool reset_dry_run;
 	int reset_max_concurrent, reset_per_hour;
 	char reset_types[128];      /* preferred ResetType order: "ForceRestart,PowerCycle" */
+	char node_down_alerts[256]; /* alertnames the webhook acts on, comma-separated */
 	/* servers */
 	struct fleet_server *server;
 	size_t nserver;
@@ -101,6 +102,9 @@ int fleet_reload(struct fleet *f, char *err, size_t errlen);
 
 /* fleet_engine_start() - the engine thread: takes steps while this process leads. */
 int fleet_engine_start(struct fleet *f, char *err, size_t errlen);
+
+/* fleet_is_leader() - whether the engine held the store's leadership at its last tick. */
+bool fleet_is_leader(struct fleet *f);
 
 /* The HTTP API (api.c): listens where the inventory says; stops on fleet_api_stop(). */
 struct fleet_api;
