@@ -464,6 +464,7 @@ int rf_session_delete(const struct rf_opts *opts, const char *uri, struct rf_err
 /**
  * rf_service_wait() - wait until GET /redfish/v1/ answers 200 (no auth):
  * after a Manager.Reset or a BMC reboot.
+ * @opts: as for rf_open() (checked the same way); no credential is sent.
  * @timeout_ms: how long to try, > 0.
  *
  * Tries every 250 ms, each try bounded by opts' timeouts and what is left.

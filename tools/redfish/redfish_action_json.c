@@ -43,11 +43,13 @@ static int path_string(const cJSON *v, char *dst, const char *what, struct rf_er
 	if (n == 0 || s[0] != '/' || (n > 1 && s[1] == '/'))
 		return rf_error_set(err, -EPROTO, 0, "%s is not an absolute path", what);
 	if (n >= RF_URI_MAX)
-		return rf_error_set(err, -EPROTO, 0, "%s longer than %d bytes", what, RF_URI_MAX - 1);
+		return rf_error_set(err, -EPROTO, 0, "%s longer than %d bytes", what,
+				    RF_URI_MAX - 1);
 	for (size_t i = 0; i < n; i++)
 		if (s[i] <= ' ' || s[i] > '~' || s[i] == '#')
-			return rf_error_set(err, -EPROTO, 0, "%s has a byte 0x%02x not allowed in a path",
-					    what, (unsigned char)s[i]);
+			return rf_error_set(err, -EPROTO, 0,
+					    "%s has a byte 0x%02x not allowed in a path", what,
+					    (unsigned char)s[i]);
 	memcpy(dst, s, n + 1);
 	return 0;
 }
@@ -84,9 +86,11 @@ int rf_json_action(const cJSON *res, const char *name, const char *param, struct
 
 	memset(a, 0, sizeof(*a));
 	a->nallow = -1;
-	if (!cJSON_IsObject(act))
-		act = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(acts, "Oem"),
-						       name);
+	if (!cJSON_IsObject(act)) {
+		const cJSON *oem = cJSON_GetObjectItemCaseSensitive(acts, "Oem");
+
+		act = cJSON_GetObjectItemCaseSensitive(oem, name);
+	}
 	if (!cJSON_IsObject(act))
 		return rf_error_set(err, -ENOENT, 0, "the resource has no action %s", name);
 	v = cJSON_GetObjectItemCaseSensitive(act, "target");
