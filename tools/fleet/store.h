@@ -13,8 +13,19 @@
  * uses connect_timeout and statement_timeout).  A store handle belongs to
  * one thread at a time: the API threads and the engine each open their own.
  * Errors: -errno with a one-line description in @err; nothing printed.
- *   -ENOENT no such row; -EEXIST duplicate; -ECONNREFUSED / -EIO database
- *   unreachable or failed; -EINVAL bad argument; -ENOMEM.
+ *   -ENOENT no such row (also: server_put naming a workflow that does not
+ *   exist); -EEXIST duplicate; -ESTALE wf_update's compare failed;
+ *   -E2BIG a text field without its NUL within its array, or a stored value
+ *   longer than the field (never truncated); -EILSEQ PostgreSQL refused
+ *   invalid UTF-8 (SQLite stores the bytes as given); -ECONNREFUSED
+ *   database unreachable (PostgreSQL, within connect_timeout, 5 s by
+ *   default); -EIO database failed, or its connection was lost (the next
+ *   call reconnects); -EBUSY / -ETIMEDOUT a lock or statement timeout
+ *   (transient: retry); -EPROTONOSUPPORT the schema is newer than this
+ *   program; -EINVAL bad argument; -ENOMEM.
+ * Callbacks (*_list): a non-zero return stops the walk and is returned; a
+ * callback may call other operations on the same handle, but must not
+ * list the same kind again (SQLite: -EBUSY).  @limit 0: no limit.
  */
 #ifndef SOVEREIGN_FLEET_STORE_H
 #define SOVEREIGN_FLEET_STORE_H
@@ -74,7 +85,10 @@ struct fleet_store_ops {
 	 * leader() - try to be (or stay) the leader: *@is_leader true if this
 	 * handle holds leadership now.  Non-blocking.  The lock is tied to the
 	 * handle (session): a dead process's leadership ends with its
-	 * connection (PostgreSQL) or its file lock (SQLite).
+	 * connection (PostgreSQL) or its file lock (SQLite).  PostgreSQL:
+	 * when the session was lost (checked on every call), the call that
+	 * notices reports false even if the reconnected session got the
+	 * lock back; the next call reports true.
 	 */
 	int (*leader)(struct fleet_store *st, bool *is_leader, char *err, size_t errlen);
 	int (*server_get)(struct fleet_store *st, const char *id, struct fleet_server_state *s,
