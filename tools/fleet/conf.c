@@ -2,8 +2,9 @@
 /*
  * conf.c - fleet.conf, the orchestrator's inventory: [fleet] settings,
  * [emergency] limits and one [server ID] per server.  Read with the
- * project's strict INI reader: an unknown key or section, a bad value or a
- * duplicate server id is an error naming file:line.
+ * project's strict INI reader: an unknown key or section or a bad value is
+ * an error naming file:line (a [server ID] repeated continues the first, as
+ * every section of the project's INI files does).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -186,7 +187,7 @@ static int load_fleet(const struct rt_config *cfg, struct fleet_inventory *inv,
 	if (!rc)
 		rc = abs_path(s, "tls_key", inv->tls_key, sizeof(inv->tls_key), err);
 	if (!rc && !inv->tls_cert[0] != !inv->tls_key[0])
-		rc = rt_conf_errorf(err, s, inv->tls_cert[0] ? "tls_key" : "tls_cert",
+		rc = rt_conf_errorf(err, s, inv->tls_cert[0] ? "tls_cert" : "tls_key",
 				    "TLS needs both tls_cert and tls_key");
 	if (!rc)
 		rc = abs_path(s, "tokens_file", inv->tokens_file, sizeof(inv->tokens_file), err);
@@ -263,10 +264,6 @@ int fleet_inventory_load(const char *path, struct fleet_inventory **out, char *e
 
 		if (strcmp(s->name, "server"))
 			continue;
-		if (fleet_inventory_find(inv, s->arg)) {
-			rc = rt_conf_errorf(&err, s, NULL, "server '%s' is defined twice", s->arg);
-			break;
-		}
 		rc = load_server(s, &inv->server[inv->nserver], &err);
 		inv->nserver++; /* counted even on failure: freed below */
 	}

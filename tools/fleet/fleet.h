@@ -77,7 +77,7 @@ struct fleet_inventory {
 
 /*
  * fleet_inventory_load() - read and check fleet.conf (strict: unknown
- * keys, bad values and duplicate ids are errors naming file:line).
+ * keys and bad values are errors naming file:line).
  * Return: 0 with *@out (refs 1), or -errno with @err.
  */
 int fleet_inventory_load(const char *path, struct fleet_inventory **out, char *err,
