@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pg_cluster.c - start, use and remove a throwaway PostgreSQL cluster for
  * tests/fleet_store (see pg_cluster.h).
@@ -104,7 +104,8 @@ int pgc_start(char *dir, size_t dirlen, char *err, size_t errlen)
 	int rc;
 
 	if (pgc_bindir(bin, sizeof(bin))) {
-		snprintf(err, errlen, "no /usr/lib/postgresql/*/bin/initdb (Debian package postgresql)");
+		snprintf(err, errlen,
+			 "no /usr/lib/postgresql/*/bin/initdb (Debian package postgresql)");
 		return -ENOENT;
 	}
 	snprintf(dir, dirlen, "/tmp/sov-fleet-pg-XXXXXX");

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_store.c - the fleet store (tools/fleet/store.h) against both
  * backends: every test body takes a backend and runs in suite "sqlite" and
@@ -252,7 +252,8 @@ BOTH(workflows)
 		w[i].step = i;
 		w[i].attempt = 7 * i;
 		w[i].wake_at = 1700000000123LL + i;
-		snprintf(w[i].data, sizeof(w[i].data), "{\"task\":\"/redfish/v1/TaskService/Tasks/%d\"}", i);
+		snprintf(w[i].data, sizeof(w[i].data),
+			 "{\"task\":\"/redfish/v1/TaskService/Tasks/%d\"}", i);
 		cr_assert_eq(h.ops->wf_create(h.st, &w[i], h.err, sizeof(h.err)), 0, "%s", h.err);
 		cr_assert_gt(w[i].id, i ? w[i - 1].id : 0, "ids increase");
 		cr_assert_geq(w[i].created, t0);
@@ -427,6 +428,61 @@ BOTH(update_from_list_callback)
 	cr_assert_eq(a.n, 3);
 	list_wf(&h, NULL, true, 0, &c);
 	cr_assert_eq(c.n, 0, "updates made from the callback were lost");
+	h_close(&h);
+}
+
+/* two writers racing on one step: exactly one wins, the others get -ESTALE */
+BOTH(cas_race)
+{
+	enum { NCHILD = 4 };
+	struct fleet_wf w = wf("n1", "maintain", "running"), got;
+	int go[2], wins = 0, stale = 0;
+	pid_t pid[NCHILD];
+	char dsn[512];
+	struct h h;
+
+	make_dsn(b, dsn, sizeof(dsn));
+	h_open(&h, dsn);
+	cr_assert_eq(h.ops->wf_create(h.st, &w, h.err, sizeof(h.err)), 0, "%s", h.err);
+	cr_assert_eq(pipe(go), 0);
+	for (int i = 0; i < NCHILD; i++) {
+		pid[i] = fork();
+		cr_assert_geq(pid[i], 0);
+		if (pid[i] == 0) {
+			const struct fleet_store_ops *ops;
+			struct fleet_store *st;
+			struct fleet_wf u = w;
+			char err[512], c;
+			int ret;
+
+			close(go[1]);
+			if (fleet_store_open(dsn, &ops, &st, err, sizeof(err)))
+				_exit(1);
+			if (read(go[0], &c, 1) != 0) /* EOF: all start together */
+				_exit(1);
+			u.step = 1;
+			snprintf(u.data, sizeof(u.data), "{\"by\":%d}", i);
+			ret = ops->wf_update(st, &u, 0, "running", err, sizeof(err));
+			if (ret && ret != -ESTALE)
+				fprintf(stderr, "child %d: %d %s\n", i, ret, err);
+			_exit(ret == 0 ? 0 : ret == -ESTALE ? 10 : 1);
+		}
+	}
+	close(go[0]);
+	usleep(200000); /* let every child connect */
+	close(go[1]);
+	for (int i = 0; i < NCHILD; i++) {
+		int status;
+
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert(WIFEXITED(status), "child %d crashed", i);
+		wins += WEXITSTATUS(status) == 0;
+		stale += WEXITSTATUS(status) == 10;
+	}
+	cr_assert_eq(wins, 1, "%d writers won the same step", wins);
+	cr_assert_eq(stale, NCHILD - 1);
+	cr_assert_eq(h.ops->wf_get(h.st, w.id, &got, h.err, sizeof(h.err)), 0);
+	cr_assert_eq(got.step, 1);
 	h_close(&h);
 }
 
@@ -838,7 +894,8 @@ Test(pg, unreachable_tcp_timeout, .timeout = 30)
 	 * handshake, libpq then waits for the server's reply, which never
 	 * comes; connect_timeout (5 s) must end the wait.
 	 */
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	const struct fleet_store_ops *ops;
 	struct fleet_store *st = NULL;
@@ -876,7 +933,8 @@ static int terminate_sessions(const char *dsn)
 	c = PQconnectdb(conninfo);
 	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
 	r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-		      " WHERE application_name = 'sovereign-fleet' AND datname = current_database()");
+		      " WHERE application_name = 'sovereign-fleet'"
+		      " AND datname = current_database()");
 	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
 	n = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);

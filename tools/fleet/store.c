@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store.c - fleet_store_open(): pick the store backend (store_sqlite.c,
  * store_pg.c) from the form of the dsn and open it.  Used by sovereign-fleet's

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_pg.c - the PostgreSQL store backend (store.h, libpq), for operators
  * running two orchestrators against one database: one leader at a time
@@ -185,7 +185,7 @@ static int pg_query(struct fleet_store *st, const char *sql, int n, const char *
 	return ret;
 }
 
-/* pg_check_text() - @src, a field of @size bytes, has its NUL: -E2BIG otherwise (never truncated). */
+/* pg_check_text() - @src, a field of @size bytes, has its NUL: else -E2BIG (never truncated). */
 static int pg_check_text(const char *src, size_t size, const char *what, char *err, size_t errlen)
 {
 	if (strnlen(src, size) == size) {
@@ -640,8 +640,9 @@ static int pg_wf_update(struct fleet_store *st, const struct fleet_wf *w, int ex
 	if (pg_int(r, 0, 0) == 1) {
 		ret = 0;
 	} else if (strcmp(PQgetvalue(r, 0, 1), "t") == 0) {
-		snprintf(err, errlen, "postgresql: workflow %" PRId64 " is no longer at step %d%s%s",
-			 w->id, expect_step, expect_status ? ", status " : "",
+		snprintf(err, errlen,
+			 "postgresql: workflow %" PRId64 " is no longer at step %d%s%s", w->id,
+			 expect_step, expect_status ? ", status " : "",
 			 expect_status ? expect_status : "");
 		ret = -ESTALE;
 	} else {

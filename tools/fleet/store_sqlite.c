@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_sqlite.c - the SQLite store backend (store.h), sovereign-fleet's
  * embedded default: one database file in WAL mode, every statement prepared
@@ -82,7 +82,8 @@ static const char *const sq_sql[SQ_NSTMT] = {
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
 	[SQ_WF_UPDATE] = "UPDATE workflows SET status = ?2, step = ?3, attempt = ?4, reason = ?5,"
 			 " data = ?6, wake_at = ?7, updated = ?8"
-			 " WHERE id = ?1 AND (?9 < 0 OR step = ?9) AND (?10 IS NULL OR status = ?10)",
+			 " WHERE id = ?1 AND (?9 < 0 OR step = ?9)"
+			 " AND (?10 IS NULL OR status = ?10)",
 	[SQ_WF_EXISTS] = "SELECT 1 FROM workflows WHERE id = ?1",
 	[SQ_WF_GET] = "SELECT " WF_COLS " FROM workflows WHERE id = ?1",
 	[SQ_WF_LIST] = "SELECT " WF_COLS " FROM workflows"
