@@ -60,7 +60,7 @@ check "Recommends: curl ($(field Recommends))" test "$(field Recommends)" = curl
 entry() { awk -v p="./${1#/}" '$6 == p { print $1, $2 }' "$tmp/list"; }
 for p in /usr/sbin/sovereign-sampler /usr/sbin/sovereign-exporter /usr/sbin/sovereign-fan \
 	/usr/sbin/sovereign-watchdog /usr/sbin/sovereign-bmc /usr/bin/sovereign-dump \
-	/usr/bin/sovereign-sim; do
+	/usr/bin/sovereign-sim /usr/sbin/sovereign-fleet /usr/bin/sovereign-fleetctl; do
 	check "$p -rwxr-xr-x root/root ($(entry "$p"))" test "$(entry "$p")" = "-rwxr-xr-x root/root"
 	check "$p is an ELF executable" bash -c "file -b '$root$p' | grep -q ELF"
 done
