@@ -346,6 +346,22 @@ def installed():
           and read(root, "/etc/modules-load.d/sovereign.conf")
           == open(os.path.join(data, "modules-load.d/sovereign.conf")).read(),
           "installed: bmc.conf and modules-load.d from the data dir")
+    # As run after `apt install`: no --build, no --deb, from an empty directory:
+    # the programs beside it are the ones (nothing copied), units run them.
+    root = new_root("installed-nobuild")
+    empty = os.path.join(tmp, "empty-cwd")
+    os.makedirs(empty, exist_ok=True)
+    r = subprocess.run([prog, "install", "--root", root, "--no-bmc"], env=e, capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=empty)
+    sbin = os.path.realpath(os.path.join(dest, "usr/sbin"))
+    check(r.returncode == 0 and re.search(r"^sovereign-setup: binaries +already so \(installed: the "
+                                          r"programs are in %s\)$" % re.escape(sbin), r.stdout, re.M),
+          "installed, no --build/--deb: the programs beside it, nothing copied (%s %s)"
+          % (r.returncode, r.stderr[-300:]))
+    check(("ExecStart=%s/sovereign-sampler" % sbin) in read(root, "/etc/systemd/system/sovereign-sampler.service"),
+          "installed, no --build/--deb: the unit runs the program beside the script")
+    check(not os.path.exists(os.path.join(root, sbin.lstrip("/"), "sovereign-sampler")),
+          "installed, no --build/--deb: no program copied into the root")
     # Control: the same program alone, no data beside it.
     alone = os.path.join(tmp, "alone/sbin")
     os.makedirs(alone)
