@@ -770,3 +770,48 @@ Test(fleet_api, flood_and_slow_clients, .timeout = 180)
 	cr_assert_eq(r.code, 200);
 	cJSON_Delete(j);
 }
+
+/* ---- TLS ---- */
+
+/* The API over HTTPS (tls_cert, tls_key): a self-signed certificate made by
+ * openssl; curl and sovereign-fleetctl verify it with --cacert; plain HTTP
+ * to the TLS port gets no answer. */
+Test(fleet_api_conf, tls, .fini = teardown, .timeout = 120)
+{
+	char err[512] = "", p[256], cmd[1536], out[8192], extra[512];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "/tmp/fleet-api-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	write_file("tokens", 0600, "ops " TOKEN_OPS "\n");
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+		 "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem "
+		 "2>/dev/null", dir, dir);
+	cr_assert_eq(system(cmd), 0, "openssl req");
+	snprintf(extra, sizeof(extra), "tls_cert = %s/cert.pem\ntls_key = %s/key.pem\n", dir, dir);
+	write_conf(extra);
+	snprintf(p, sizeof(p), "%s/fleet.conf", dir);
+	cr_assert_eq(fleet_open(p, &fl, err, sizeof(err)), 0, "%s", err);
+	ret = fleet_api_start(fl, &api, err, sizeof(err));
+	cr_assert_eq(ret, 0, "%s", err);
+	snprintf(base, sizeof(base), "https://127.0.0.1:%d", fleet_api_port(api));
+
+	snprintf(cmd, sizeof(cmd), "curl -sS --cacert %s/cert.pem -w ' %%{http_code}' -H "
+		 "'Authorization: Bearer " TOKEN_OPS "' %s/api/v1/servers", dir, base);
+	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "\"n1\"") && strstr(out, " 200"), "%s", out);
+	/* an unverified certificate is refused by the client */
+	snprintf(cmd, sizeof(cmd), "curl -sS -o /dev/null %s/healthz 2>/dev/null", base);
+	cr_assert_neq(run(cmd, out, sizeof(out)), 0, "curl trusted a self-signed certificate");
+	/* plain HTTP to the TLS port: no HTTP answer */
+	snprintf(cmd, sizeof(cmd), "curl -sS -m 5 -o /dev/null -w '%%{http_code}' "
+		 "http://127.0.0.1:%d/healthz 2>/dev/null", fleet_api_port(api));
+	run(cmd, out, sizeof(out));
+	cr_assert(strcmp(out, "200"), "plain HTTP was answered on the TLS port");
+	/* sovereign-fleetctl with --cacert */
+	snprintf(cmd, sizeof(cmd), "SOVEREIGN_FLEET_TOKEN=" TOKEN_OPS " %s --url %s --cacert "
+		 "%s/cert.pem servers", FLEETCTL, base, dir);
+	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "n2"), "%s", out);
+}
