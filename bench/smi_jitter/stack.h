@@ -11,7 +11,7 @@
 /*
  * stack_write_config() - write @out_path: the sampler configuration
  * @base_path followed by a [sampler] section setting period_ms and cpu
- * (rt/config.h: a repeated section continues the first, and a repeated key
+ * (common/config.h: a repeated section continues the first, and a repeated key
  * takes its last value, so these override the base).
  * Context: any.  Return: 0 or -errno.
  */

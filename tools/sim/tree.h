@@ -111,7 +111,7 @@ void sim_tree_close(struct sim_tree *t);
 
 /*
  * sim_tree_print_config() - write to @f a sampler configuration (INI, see
- * rt/config.h) that reads the tree at @root (should be absolute) every
+ * common/config.h) that reads the tree at @root (should be absolute) every
  * @period_ms.  Return: 0 or -EIO.
  */
 int sim_tree_print_config(FILE *f, const char *root, const struct sim_model *m, int period_ms);

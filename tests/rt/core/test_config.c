@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_config.c - Criterion tests of configuration input checking, shared
- * by the three daemons (rt/config.c): the schema (unknown sections and keys
+ * by the three daemons (common/config.c): the schema (unknown sections and keys
  * refused, with the name probably meant), decimal numbers (hex only where
  * documented), the file itself (empty, a directory, a FIFO, too large, not
  * UTF-8), limits that contradict each other, and file:line in every error;
