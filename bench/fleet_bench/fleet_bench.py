@@ -42,7 +42,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IMAGE = "http://127.0.0.1/fw/bmc-2.0.0.bin"
+NRUN = [0]  # each orchestrator installs its own version: BMCs are reused across runs
 METRICS = (b"# TYPE sovereign_inference_active gauge\nsovereign_inference_active 0\n"
            b"# TYPE sovereign_smi_total counter\nsovereign_smi_total 42\n")
 
@@ -57,6 +57,7 @@ def fail(msg):
 
 
 CHECKS = []
+LIVE = []  # orchestrators running: stopped on the way out, whatever happens
 
 
 # ---- the exporters: one process answering for every 127.2.X.Y -------------------
@@ -117,6 +118,7 @@ def free_port():
 
 def port_free(port):
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the emulator
         try:
             s.bind(("0.0.0.0", port))
             return True
@@ -185,6 +187,8 @@ class Fleet:
 
     def __init__(self, env, nserver, max_concurrent, dsn, tag):
         self.env, self.n = env, nserver
+        NRUN[0] += 1
+        self.image = "http://127.0.0.1/fw/bmc-2.%d.0.bin" % NRUN[0]
         self.port = free_port()
         conf = os.path.join(env.work, "fleet-%s.conf" % tag)
         bmc_port = "" if env.emu_port == 80 else ":%d" % env.emu_port
@@ -207,11 +211,14 @@ class Fleet:
         t0 = time.monotonic()
         self.p = subprocess.Popen([env.args.fleet, "-c", conf], stdout=self.log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+        LIVE.append(self)
         self.conn = None
         while True:
             if self.p.poll() is not None:
-                sys.exit("fleet_bench: sovereign-fleet exited %d: see %s" %
-                         (self.p.returncode, self.log.name))
+                self.log.close()
+                with open(self.log.name) as f:
+                    sys.exit("fleet_bench: sovereign-fleet exited %d: %s" %
+                             (self.p.returncode, f.read()[-2000:]))
             try:
                 if self.api("GET", "/api/v1/servers/s1")[0] == 200:
                     break
@@ -230,14 +237,18 @@ class Fleet:
         if body is not None:
             data = json.dumps(body).encode()
             hdr["Content-Type"] = "application/json"
-        try:
-            self.conn.request(method, path, data, hdr)
-            r = self.conn.getresponse()
-            text = r.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = None
-            raise OSError("API %s %s failed" % (method, path))
+        for again in (True, False):
+            try:
+                self.conn.request(method, path, data, hdr)
+                r = self.conn.getresponse()
+                text = r.read()
+                break
+            except (OSError, http.client.HTTPException):
+                # the API closes connections idle for 10 s: one new connection
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if not again:
+                    raise OSError("API %s %s failed" % (method, path))
         try:
             obj = json.loads(text) if text else None
         except ValueError:
@@ -247,7 +258,7 @@ class Fleet:
     def maintain(self, ids):
         wf = []
         for i in ids:
-            st, obj = self.api("POST", "/api/v1/servers/s%d/maintain" % i, {"image": IMAGE})
+            st, obj = self.api("POST", "/api/v1/servers/s%d/maintain" % i, {"image": self.image})
             if st != 202:
                 fail("POST maintain s%d: HTTP %d %s" % (i, st, obj))
             else:
@@ -269,6 +280,8 @@ class Fleet:
             self.conn.close()
         stop(self.p)
         self.log.close()
+        if self in LIVE:
+            LIVE.remove(self)
 
 
 def wait_done(fl, wf_ids, timeout):
@@ -320,7 +333,7 @@ def wrk(env, fl, mode, first, count, seconds):
     argv = [env.args.wrk, "-t", str(env.args.threads), "-c", str(env.args.connections),
             "-d", "%ds" % seconds, "--timeout", "10s", "-s", os.path.join(HERE, "fleet_bench.lua"),
             "http://127.0.0.1:%d" % fl.port, "--", mode, env.token, str(first), str(count),
-            str(env.args.threads), IMAGE]
+            str(env.args.threads), fl.image]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     r = {}
     for line in out.stdout.splitlines():
@@ -393,11 +406,12 @@ def table(results, env):
     def row(label, vals):
         out.append(label.ljust(w) + "".join(v.rjust(14) for v in vals))
 
-    out.append("fleet_bench: %d servers (%s), %d wrk connections x %d threads, %d s each, "
-               "POST %d s, %d background maintains; rate: %d workflows, update_s %.1f, smi_flat_s %d, "
-               "poll_ms %d" % (a.servers, "conf %d bytes" % env.conf_bytes, a.connections,
-                               a.threads, a.load_s, a.post_s, a.background, a.workflows, a.update_s,
-                               a.smi_flat_s, a.poll_ms))
+    out.append("fleet_bench: %d servers (conf %d bytes), %d wrk connections x %d threads, "
+               "GETs %d s, POST %d s, %d background maintains" % (
+                   a.servers, env.conf_bytes, a.connections, a.threads, a.load_s, a.post_s,
+                   a.background))
+    out.append("rate runs: %d workflows, update_s %.1f, smi_flat_s %d, poll_ms %d" % (
+        a.workflows, a.update_s, a.smi_flat_s, a.poll_ms))
     out.append("machine: %s, %d CPUs" % (env.cpu, os.cpu_count()))
     row("", names)
     for mode, label in (("server", "GET servers/{id}"), ("workflows", "GET workflows?limit=50"),
@@ -447,7 +461,7 @@ def main():
         HERE, "../../tests/fixtures/redfish/public-rackmount1"))
     ap.add_argument("--wrk", default="wrk")
     ap.add_argument("--servers", type=int, default=10000)
-    ap.add_argument("--workflows", type=int, default=120, help="per rate run")
+    ap.add_argument("--workflows", type=int, default=100, help="per rate run")
     ap.add_argument("--background", type=int, default=200,
                     help="maintain workflows running under the latency load")
     ap.add_argument("--concurrency", default="4,16", help="max_concurrent values")
@@ -531,6 +545,8 @@ def main():
                 json.dump({"results": results, "checks_failed": CHECKS,
                            "emu_rss_kib": [emu_kb, emu_kb2]}, f, indent=1)
     finally:
+        for fl in list(LIVE):
+            fl.close()
         if pg:
             pg.close()
         stop(emu)
