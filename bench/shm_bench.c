@@ -92,13 +92,25 @@ struct bench_ctl {
 	alignas(BENCH_LINE) struct reader_stats stats[BENCH_READERS_MAX];
 };
 
+/* What a seqlock reader does per timed read (the sweep varies it; the table uses READ_LATEST). */
+enum read_op {
+	READ_LATEST, /* sov_reader_latest(): copy the whole newest sample, verify its checksum */
+	READ_VALUE,  /* sov_reader_value(): copy one reading of the newest sample */
+	READ_HEAD,   /* sov_reader_head(): load header.head only */
+	READ_OP_COUNT_
+};
+
+static const char *const read_op_name[READ_OP_COUNT_] = { "latest", "value", "head" };
+
 struct bench_opts {
 	unsigned long iterations; /* samples per measurement */
 	unsigned long readers;    /* N of the "N readers" row */
 	unsigned long sensors;    /* sensor values per sample */
 	uint64_t cap_ns;          /* per-config time cap */
+	unsigned long nslots;     /* ring slots of the segment (0: the library's default) */
 	bool json;
 	bool quick;
+	bool sweep;               /* seqlock only: vary ring size, reader op, setter */
 };
 
 struct lat_stats {
@@ -115,7 +127,13 @@ struct bench_result {
 	double reads_per_s;           /* reads/s of all readers in the measured phase */
 	uint64_t busy, torn, backwards;
 	bool capped;                  /* stopped by the time cap */
+	/* sweep rows only: what was varied */
+	uint32_t nslots;
+	enum read_op rdop;
+	bool bulk;
 };
+
+#define SWEEP_MAX 32
 
 struct bench {
 	struct bench_opts o;
@@ -125,6 +143,11 @@ struct bench {
 	struct bench_ctl *ctl;        /* shared mapping, ctl_len bytes */
 	size_t ctl_len;
 	struct sov_slot *lock_data;   /* in the shared mapping: mutex/rwlock payload */
+	struct sov_slot *peer_stage;  /* private: the peers' staging sample */
+	int64_t *values;              /* private: one sample's values, for the bulk setter */
+	enum read_op rdop;            /* what seqlock readers do (READ_LATEST but in the sweep) */
+	bool bulk;                    /* seqlock: sov_writer_set_many() instead of sov_writer_set() */
+	uint32_t nslots;              /* ring slots of the current segment */
 	uint64_t *read_lat;           /* in the shared mapping: reader 0's samples */
 	uint64_t *pub_lat;            /* private: the writer's publish samples */
 	uint64_t *commit_lat;         /* private: the writer's commit samples */
@@ -138,6 +161,8 @@ struct bench {
 	unsigned long row_readers[BENCH_ROWS_MAX];
 	int nrows;
 	struct bench_result res[BENCH_ROWS_MAX][MECH_COUNT_];
+	struct bench_result sweep[SWEEP_MAX];
+	int nsweep;
 };
 
 /* Set by SIGINT/SIGTERM in the parent; checked between publishes. */
@@ -266,30 +291,63 @@ static bool slot_torn(const struct sov_slot *slot, uint32_t words, uint32_t nsen
 }
 
 /*
- * Stage sample @number in the writer's staging sample, the same way for
- * every mechanism: one sov_writer_set() per sensor, the last sensor being
- * the checksum of the others.
+ * The values of sample @number into b->values, the last being the checksum
+ * of the others.  Not timed: it stands for the sensor reads, and its
+ * checksum chain (a dependency per sensor) would cost more than the setters.
  */
-static void stage_sample(struct bench *b, uint64_t number, uint64_t mono)
+static void prepare_sample(struct bench *b, uint64_t number)
 {
 	uint64_t c = 0;
-	uint32_t i;
+	uint32_t i, last = b->nsensors - 1;
 
-	sov_writer_stage(b->w)->mono_ns = mono;
-	for (i = 0; i + 1 < b->nsensors; i++) {
-		int64_t v = bench_value(number, i);
-
-		sov_writer_set(b->w, i, v, mono);
-		c = csum_step(c, v);
+	for (i = 0; i < last; i++) {
+		b->values[i] = bench_value(number, i);
+		c = csum_step(c, b->values[i]);
 	}
-	sov_writer_set(b->w, b->nsensors - 1, (int64_t)c, mono);
+	b->values[last] = (int64_t)c;
 }
 
 /*
- * Make the staged sample @number visible to readers by @mech: the seqlock
- * ring's publish, or the same bytes copied into the shared struct under the
- * lock (number and nsensors filled in there, as the library's publish does).
- * Return: 0 or -errno from the lock.
+ * Stage the prepared sample (b->values) for @mech, the same way for every
+ * mechanism: one setter call per sensor (value and read time stored, valid
+ * bit set).  The seqlock's setter is the library's inline sov_writer_set(),
+ * writing in place into the next slot of the ring (or, with b->bulk, one
+ * sov_writer_set_many()); the peers' is the same three stores into a
+ * private staging sample, which their commit copies under the lock.
+ */
+static void stage_sample(struct bench *b, enum bench_mech mech, uint64_t mono)
+{
+	uint32_t i;
+
+	if (mech == MECH_SEQLOCK) {
+		sov_writer_stage(b->w)->mono_ns = mono;
+		if (b->bulk) {
+			sov_writer_set_many(b->w, 0, b->nsensors, b->values, mono);
+			return;
+		}
+		for (i = 0; i < b->nsensors; i++)
+			sov_writer_set(b->w, i, b->values[i], mono);
+		return;
+	}
+	{
+		struct sov_reading *rd = (struct sov_reading *)(sov_slot_suspect(b->peer_stage,
+										 b->words) + b->words);
+		uint64_t *valid = sov_slot_valid(b->peer_stage);
+
+		b->peer_stage->mono_ns = mono;
+		for (i = 0; i < b->nsensors; i++) {
+			rd[i].value = b->values[i];
+			rd[i].mono_ns = mono;
+			valid[i / 64] |= UINT64_C(1) << (i % 64);
+		}
+	}
+}
+
+/*
+ * Make sample @number visible to readers by @mech: the seqlock ring's
+ * publish, or the peers' staging sample copied into the shared struct under
+ * the lock (number and nsensors filled in there, as the library's publish
+ * does).  Return: 0 or -errno from the lock.
  */
 static int commit_sample(struct bench *b, enum bench_mech mech, uint64_t number)
 {
@@ -303,7 +361,7 @@ static int commit_sample(struct bench *b, enum bench_mech mech, uint64_t number)
 				: pthread_rwlock_wrlock(&b->ctl->rwlock);
 	if (rc)
 		return -rc;
-	memcpy(b->lock_data, sov_writer_stage(b->w), b->used);
+	memcpy(b->lock_data, b->peer_stage, b->used);
 	b->lock_data->number = number;
 	b->lock_data->nsensors = b->nsensors;
 	rc = mech == MECH_MUTEX ? pthread_mutex_unlock(&b->ctl->mutex)
@@ -348,6 +406,7 @@ static int reader_main(struct bench *b, enum bench_mech mech, unsigned long idx)
 	uint64_t rec = 0, last_number = 0, first_t = 0, last_t = 0;
 	uint64_t cap = b->o.iterations;
 	bool layout_checked = false;
+	int64_t one_value;
 	int rc = 0;
 
 	/* Ctrl-C is the parent's to handle: it stops us through ctl->phase. */
@@ -397,7 +456,22 @@ static int reader_main(struct bench *b, enum bench_mech mech, unsigned long idx)
 			continue;
 		}
 		t0 = now_ns();
-		if (mech == MECH_SEQLOCK) {
+		if (mech == MECH_SEQLOCK && b->rdop == READ_VALUE) {
+			uint64_t got;
+
+			rc = sov_reader_value(r, b->nsensors - 1, &one_value, NULL, &got);
+			if (rc == 0 && got < last_number)
+				st->backwards++;
+			if (rc == 0)
+				last_number = got;
+		} else if (mech == MECH_SEQLOCK && b->rdop == READ_HEAD) {
+			uint64_t got = sov_reader_head(r);
+
+			rc = got ? 0 : -SOV_ENOSAMPLE;
+			if (got < last_number)
+				st->backwards++;
+			last_number = got;
+		} else if (mech == MECH_SEQLOCK) {
 			rc = sov_reader_latest(r, s);
 		} else if (mech == MECH_MUTEX) {
 			rc = -pthread_mutex_lock(&ctl->mutex);
@@ -421,6 +495,8 @@ static int reader_main(struct bench *b, enum bench_mech mech, unsigned long idx)
 		if (rc)
 			break;
 		st->reads++;
+		if (mech == MECH_SEQLOCK && b->rdop != READ_LATEST)
+			goto timed; /* one value or the head: no sample to verify */
 		if (!layout_checked && mech == MECH_SEQLOCK) {
 			rc = check_sample_layout(s, b->words, b->nsensors);
 			if (rc)
@@ -432,6 +508,7 @@ static int reader_main(struct bench *b, enum bench_mech mech, unsigned long idx)
 		if (view->number < last_number)
 			st->backwards++;
 		last_number = view->number;
+timed:
 		if (ph == PHASE_MEASURE) {
 			if (!st->measure_reads)
 				first_t = t0;
@@ -665,8 +742,9 @@ static int run_config(struct bench *b, enum bench_mech mech, unsigned long nread
 	memset(ctl->stats, 0, sizeof(ctl->stats));
 	if (mech != MECH_SEQLOCK) {
 		/* A consistent sample before the first publish: readers verify it. */
-		stage_sample(b, 0, now_ns());
-		memcpy(b->lock_data, sov_writer_stage(b->w), b->used);
+		prepare_sample(b, 0);
+		stage_sample(b, mech, now_ns());
+		memcpy(b->lock_data, b->peer_stage, b->used);
 		b->lock_data->number = 0;
 		b->lock_data->nsensors = b->nsensors;
 	}
@@ -680,7 +758,8 @@ static int run_config(struct bench *b, enum bench_mech mech, unsigned long nread
 	/* Pairs with the acquire load of phase in reader_main(). */
 	atomic_store_explicit(&ctl->phase, PHASE_WARM, memory_order_release);
 	for (i = 0; i < warm; i++) {
-		stage_sample(b, ++number, now_ns());
+		prepare_sample(b, ++number);
+		stage_sample(b, mech, now_ns());
 		rc = commit_sample(b, mech, number);
 		if (rc)
 			goto out_reap;
@@ -688,9 +767,11 @@ static int run_config(struct bench *b, enum bench_mech mech, unsigned long nread
 	atomic_store_explicit(&ctl->phase, PHASE_MEASURE, memory_order_release);
 	start = checked = now_ns();
 	for (;;) {
-		uint64_t t0 = now_ns(), t1, t2;
+		uint64_t t0, t1, t2;
 
-		stage_sample(b, ++number, t0);
+		prepare_sample(b, ++number);
+		t0 = now_ns();
+		stage_sample(b, mech, t0);
 		t1 = now_ns();
 		rc = commit_sample(b, mech, number);
 		t2 = now_ns();
@@ -747,6 +828,7 @@ static int create_writer(struct bench *b)
 	struct sov_writer_opts wo = {
 		.name = b->name,
 		.writer_name = "shm_bench",
+		.nslots = b->nslots,
 	};
 	uint32_t i;
 	int rc;
@@ -768,8 +850,10 @@ static int create_writer(struct bench *b)
 	free(sensors);
 	if (rc)
 		return rc;
-	/* One sample up front: sov_reader_latest() never sees -ENODATA. */
-	stage_sample(b, 0, now_ns());
+	b->nslots = sov_writer_header(b->w)->nslots;
+	/* One sample up front: sov_reader_latest() never sees -SOV_ENOSAMPLE. */
+	prepare_sample(b, 0);
+	stage_sample(b, MECH_SEQLOCK, now_ns());
 	sov_writer_publish(b->w);
 	return 0;
 }
@@ -809,8 +893,12 @@ static int bench_setup(struct bench *b)
 
 	b->pub_lat = malloc(b->o.iterations * sizeof(*b->pub_lat));
 	b->commit_lat = malloc(b->o.iterations * sizeof(*b->commit_lat));
-	if (!b->pub_lat || !b->commit_lat)
+	b->peer_stage = aligned_alloc(BENCH_LINE, sov_align_up(b->slot_size));
+	b->values = calloc(b->nsensors, sizeof(*b->values));
+	if (!b->pub_lat || !b->commit_lat || !b->peer_stage || !b->values)
 		return -ENOMEM;
+	memset(b->peer_stage, 0, b->slot_size);
+	b->nslots = (uint32_t)b->o.nslots;
 	/* Prefault: no page fault inside a timed publish. */
 	memset(b->pub_lat, 0, b->o.iterations * sizeof(*b->pub_lat));
 	memset(b->commit_lat, 0, b->o.iterations * sizeof(*b->commit_lat));
@@ -844,6 +932,103 @@ static void bench_teardown(struct bench *b)
 	}
 	free(b->commit_lat);
 	free(b->pub_lat);
+	free(b->peer_stage);
+	free(b->values);
+}
+
+/* Replace the segment by one of @nslots slots.  Return: 0 or an error of sov_writer_create(). */
+static int recreate_writer(struct bench *b, uint32_t nslots)
+{
+	sov_writer_close(b->w);
+	b->w = NULL;
+	sov_shm_unlink(b->name);
+	b->nslots = nslots;
+	return create_writer(b);
+}
+
+/*
+ * --sweep: the seqlock alone, one thing varied at a time against the
+ * default row (one reader hammering sov_reader_latest(), inline setter,
+ * the library's default ring): the ring size with no reader and with one,
+ * what the reader does (whole sample, one value, head only), and the
+ * setter (inline per sensor or bulk).  Return: 0 or -errno.
+ */
+static int run_sweep(struct bench *b)
+{
+	static const uint32_t sizes[] = { 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096 };
+	uint32_t def = b->nslots;
+	size_t i;
+	int rc, rd, pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct bench_result *r = &b->sweep[b->nsweep];
+
+			rc = recreate_writer(b, sizes[i]);
+			if (rc)
+				return rc;
+			rc = run_config(b, MECH_SEQLOCK, (unsigned long)pass, r);
+			if (rc)
+				return rc;
+			r->nslots = sizes[i];
+			r->rdop = READ_LATEST;
+			b->nsweep++;
+		}
+	rc = recreate_writer(b, def);
+	if (rc)
+		return rc;
+	for (rd = READ_VALUE; rd < READ_OP_COUNT_; rd++) {
+		struct bench_result *r = &b->sweep[b->nsweep];
+
+		b->rdop = (enum read_op)rd;
+		rc = run_config(b, MECH_SEQLOCK, 1, r);
+		b->rdop = READ_LATEST;
+		if (rc)
+			return rc;
+		r->nslots = def;
+		r->rdop = (enum read_op)rd;
+		b->nsweep++;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		struct bench_result *r = &b->sweep[b->nsweep];
+
+		b->bulk = true;
+		rc = run_config(b, MECH_SEQLOCK, (unsigned long)pass, r);
+		b->bulk = false;
+		if (rc)
+			return rc;
+		r->nslots = def;
+		r->rdop = READ_LATEST;
+		r->bulk = true;
+		b->nsweep++;
+	}
+	return 0;
+}
+
+static void fmt_lat(char *buf, size_t len, const struct lat_stats *l);
+
+static void print_sweep(const struct bench *b)
+{
+	int i;
+
+	printf("\nsweep: seqlock only, one thing varied at a time (default: %u slots, "
+	       "inline setter, reader copies the latest sample)\n", b->nslots);
+	printf("slots | ring KiB | readers | reader op | setter | publish med/p99/max ns      "
+	       "| commit med/p99/max ns       | read med/p99/max ns         |   busy\n");
+	printf("------+----------+---------+-----------+--------+-----------------------------"
+	       "+-----------------------------+-----------------------------+-------\n");
+	for (i = 0; i < b->nsweep; i++) {
+		const struct bench_result *r = &b->sweep[i];
+		char pub[64], cm[64], rd[64];
+
+		fmt_lat(pub, sizeof(pub), &r->pub);
+		fmt_lat(cm, sizeof(cm), &r->commit);
+		fmt_lat(rd, sizeof(rd), &r->rd);
+		printf("%5u | %8zu | %7lu | %-9s | %-6s | %s | %s | %s | %6" PRIu64 "%s\n",
+		       r->nslots, (size_t)r->nslots * b->slot_size / 1024, r->readers,
+		       r->readers ? read_op_name[r->rdop] : "-", r->bulk ? "bulk" : "inline",
+		       pub, cm, rd, r->busy, r->capped ? "  (time cap)" : "");
+	}
 }
 
 /* --- output --- */
@@ -1088,6 +1273,17 @@ static bool verdict(const struct bench *b)
 				ok = false;
 			}
 		}
+	for (row = 0; row < b->nsweep; row++) {
+		const struct bench_result *r = &b->sweep[row];
+
+		if (r->pub.n == 0 || (r->readers && r->rd.n == 0) || r->torn || r->backwards) {
+			fprintf(stderr, "shm_bench: FAIL: sweep row %d (%u slots): %" PRIu64
+				" publish / %" PRIu64 " read samples, %" PRIu64 " torn, %" PRIu64
+				" backwards\n", row, r->nslots, r->pub.n, r->rd.n, r->torn,
+				r->backwards);
+			ok = false;
+		}
+	}
 	return ok;
 }
 
@@ -1103,6 +1299,9 @@ static void usage(FILE *f)
 		"  -i, --iterations N  samples per measurement (default %lu; %lu..%lu)\n"
 		"  -r, --readers N     reader processes of the third row (default %lu; 1..%lu)\n"
 		"  -s, --sensors N     sensor values per sample (default %lu; %lu..%u)\n"
+		"  -n, --slots N       ring slots, a power of two (default: the library's)\n"
+		"  -w, --sweep         then the seqlock alone, varying ring size, reader op\n"
+		"                      and setter one at a time (see bench/README.md)\n"
 		"  -j, --json          print the results as JSON instead of tables\n"
 		"  -q, --quick         %lu iterations and a short time cap: a smoke test\n"
 		"  -h, --help          this text\n"
@@ -1141,6 +1340,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "readers",    required_argument, NULL, 'r' },
 		{ "sensors",    required_argument, NULL, 's' },
+		{ "slots",      required_argument, NULL, 'n' },
+		{ "sweep",      no_argument,       NULL, 'w' },
 		{ "json",       no_argument,       NULL, 'j' },
 		{ "quick",      no_argument,       NULL, 'q' },
 		{ "help",       no_argument,       NULL, 'h' },
@@ -1155,7 +1356,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		.sensors = BENCH_SENSORS_DEFAULT,
 		.cap_ns = BENCH_CAP_NS,
 	};
-	while ((c = getopt_long(argc, argv, "i:r:s:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:r:s:n:wjqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_ulong(optarg, "--iterations", BENCH_ITER_MIN, BENCH_ITER_MAX,
@@ -1171,6 +1372,17 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			if (parse_ulong(optarg, "--sensors", BENCH_SENSORS_MIN,
 					SOV_SENSORS_MAX_LIMIT, &o->sensors))
 				return -EINVAL;
+			break;
+		case 'n':
+			if (parse_ulong(optarg, "--slots", 4, SOV_NSLOTS_MAX, &o->nslots))
+				return -EINVAL;
+			if (o->nslots & (o->nslots - 1)) {
+				fprintf(stderr, "shm_bench: --slots must be a power of two\n");
+				return -EINVAL;
+			}
+			break;
+		case 'w':
+			o->sweep = true;
 			break;
 		case 'j':
 			o->json = true;
@@ -1239,11 +1451,21 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		}
+	if (b.o.sweep) {
+		rc = run_sweep(&b);
+		if (rc) {
+			fprintf(stderr, "shm_bench: sweep: %s\n", rc == -ECHILD ?
+				"a reader process failed (see above)" : sov_strerror(rc));
+			goto out;
+		}
+	}
 	ok = verdict(&b);
 	if (b.o.json)
 		rc = print_json(&b, ok);
 	else
 		print_human(&b);
+	if (!b.o.json && b.o.sweep)
+		print_sweep(&b);
 	if (rc)
 		fprintf(stderr, "shm_bench: json: %s\n", sov_strerror(rc));
 	if (!ok)

@@ -21,6 +21,7 @@ static const char *const sov_messages[SOV_ELAST_ - SOV_EBASE] = {
 	[SOV_EGONE - SOV_EBASE]      = "that sample was overwritten or is not yet published",
 	[SOV_EBOOT - SOV_EBASE]      = "segment was written during another boot",
 	[SOV_ESTATE - SOV_EBASE]     = "segment header state is none a writer writes (not initialising, live or stopped)",
+	[SOV_ENOSAMPLE - SOV_EBASE]  = "the writer has published no sample yet",
 };
 
 const char *sov_strerror(int err)

@@ -34,6 +34,9 @@ enum sov_error {
 					  * or not yet published */
 	SOV_EBOOT       = SOV_EBASE + 13,/* segment written during another boot */
 	SOV_ESTATE      = SOV_EBASE + 14,/* header state is none a writer writes */
+	SOV_ENOSAMPLE   = SOV_EBASE + 15,/* the writer has published no sample yet
+					  * in this generation (not an error of
+					  * the data: ask again after a period) */
 	SOV_ELAST_
 };
 

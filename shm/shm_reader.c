@@ -399,7 +399,7 @@ static int copy_slot(const struct sov_reader *r, uint64_t number, struct sov_sam
 	return 0;
 }
 
-/* Load header.head, ordered before the slot loads that follow. */
+/* Load header.head, ordered before the slot loads that follow (every snapshot of a sample). */
 static uint64_t load_head(const struct sov_reader *r)
 {
 	uint64_t head = CMM_LOAD_SHARED(r->shm->head);
@@ -435,11 +435,58 @@ int sov_reader_latest(struct sov_reader *r, struct sov_sample *out)
 		uint64_t head = load_head(r);
 
 		if (head == 0)
-			return check_gen(r) ? -SOV_ERESTARTED : -ENODATA;
+			return check_gen(r) ? -SOV_ERESTARTED : -SOV_ENOSAMPLE;
 		rc = copy_slot(r, head, out);
 		if (rc == 0 || rc == -SOV_ERESTARTED)
 			return rc;
 		/* Lapped while copying (reader preempted for nslots periods): again. */
+	}
+	return -SOV_EBUSY;
+}
+
+int sov_reader_value(struct sov_reader *r, uint32_t idx, int64_t *value, uint64_t *mono_ns,
+		     uint64_t *number)
+{
+	uint32_t words = r->h.bitmap_words;
+	int i, rc;
+
+	rc = check_gen(r);
+	if (rc)
+		return rc;
+	if (idx >= r->h.nsensors)
+		return -ERANGE;
+	for (i = 0; i < SOV_READ_RETRIES; i++) {
+		uint64_t head = load_head(r), s, n, valid, t;
+		const struct sov_slot *slot;
+		const struct sov_reading *rd;
+		int64_t v;
+
+		if (head == 0)
+			return check_gen(r) ? -SOV_ERESTARTED : -SOV_ENOSAMPLE;
+		slot = slot_at(r, head);
+		rd = (const struct sov_reading *)((const uint64_t *)(slot + 1) + 2u * words) + idx;
+		s = sov_seq_read_begin(&slot->seq);
+		if (sov_seq_odd(s))
+			continue; /* lapped: head moved on by the whole ring */
+		n = CMM_LOAD_SHARED(slot->number);
+		valid = CMM_LOAD_SHARED(((const uint64_t *)(slot + 1))[idx / 64]);
+		v = CMM_LOAD_SHARED(rd->value);
+		t = CMM_LOAD_SHARED(rd->mono_ns);
+		if (sov_seq_read_retry(&slot->seq, s))
+			continue;
+		if (check_gen(r))
+			return -SOV_ERESTARTED;
+		if (n != head)
+			continue;
+		if (number)
+			*number = n;
+		if (!(valid & (UINT64_C(1) << (idx % 64))))
+			return -ENODATA;
+		if (value)
+			*value = v;
+		if (mono_ns)
+			*mono_ns = t;
+		return 0;
 	}
 	return -SOV_EBUSY;
 }
@@ -475,7 +522,7 @@ int sov_reader_walk(struct sov_reader *r, uint32_t n, sov_walk_fn fn, void *arg)
 		return rc;
 	head = load_head(r);
 	if (head == 0)
-		return -ENODATA;
+		return -SOV_ENOSAMPLE;
 	if (n > r->h.nslots - 1)
 		n = r->h.nslots - 1;
 	for (k = head; k >= 1 && head - k < n; k--) {

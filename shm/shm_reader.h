@@ -163,11 +163,24 @@ void sov_sample_free(struct sov_sample *s);
  * slot head + 1 next, so the newest sample is never the one being written:
  * a preempted writer makes no reader wait.  A copy is retried (re-reading
  * head) only when the ring lapped the reader during the copy.
- * Return: 0; -ENODATA (nothing published yet); -SOV_EBUSY after
- * SOV_READ_RETRIES torn attempts; -SOV_ERESTARTED; -ENOBUFS (@out is
- * from an older layout).
+ * Return: 0; -SOV_ENOSAMPLE (nothing published yet in this generation);
+ * -SOV_EBUSY after SOV_READ_RETRIES torn attempts; -SOV_ERESTARTED;
+ * -ENOBUFS (@out is from an older layout).
  */
 int sov_reader_latest(struct sov_reader *r, struct sov_sample *out);
+
+/*
+ * sov_reader_value() - one reading of the newest sample: copies sensor
+ * @idx's value and read time (16 bytes and its valid bit), not the slot.
+ * @value, @mono_ns: either may be NULL.  @number: if not NULL, the sample
+ * number the reading came from.
+ * Context: as every snapshot (no system call, never blocks; bounded).
+ * Return: 0; -ENODATA (the sensor is invalid in the newest sample: its
+ * last read failed); -SOV_ENOSAMPLE (nothing published yet); -ERANGE
+ * (@idx >= nsensors); -SOV_EBUSY; -SOV_ERESTARTED.
+ */
+int sov_reader_value(struct sov_reader *r, uint32_t idx, int64_t *value, uint64_t *mono_ns,
+		     uint64_t *number);
 
 /*
  * sov_reader_sample() - copy sample number @number into @out.
@@ -186,7 +199,8 @@ typedef int (*sov_walk_fn)(const struct sov_sample *s, void *arg);
  * sov_reader_walk() - visit the last @n consistent samples, newest first
  * (at most nslots - 1: the oldest slot may be being overwritten).  Samples
  * overwritten during the walk are skipped.
- * Return: the number of samples visited (>= 0), -ENODATA, -SOV_ERESTARTED.
+ * Return: the number of samples visited (>= 0), -SOV_ENOSAMPLE (nothing
+ * published yet), -SOV_ERESTARTED.
  */
 int sov_reader_walk(struct sov_reader *r, uint32_t n, sov_walk_fn fn, void *arg);
 

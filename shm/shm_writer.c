@@ -30,6 +30,7 @@
 #define SOV_DEFAULT_EVENTS 256u
 
 struct sov_writer {
+	struct sov_wfill fill;      /* first: the inline setters' view (shm_writer.h) */
 	int fd;                     /* the segment file */
 	int lock_fd;                /* its lock file, F_OFD_SETLK F_WRLCK held */
 	char lock_path[PATH_MAX];   /* that lock file's name (sov_lock_path()) */
@@ -39,7 +40,6 @@ struct sov_writer {
 	struct sov_sensor *sensors; /* table in the segment */
 	uint8_t *ring;              /* slot 0 */
 	struct sov_event *events;   /* event 0 */
-	struct sov_slot *stage;     /* private staging slot, slot_size bytes */
 	uint32_t sensors_max;
 	uint32_t nsensors;
 	uint32_t words;             /* bitmap words */
@@ -53,6 +53,7 @@ struct sov_writer {
 	int numa_err;               /* errno of a failed placement, 0 if placed */
 	int numa_node;
 	int cpu;
+	uint64_t set_map[];         /* fill.set: words bitmap words */
 };
 
 static int is_pow2(uint32_t v)
@@ -214,7 +215,9 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 	/* Sequences restart even: nobody of this generation has seen them. */
 	memset(w->ring, 0, (size_t)w->slot_size * (w->slot_mask + 1));
 	memset(w->events, 0, sizeof(*w->events) * (w->event_mask + 1));
-	memset(w->stage, 0, w->slot_size);
+	memset(w->set_map, 0, sizeof(uint64_t) * w->words);
+	w->fill.open = 0;
+	w->fill.nsensors = nsensors;
 	w->nsensors = nsensors;
 	w->head = 0;
 	w->event_head = 0;
@@ -394,9 +397,10 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 			return rc;
 	}
 
-	w = calloc(1, sizeof(*w));
+	w = calloc(1, sizeof(*w) + sizeof(uint64_t) * sov_bitmap_words(o.sensors_max));
 	if (!w)
 		return -ENOMEM;
+	w->fill.set = w->set_map;
 	w->fd = -1;
 	w->lock_fd = -1;
 	w->numa_node = -1;
@@ -412,12 +416,6 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	event_off = sov_align_up(ring_off + (uint64_t)o.nslots * w->slot_size);
 	total = sov_align_up(event_off + (uint64_t)o.nevents * sizeof(struct sov_event));
 	w->map_len = (size_t)total;
-
-	w->stage = aligned_alloc(SOV_ALIGN, w->slot_size);
-	if (!w->stage) {
-		rc = -ENOMEM;
-		goto err_free;
-	}
 
 	dfd = dir_open(path, gid);
 	if (dfd < 0) {
@@ -474,7 +472,7 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		w->hflags |= SOV_HF_NO_NUMA;
 	}
 	/* mlock also pre-faults every page, so the first publish takes no fault. */
-	if (mlock(w->base, w->map_len) || mlock(w->stage, w->slot_size)) {
+	if (mlock(w->base, w->map_len)) {
 		w->mlock_err = errno;
 		w->hflags |= SOV_HF_NOT_LOCKED;
 	}
@@ -496,7 +494,6 @@ err_close:
 err_unlock:
 	close(w->lock_fd);
 err_free:
-	free(w->stage);
 	free(w);
 	return rc;
 }
@@ -517,74 +514,138 @@ int sov_writer_reset(struct sov_writer *w, const struct sov_sensor *sensors,
 	return 0;
 }
 
-struct sov_slot *sov_writer_stage(struct sov_writer *w)
+/* Slot of sample number @n. */
+static inline struct sov_slot *slot_of(const struct sov_writer *w, uint64_t n)
 {
-	return w->stage;
+	return (struct sov_slot *)(w->ring + (size_t)(n & w->slot_mask) * w->slot_size);
 }
 
-void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t value, uint64_t mono_ns)
+void __sov_writer_open(struct sov_writer *w)
 {
-	struct sov_reading *r;
+	struct sov_wfill *f = &w->fill;
+	struct sov_slot *prev = slot_of(w, w->head), *slot = slot_of(w, w->head + 1);
 
-	assert(idx < w->nsensors); /* sensor index inside the table */
-	if (idx >= w->nsensors)
+	/*
+	 * seq odd, then wmb (inside): orders the odd seq before every store
+	 * into the slot that follows, here and in the setters until publish.
+	 * Pairs with the rmb in sov_seq_read_retry(): a reader lapped by the
+	 * whole ring, copying this slot as an old sample, sees seq move.
+	 */
+	sov_seq_write_begin(&slot->seq);
+	/* Carry forward the head fields after number, then both bitmaps. */
+	memcpy(&slot->mono_ns, &prev->mono_ns,
+	       sizeof(*slot) - offsetof(struct sov_slot, mono_ns));
+	memcpy(sov_slot_valid(slot), sov_slot_valid(prev), 2u * 8u * w->words);
+	f->slot = slot;
+	f->rd = sov_slot_readings(slot, w->words);
+	f->valid = sov_slot_valid(slot);
+	f->suspect = sov_slot_suspect(slot, w->words);
+	f->open = 1;
+}
+
+/* Set bits @first .. @first + @n - 1 of bitmap @map. */
+static void bits_set(uint64_t *map, uint32_t first, uint32_t n)
+{
+	while (n) {
+		uint32_t b = first % 64, k = 64 - b < n ? 64 - b : n;
+
+		map[first / 64] |= (k == 64 ? ~UINT64_C(0) : ((UINT64_C(1) << k) - 1)) << b;
+		first += k;
+		n -= k;
+	}
+}
+
+void sov_writer_set_many(struct sov_writer *w, uint32_t first, uint32_t n,
+			 const int64_t *values, uint64_t mono_ns)
+{
+	struct sov_wfill *f = &w->fill;
+	struct sov_reading *rd;
+	uint32_t i;
+
+	if (first >= f->nsensors)
 		return;
-	r = &sov_slot_readings(w->stage, w->words)[idx];
-	r->value = value;
-	r->mono_ns = mono_ns;
-	sov_slot_valid(w->stage)[idx / 64] |= UINT64_C(1) << (idx % 64);
+	if (n > f->nsensors - first)
+		n = f->nsensors - first;
+	if (!f->open)
+		__sov_writer_open(w);
+	rd = f->rd + first;
+	for (i = 0; i < n; i++) {
+		rd[i].value = values[i];
+		rd[i].mono_ns = mono_ns;
+	}
+	bits_set(f->valid, first, n);
+	bits_set(f->set, first, n);
 }
 
 void sov_writer_set_invalid(struct sov_writer *w, uint32_t idx)
 {
-	struct sov_reading *r;
+	struct sov_wfill *f = &w->fill;
+	uint64_t bit = UINT64_C(1) << (idx % 64);
 
-	assert(idx < w->nsensors); /* sensor index inside the table */
-	if (idx >= w->nsensors)
+	if (idx >= f->nsensors)
 		return;
-	sov_slot_valid(w->stage)[idx / 64] &= ~(UINT64_C(1) << (idx % 64));
-	/* Leave no stale number behind for a reader that ignores the bitmap. */
-	r = &sov_slot_readings(w->stage, w->words)[idx];
-	r->value = 0;
+	if (!f->open)
+		__sov_writer_open(w);
+	f->valid[idx / 64] &= ~bit;
+	f->set[idx / 64] |= bit;
+	/* No stale number for a reader that ignores the bitmap; the time of
+	 * the last read stays, as it did when the sample was staged. */
+	f->rd[idx].value = 0;
+	f->rd[idx].mono_ns = sov_slot_readings(slot_of(w, w->head), w->words)[idx].mono_ns;
 }
 
-void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bool suspect)
+/*
+ * Copy the readings of the sensors nobody set this cycle from the newest
+ * sample, and clear the set bitmap for the next cycle.  Costs nothing per
+ * sensor that was set: one word test per 64 sensors.
+ */
+static void carry_forward(struct sov_writer *w)
 {
-	uint64_t *map;
+	struct sov_wfill *f = &w->fill;
+	const struct sov_reading *prev = sov_slot_readings(slot_of(w, w->head), w->words);
+	uint32_t i, used = (w->nsensors + 63) / 64;
 
-	assert(idx < w->nsensors); /* sensor index inside the table */
-	if (idx >= w->nsensors)
-		return;
-	map = sov_slot_suspect(w->stage, w->words);
-	if (suspect)
-		map[idx / 64] |= UINT64_C(1) << (idx % 64);
-	else
-		map[idx / 64] &= ~(UINT64_C(1) << (idx % 64));
+	for (i = 0; i < used; i++) {
+		uint64_t miss = ~f->set[i];
+
+		if (i == used - 1 && w->nsensors % 64)
+			miss &= (UINT64_C(1) << (w->nsensors % 64)) - 1;
+		while (miss) {
+			uint32_t k = i * 64 + (uint32_t)__builtin_ctzll(miss);
+
+			f->rd[k] = prev[k];
+			miss &= miss - 1;
+		}
+		f->set[i] = 0;
+	}
 }
 
 uint64_t sov_writer_publish(struct sov_writer *w)
 {
+	struct sov_wfill *f = &w->fill;
 	uint64_t n = w->head + 1;
-	struct sov_slot *slot = (struct sov_slot *)(w->ring + (size_t)(n & w->slot_mask) * w->slot_size);
-	/* Bytes in use: head, both bitmaps, the readings of real sensors. */
-	size_t used = (size_t)((uint8_t *)(sov_slot_readings(w->stage, w->words) + w->nsensors) -
-			       (uint8_t *)w->stage);
 
-	w->stage->number = n;
-	w->stage->nsensors = w->nsensors;
-	sov_seq_write_begin(&slot->seq);
-	/* Everything but seq, which sov_seq_write_*() own. */
-	memcpy((uint8_t *)slot + sizeof(slot->seq), (uint8_t *)w->stage + sizeof(slot->seq),
-	       used - sizeof(slot->seq));
-	sov_seq_write_end(&slot->seq);
+	if (!f->open)
+		__sov_writer_open(w);
+	carry_forward(w);
+	f->slot->number = n;
+	f->slot->nsensors = w->nsensors;
+	/*
+	 * wmb (inside), then seq even: orders every store into the slot since
+	 * __sov_writer_open() before the even seq.  Pairs with the rmb in
+	 * sov_seq_read_begin().
+	 */
+	sov_seq_write_end(&f->slot->seq);
+	f->open = 0;
 	/*
 	 * Orders the completed slot (its even seq and payload) before the new
-	 * head.  Pairs with the rmb after the head load in sov_reader_latest()
-	 * and sov_reader_walk(): a reader that sees head == n finds slot n
-	 * complete, and never looks at slot n + 1 which the next publish writes.
+	 * head.  Pairs with the rmb after the head load in sov_reader_latest(),
+	 * sov_reader_value() and sov_reader_walk() (load_head()): a reader that
+	 * sees head == n finds slot n complete, and never looks at slot n + 1,
+	 * which the next cycle fills.
 	 */
 	cmm_smp_wmb();
-	CMM_STORE_SHARED(w->hdr->heartbeat_mono_ns, w->stage->mono_ns);
+	CMM_STORE_SHARED(w->hdr->heartbeat_mono_ns, f->slot->mono_ns);
 	CMM_STORE_SHARED(w->hdr->head, n);
 	w->head = n;
 	return n;
@@ -661,7 +722,6 @@ void sov_writer_close(struct sov_writer *w)
 		unlink(w->lock_path);
 	close(w->fd);
 	close(w->lock_fd); /* releases the writers' lock */
-	free(w->stage);
 	free(w);
 }
 

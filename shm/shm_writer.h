@@ -5,8 +5,8 @@
  * and by readers that publish their own state into a segment of their own.
  *
  * Life cycle: sov_writer_create() (not RT-safe: opens, sizes, maps, locks)
- * -> fill sov_writer_stage() / sov_writer_set*() -> sov_writer_publish()
- * (RT-safe) ... -> sov_writer_close().
+ * -> fill the next slot in place: sov_writer_stage() / sov_writer_set*()
+ * -> sov_writer_publish() (RT-safe) ... -> sov_writer_close().
  */
 #ifndef SOVEREIGN_SHM_WRITER_H
 #define SOVEREIGN_SHM_WRITER_H
@@ -86,42 +86,130 @@ int sov_writer_reset(struct sov_writer *w, const struct sov_sensor *sensors,
 		     uint32_t nsensors);
 
 /*
- * sov_writer_stage() - the staging sample the next publish copies out.
- * Context: the writer's thread; RT-safe.  Its values persist across
- * publishes, so a sensor not read this cycle keeps its last value and time.
- * Return: a pointer owned by the writer, valid until sov_writer_close().
- * Set mono_ns, real_ns, cycle_cost_ns, overruns, smi_count and flags in it;
- * number, seq and nsensors are the library's.
+ * struct sov_wfill - the sample being filled, in place, in slot head + 1 of
+ * the ring: the part of the writer the inline setters below touch.  It is
+ * the first member of struct sov_writer (so a writer pointer is a pointer
+ * to it); its fields are the library's -- a caller reads and writes none.
+ *
+ * In place: no private staging sample and no second copy.  The first
+ * setter (or sov_writer_stage(), or the publish itself) opens a write
+ * section on the slot: its seq goes odd (sov_seq_write_begin()), and the
+ * slot head and both bitmaps are carried forward from the newest sample.
+ * Setters then store straight into the slot, which no reader looks at
+ * (readers copy head and older; a reader lapped by the whole ring sees the
+ * odd seq and retries).  sov_writer_publish() carries forward the readings
+ * of the sensors nobody set this cycle, closes the section (seq even) and
+ * advances header.head.
  */
-struct sov_slot *sov_writer_stage(struct sov_writer *w);
+struct sov_wfill {
+	struct sov_slot *slot;      /* slot of sample head + 1, in the segment */
+	struct sov_reading *rd;     /* its readings */
+	uint64_t *valid;            /* its valid bitmap */
+	uint64_t *suspect;          /* its suspect bitmap */
+	uint64_t *set;              /* private: bit i set once sensor i was given a
+				     * reading or marked invalid this cycle */
+	uint32_t nsensors;          /* sensors in the table (setters check idx) */
+	uint32_t open;              /* 1 while slot->seq is odd (section open) */
+};
 
 /*
- * sov_writer_set() - stage a valid reading for sensor @idx.
- * Context: the writer's thread; RT-safe.  @idx must be < nsensors
- * (asserted in debug builds, ignored otherwise).
+ * __sov_writer_open() - open the write section of the next slot: make its
+ * seq odd, carry the newest sample's head fields and bitmaps forward.
+ * Called by the inline setters when no section is open; callers need not.
+ * Context: the writer's thread; RT-safe (stores, one wmb, no system call).
  */
-void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t value,
-		    uint64_t mono_ns);
+void __sov_writer_open(struct sov_writer *w);
+
+/* The in-place state of @w (first member of struct sov_writer). */
+static inline struct sov_wfill *__sov_wfill(struct sov_writer *w)
+{
+	return (struct sov_wfill *)(void *)w;
+}
 
 /*
- * sov_writer_set_invalid() - stage sensor @idx as invalid (a failed read):
- * readers will see no value, never 0 nor the previous one.
- * Context: the writer's thread; RT-safe.
+ * sov_writer_stage() - the sample being filled: slot head + 1, in place.
+ * Context: the writer's thread; RT-safe.  Opens the write section if none
+ * is open.  The head fields (mono_ns, real_ns, cycle_cost_ns, overruns,
+ * smi_count, flags) start as the newest sample's, so a caller that sets
+ * none of them republishes the previous ones; number, seq and nsensors are
+ * the library's.
+ * Return: a pointer into the segment, valid until the next publish.
+ */
+static inline struct sov_slot *sov_writer_stage(struct sov_writer *w)
+{
+	struct sov_wfill *f = __sov_wfill(w);
+
+	if (!f->open)
+		__sov_writer_open(w);
+	return f->slot;
+}
+
+/*
+ * sov_writer_set() - a valid reading for sensor @idx, written in place.
+ * Context: the writer's thread; RT-safe (three stores once the section is
+ * open).  @idx must be < nsensors (ignored otherwise).  A sensor not set
+ * in a cycle keeps its last value, time and validity.
+ */
+static inline void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t value,
+				  uint64_t mono_ns)
+{
+	struct sov_wfill *f = __sov_wfill(w);
+	uint64_t bit = UINT64_C(1) << (idx % 64);
+
+	if (idx >= f->nsensors)
+		return;
+	if (!f->open)
+		__sov_writer_open(w);
+	f->rd[idx].value = value;
+	f->rd[idx].mono_ns = mono_ns;
+	f->valid[idx / 64] |= bit;
+	f->set[idx / 64] |= bit;
+}
+
+/*
+ * sov_writer_set_many() - valid readings for sensors @first .. @first + @n
+ * - 1 from @values, all read at @mono_ns: the bulk form of sov_writer_set().
+ * Context: the writer's thread; RT-safe.  Sensors past nsensors are ignored.
+ */
+void sov_writer_set_many(struct sov_writer *w, uint32_t first, uint32_t n,
+			 const int64_t *values, uint64_t mono_ns);
+
+/*
+ * sov_writer_set_invalid() - sensor @idx is invalid this cycle (a failed
+ * read): readers see no value, never 0 nor the previous one.
+ * Context: the writer's thread; RT-safe.  @idx >= nsensors is ignored.
  */
 void sov_writer_set_invalid(struct sov_writer *w, uint32_t idx);
 
 /*
- * sov_writer_set_suspect() - mark or clear sensor @idx as suspect (frozen).
- * Context: the writer's thread; RT-safe.
+ * sov_writer_set_suspect() - mark or clear sensor @idx as suspect (frozen);
+ * the mark stays until cleared.
+ * Context: the writer's thread; RT-safe.  @idx >= nsensors is ignored.
  */
-void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bool suspect);
+static inline void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bool suspect)
+{
+	struct sov_wfill *f = __sov_wfill(w);
+	uint64_t bit = UINT64_C(1) << (idx % 64);
+
+	if (idx >= f->nsensors)
+		return;
+	if (!f->open)
+		__sov_writer_open(w);
+	if (suspect)
+		f->suspect[idx / 64] |= bit;
+	else
+		f->suspect[idx / 64] &= ~bit;
+}
 
 /*
- * sov_writer_publish() - publish the staging sample as the newest one.
+ * sov_writer_publish() - publish the sample being filled as the newest one.
  *
- * Copies the stage into slot (head + 1) under its seqlock, then advances
- * header.head: readers only ever look at head and older slots, so a writer
- * preempted inside this function makes no reader wait (the ring is a latch).
+ * Opens the section if nothing was set (the sample then repeats the last
+ * one), copies forward the readings of sensors not set this cycle (none
+ * when every sensor was set), closes the slot's seqlock, then advances
+ * header.head: readers only ever look at head and older slots, so a
+ * writer preempted while filling makes no reader wait (the ring is a
+ * latch).
  * Context: the writer's thread; RT-safe: stores and barriers only, no
  * system call, no lock, no allocation.
  * Return: the number of the published sample (>= 1).

@@ -219,7 +219,7 @@ static int rt_snap(struct sov_rt *h, int check_stale)
 				return rc;
 			rc = sov_reader_latest(h->r, h->s);
 		}
-		if (rc == -ENODATA)
+		if (rc == -SOV_ENOSAMPLE)
 			return -EAGAIN; /* nothing published yet */
 		if (rc)
 			return rc;

@@ -134,7 +134,7 @@ int exp_snapshot_take(struct sov_reader *r, struct sov_sample *sample, int statu
 		return status;
 	}
 	rc = sov_reader_latest(r, sample);
-	if (rc == -ENODATA) {
+	if (rc == -SOV_ENOSAMPLE) {
 		snap->state = status ? "stopped" : "initialising";
 		return 0;
 	}
@@ -183,7 +183,7 @@ int exp_snapshot_take(struct sov_reader *r, struct sov_sample *sample, int statu
 		nwalk = h->nslots;
 	w.since_ns = snap->slot.mono_ns > window_ns ? snap->slot.mono_ns - window_ns : 0;
 	rc = sov_reader_walk(r, (uint32_t)nwalk, window_visit, &w);
-	if (rc < 0 && rc != -ENODATA) {
+	if (rc < 0 && rc != -SOV_ENOSAMPLE) {
 		snap->n = 0;
 		snap->state = rc == -SOV_ERESTARTED ? "restarting" : "error";
 		return rc;

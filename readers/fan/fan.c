@@ -631,7 +631,7 @@ static uint32_t read_segment(struct ctx *c, bool *new_sample)
 	if (rc || !c->s)
 		return 1u << FAN_FS_RESTART;   /* writer stopped or died */
 	rc = sov_reader_latest(c->r, c->s);
-	if (rc == -ENODATA || rc == -SOV_ERESTARTED)
+	if (rc == -SOV_ENOSAMPLE || rc == -SOV_ERESTARTED)
 		return 1u << FAN_FS_RESTART;
 	if (rc)
 		return 1u << FAN_FS_STALE;     /* -SOV_EBUSY: no consistent copy */

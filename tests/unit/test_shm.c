@@ -245,7 +245,7 @@ Test(shm, round_trip_every_field)
 		cr_assert_eq(memcmp(&out, &in[i], sizeof(out)), 0, "sensor %u differs", i);
 	}
 	cr_assert_eq(sov_reader_sensor(r, 3, &out), -ERANGE);
-	cr_assert_eq(sov_reader_latest(r, smp), -ENODATA, "nothing published yet");
+	cr_assert_eq(sov_reader_latest(r, smp), -SOV_ENOSAMPLE, "nothing published yet");
 
 	st->mono_ns = UINT64_C(123456789012);
 	st->real_ns = UINT64_C(1764000000000000000);
@@ -415,7 +415,7 @@ Test(shm, walk_newest_first)
 	struct walk_acc a = { 0 };
 	uint64_t k;
 
-	cr_assert_eq(sov_reader_walk(r, 5, walk_cb, &a), -ENODATA);
+	cr_assert_eq(sov_reader_walk(r, 5, walk_cb, &a), -SOV_ENOSAMPLE);
 	for (k = 1; k <= 20; k++)
 		publish_k(w, k);
 	cr_assert_eq(sov_reader_walk(r, 5, walk_cb, &a), 5);
@@ -552,7 +552,7 @@ Test(shm, generation_change_and_reattach)
 	cr_assert_eq(sov_reader_latest(r, smp), -ENOBUFS, "old sample is too small");
 	sov_sample_free(smp);
 	smp = sov_sample_alloc(r);
-	cr_assert_eq(sov_reader_latest(r, smp), -ENODATA, "new generation starts empty");
+	cr_assert_eq(sov_reader_latest(r, smp), -SOV_ENOSAMPLE, "new generation starts empty");
 	publish_k(w, 1);
 	cr_assert_eq(sov_reader_latest(r, smp), 0);
 

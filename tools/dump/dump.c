@@ -784,7 +784,7 @@ static int dump_samples(struct dump *d, cJSON *root)
 		if (rc == 0)
 			rc = walk_one(d->sample, d) ? -ENOMEM : 0;
 	}
-	if (rc == -ENODATA) {
+	if (rc == -SOV_ENOSAMPLE) {
 		if (!d->o.json)
 			fprintf(d->out, "\nNo sample published yet\n");
 		rc = 0;
