@@ -249,9 +249,21 @@ struct tick {
 	int running;              /* workflows running fleet-wide */
 	int64_t due[4096];        /* running workflows whose time has come */
 	int ndue;
+	/* servers with a running out-of-service workflow: out of service for the
+	 * budget even before its first step marks them (started this tick, or
+	 * not yet taken by a busy worker) */
+	char taken[256][FLEET_ID_MAX];
+	int ntaken;
 	struct fleet_wf pending[256]; /* oldest last (the list is newest first) */
 	int npending;
 };
+
+static void take(struct tick *t, const struct fleet_wf *w)
+{
+	if (fleet_kind_out_of_service(w->kind) &&
+	    t->ntaken < (int)(sizeof(t->taken) / sizeof(t->taken[0])))
+		snprintf(t->taken[t->ntaken++], FLEET_ID_MAX, "%s", w->server);
+}
 
 static int collect(const struct fleet_wf *w, void *ctx)
 {
@@ -259,6 +271,7 @@ static int collect(const struct fleet_wf *w, void *ctx)
 
 	if (!strcmp(w->status, "running")) {
 		t->running++;
+		take(t, w);
 		if (w->wake_at <= fleet_now_ms() && t->ndue < (int)(sizeof(t->due) / sizeof(t->due[0])))
 			t->due[t->ndue++] = w->id;
 	} else if (!strcmp(w->status, "pending") &&
@@ -269,18 +282,26 @@ static int collect(const struct fleet_wf *w, void *ctx)
 }
 
 struct pool_count {
-	const struct fleet_inventory *inv;
+	const struct tick *t;
 	const char *pool;
 	int out; /* servers of the pool out of service now */
 };
 
+static bool taken(const struct tick *t, const char *id)
+{
+	for (int i = 0; i < t->ntaken; i++)
+		if (!strcmp(t->taken[i], id))
+			return true;
+	return false;
+}
+
 static int count_out(const struct fleet_server_state *s, void *ctx)
 {
 	struct pool_count *c = ctx;
-	const struct fleet_server *srv = fleet_inventory_find(c->inv, s->id);
+	const struct fleet_server *srv = fleet_inventory_find(c->t->inv, s->id);
 
-	if (srv && !strcmp(srv->pool, c->pool) && strcmp(s->state, "ready") &&
-	    strcmp(s->state, "resetting"))
+	if (srv && !strcmp(srv->pool, c->pool) &&
+	    ((strcmp(s->state, "ready") && strcmp(s->state, "resetting")) || taken(c->t, s->id)))
 		c->out++;
 	return 0;
 }
@@ -289,7 +310,7 @@ static int count_out(const struct fleet_server_state *s, void *ctx)
 static bool budget_allows(struct tick *t, struct fleet_store *st, const struct fleet_wf *w)
 {
 	const struct fleet_server *srv = fleet_inventory_find(t->inv, w->server);
-	struct pool_count c = { t->inv, NULL, 0 };
+	struct pool_count c = { t, NULL, 0 };
 	struct fleet_server_state s;
 	char err[FLEET_ERR];
 	int size = 0, allowed;
@@ -328,6 +349,7 @@ static void start_pending(struct tick *t, struct fleet_store *st)
 		if (t->f->ops->wf_update(st, w, w->step, "pending", err, sizeof(err)))
 			continue;
 		t->running++;
+		take(t, w);
 		if (t->ndue < (int)(sizeof(t->due) / sizeof(t->due[0])))
 			t->due[t->ndue++] = w->id;
 	}
