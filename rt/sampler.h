@@ -45,7 +45,7 @@ struct chan_params {
  * struct sampler_params - one load's limits and rates, built by the
  * control thread, published to the loop through an RCU pointer.  Retired
  * params are freed by the control thread once the loop has acknowledged a
- * later generation (sampler.c, "reload"): the loop frees nothing and makes
+ * later generation (reload.c): the loop frees nothing and makes
  * no system call for it.
  */
 struct sampler_params {
