@@ -106,10 +106,21 @@ struct sov_wfill {
 	struct sov_reading *rd;     /* its readings */
 	uint64_t *valid;            /* its valid bitmap */
 	uint64_t *suspect;          /* its suspect bitmap */
-	uint64_t *set;              /* private: bit i set once sensor i was given a
-				     * reading or marked invalid this cycle */
+	uint16_t *state;            /* private, one per sensor (bitmap_words x 64):
+				     * SOV_WF_* of sensor i this cycle.  Not bits: a
+				     * setter makes plain stores, no read-modify-write
+				     * chain through one word.  Not bytes either: a
+				     * char store may alias anything, and the compiler
+				     * would reload these fields after every setter */
 	uint32_t nsensors;          /* sensors in the table (setters check idx) */
 	uint32_t open;              /* 1 while slot->seq is odd (section open) */
+};
+
+/* sov_wfill.state values */
+enum {
+	SOV_WF_UNSET   = 0, /* not set this cycle: publish carries the last reading */
+	SOV_WF_VALID   = 1, /* set: publish sets its valid bit */
+	SOV_WF_INVALID = 2, /* marked invalid: publish clears its valid bit */
 };
 
 /*
@@ -154,7 +165,6 @@ static inline void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t va
 				  uint64_t mono_ns)
 {
 	struct sov_wfill *f = __sov_wfill(w);
-	uint64_t bit = UINT64_C(1) << (idx % 64);
 
 	if (idx >= f->nsensors)
 		return;
@@ -162,8 +172,7 @@ static inline void sov_writer_set(struct sov_writer *w, uint32_t idx, int64_t va
 		__sov_writer_open(w);
 	f->rd[idx].value = value;
 	f->rd[idx].mono_ns = mono_ns;
-	f->valid[idx / 64] |= bit;
-	f->set[idx / 64] |= bit;
+	f->state[idx] = SOV_WF_VALID;
 }
 
 /*
@@ -206,7 +215,8 @@ static inline void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bo
  *
  * Opens the section if nothing was set (the sample then repeats the last
  * one), copies forward the readings of sensors not set this cycle (none
- * when every sensor was set), closes the slot's seqlock, then advances
+ * when every sensor was set), writes the valid bits of those that were
+ * (4 sensors per test when all are valid), closes the slot's seqlock, then advances
  * header.head: readers only ever look at head and older slots, so a
  * writer preempted while filling makes no reader wait (the ring is a
  * latch).

@@ -1222,3 +1222,191 @@ Test(shm, sample_age)
 	sov_reader_close(r);
 	sov_writer_close(w);
 }
+
+/* The seq of the slot that holds (or will hold) sample @number, read through a raw mapping. */
+static uint64_t raw_slot_seq(uint64_t number)
+{
+	struct sov_header h;
+	uint64_t seq;
+	int fd = raw_fd();
+
+	cr_assert_eq(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	cr_assert_eq(pread(fd, &seq, sizeof(seq),
+			   (off_t)(h.ring_off + (number & (h.nslots - 1)) * h.slot_size)),
+		     (ssize_t)sizeof(seq));
+	close(fd);
+	return seq;
+}
+
+Test(shm, publish_in_place_carries_unset_sensors_forward)
+{
+	struct sov_writer *w = mk_writer(8, 16);
+	struct sov_reader *r = mk_reader();
+	struct sov_sample *smp = sov_sample_alloc(r);
+	const int64_t many[3] = { 7, 8, 9 };
+	struct sov_slot *st;
+	int64_t v;
+	uint64_t t;
+
+	publish_k(w, 1);
+	/* The next sample is written straight into slot 2: its seq is odd while it fills. */
+	st = sov_writer_stage(w);
+	cr_assert_eq(raw_slot_seq(2) & 1, 1, "write section open while the sample fills");
+	cr_assert_eq(st->mono_ns, 1000, "head fields carried forward from sample 1");
+	cr_assert_eq(st->cycle_cost_ns, 3);
+	sov_writer_set(w, 0, 123, 555);
+	sov_writer_set_invalid(w, 2);
+	/* Readers still see sample 1, whole, while sample 2 is half written. */
+	cr_assert_eq(sov_reader_latest(r, smp), 0);
+	cr_assert_eq(sov_sample_slot(smp)->number, 1);
+	cr_assert_eq(sov_sample_get(smp, 0, &v, NULL), 0);
+	cr_assert_eq(v, 40001);
+	cr_assert_eq(sov_writer_publish(w), 2);
+	cr_assert_eq(raw_slot_seq(2) & 1, 0, "section closed by publish");
+	cr_assert_eq(sov_reader_latest(r, smp), 0);
+	cr_assert_eq(sov_sample_slot(smp)->number, 2);
+	cr_assert_eq(sov_sample_slot(smp)->mono_ns, 1000, "unset head fields repeat");
+	cr_assert_eq(sov_sample_get(smp, 0, &v, &t), 0);
+	cr_assert_eq(v, 123);
+	cr_assert_eq(t, 555);
+	/* Sensor 1 was not set: last value and time, still valid. */
+	cr_assert_eq(sov_sample_get(smp, 1, &v, &t), 0, "unset sensor keeps its validity");
+	cr_assert_eq(v, 1000000);
+	cr_assert_eq(t, 999);
+	cr_assert_eq(sov_sample_get(smp, 2, &v, NULL), -ENODATA, "marked invalid");
+
+	/* A publish with nothing set repeats everything, invalid stays invalid. */
+	for (t = 3; t <= 12; t++)
+		cr_assert_eq(sov_writer_publish(w), t); /* laps the 8-slot ring */
+	cr_assert_eq(sov_reader_latest(r, smp), 0);
+	cr_assert_eq(sov_sample_get(smp, 1, &v, NULL), 0);
+	cr_assert_eq(v, 1000000, "carried across a full lap of the ring");
+	cr_assert_eq(sov_sample_get(smp, 2, &v, NULL), -ENODATA);
+
+	/* Bulk setter: all three valid again, one time; out of range ignored. */
+	sov_writer_set_many(w, 0, 3, many, 4242);
+	sov_writer_set_many(w, 3, 1, many, 1);
+	sov_writer_set(w, 3, 1, 1);
+	sov_writer_set_invalid(w, 99);
+	sov_writer_set_suspect(w, 99, true);
+	cr_assert_eq(sov_writer_publish(w), 13);
+	cr_assert_eq(sov_reader_latest(r, smp), 0);
+	for (t = 0; t < 3; t++) {
+		uint64_t at;
+
+		cr_assert_eq(sov_sample_get(smp, (uint32_t)t, &v, &at), 0);
+		cr_assert_eq(v, many[t]);
+		cr_assert_eq(at, 4242);
+	}
+	sov_sample_free(smp);
+	sov_reader_close(r);
+	sov_writer_close(w);
+}
+
+Test(shm, many_sensors_settle_every_bit)
+{
+	struct sov_writer_opts o = { .name = name, .nslots = 4, .writer_name = "test" };
+	struct sov_sensor s[130];
+	struct sov_writer *w;
+	struct sov_reader *r;
+	struct sov_sample *smp;
+	uint32_t i;
+	int64_t v;
+
+	for (i = 0; i < 130; i++) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "s%u", i);
+		s[i] = mk_sensor(SOV_KIND_GAUGE, SOV_UNIT_NONE, "t", n, n);
+	}
+	cr_assert_eq(sov_writer_create(&o, s, 130, &w), 0);
+	for (i = 0; i < 130; i++)
+		sov_writer_set(w, i, i, 1);
+	sov_writer_publish(w);
+	/* Odd sensors invalid, multiples of 5 untouched, the rest new. */
+	for (i = 0; i < 130; i++) {
+		if (i % 5 == 0)
+			continue;
+		if (i % 2)
+			sov_writer_set_invalid(w, i);
+		else
+			sov_writer_set(w, i, 1000 + i, 2);
+	}
+	sov_writer_publish(w);
+	r = mk_reader();
+	smp = sov_sample_alloc(r);
+	cr_assert_eq(sov_reader_latest(r, smp), 0);
+	for (i = 0; i < 130; i++) {
+		int rc = sov_sample_get(smp, i, &v, NULL);
+
+		if (i % 5 == 0) {
+			cr_assert_eq(rc, 0, "sensor %u untouched: carried", i);
+			cr_assert_eq(v, i);
+		} else if (i % 2) {
+			cr_assert_eq(rc, -ENODATA, "sensor %u invalid", i);
+		} else {
+			cr_assert_eq(rc, 0, "sensor %u set", i);
+			cr_assert_eq(v, 1000 + i);
+		}
+	}
+	sov_sample_free(smp);
+	sov_reader_close(r);
+	sov_writer_close(w);
+}
+
+Test(shm, one_reading_read)
+{
+	struct sov_writer *w = mk_writer(8, 16);
+	struct sov_reader *r = mk_reader();
+	uint64_t t, n;
+	int64_t v;
+
+	cr_assert_eq(sov_reader_value(r, 0, &v, &t, &n), -SOV_ENOSAMPLE, "nothing published yet");
+	cr_assert_str_eq(sov_strerror(-SOV_ENOSAMPLE), "the writer has published no sample yet");
+	cr_assert_neq(-SOV_ENOSAMPLE, -SOV_EBUSY);
+	cr_assert_neq(-SOV_ENOSAMPLE, -ENODATA);
+	publish_k(w, 1);
+	publish_k(w, 2);
+	cr_assert_eq(sov_reader_value(r, 1, &v, &t, &n), 0);
+	cr_assert_eq(v, 2000000);
+	cr_assert_eq(t, 1999);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(sov_reader_value(r, 2, &v, NULL, NULL), 0, "NULL outputs allowed");
+	cr_assert_eq(v, -2);
+	sov_writer_set_invalid(w, 0);
+	sov_writer_publish(w);
+	cr_assert_eq(sov_reader_value(r, 0, &v, &t, &n), -ENODATA, "invalid sensor");
+	cr_assert_eq(n, 3, "the sample number is given even for an invalid reading");
+	cr_assert_eq(sov_reader_value(r, 3, &v, NULL, NULL), -ERANGE);
+	/* A writer restart: the reader is told, never given the new generation's data. */
+	cr_assert_eq(sov_writer_reset(w, NULL, 0), 0);
+	cr_assert_eq(sov_reader_value(r, 1, &v, NULL, NULL), -SOV_ERESTARTED);
+	sov_reader_close(r);
+	sov_writer_close(w);
+}
+
+Test(shm, unit_table_covers_every_unit_and_kind)
+{
+	uint16_t u, k;
+
+	for (u = 0; u < SOV_UNIT_MAX_; u++) {
+		const struct sov_unit_info *ui = sov_unit_info(u);
+
+		cr_assert_not_null(ui, "unit %u has no row", u);
+		cr_assert_gt(ui->per_base, 0, "unit %u", u);
+		cr_assert_not_null(ui->base);
+	}
+	cr_assert_null(sov_unit_info(SOV_UNIT_MAX_), "unknown unit: no row");
+	cr_assert_float_eq(sov_unit_to_base(SOV_UNIT_MILLICELSIUS, 45500), 45.5, 1e-9);
+	cr_assert_float_eq(sov_unit_to_base(SOV_UNIT_MICROWATT, 2500000), 2.5, 1e-9);
+	cr_assert_float_eq(sov_unit_to_base(SOV_UNIT_MILLIPERCENT, 45500), 0.455, 1e-9);
+	cr_assert_float_eq(sov_unit_to_base(SOV_UNIT_PERMILLE, 500), 0.5, 1e-9);
+	cr_assert_float_eq(sov_unit_to_base(SOV_UNIT_MAX_, 7), 7.0, 1e-9);
+	cr_assert_str_eq(sov_unit_info(SOV_UNIT_MICROJOULE)->base, "joules");
+	cr_assert_eq(sov_kind_unit(SOV_KIND_TEMP), SOV_UNIT_MILLICELSIUS);
+	cr_assert_eq(sov_kind_unit(SOV_KIND_ENERGY), SOV_UNIT_MICROJOULE);
+	cr_assert_eq(sov_kind_unit(SOV_KIND_HUMIDITY), SOV_UNIT_MILLIPERCENT);
+	cr_assert_eq(sov_kind_unit(SOV_KIND_MAX_ + 5), SOV_UNIT_NONE);
+	for (k = 1; k < SOV_KIND_MAX_; k++)
+		cr_assert_lt(sov_kind_unit(k), SOV_UNIT_MAX_, "kind %u", k);
+}
