@@ -120,8 +120,8 @@ def start(name, argv, log, env=None, stdout=None):
     return p
 
 
-def stop(p, sig=signal.SIGTERM, secs=5):
-    """Stop @p (its process group: what it forked too) and reap it."""
+def stop(p, sig=signal.SIGTERM, secs=10):
+    """Stop @p (its process group: what it forked too) and reap it.  Return: its exit status."""
     if p.poll() is None:
         try:
             os.killpg(p.pid, sig)
@@ -137,6 +137,7 @@ def stop(p, sig=signal.SIGTERM, secs=5):
             os.killpg(p.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    return p.returncode
 
 
 def stop_all():
@@ -724,7 +725,7 @@ def postgres(tmp, emu, nodes, fleets):
         check(emu.state(1).get("sessions") == [], "no Redfish session left (the dead "
               "leader's deleted)")
         check(b.server("n1").get("state") == "ready", "n1 ready")
-        stop(b.p)
+        check(stop(b.p) == 0, "fleet-pg-b stops on SIGTERM, exit 0")
     finally:
         for f in fleets:
             if f.p:
@@ -800,13 +801,27 @@ def main():
                             lambda: emergency(tmp, emu, fleet, nodes, prom, am)),
                            ("disruption budget", lambda: budget(emu, fleet)),
                            ("PostgreSQL, two orchestrators",
-                            lambda: (stop(fleet.p), postgres(tmp, emu, nodes, fleets)))):
+                            lambda: (check(stop(fleet.p) == 0, "the SQLite orchestrator "
+                                           "stops on SIGTERM, exit 0"),
+                                     postgres(tmp, emu, nodes, fleets)))):
             note("--- %s" % name)
             case()
     except Fatal:
         pass
     finally:
         stop_all()
+        # sanitizer builds: every report of any program started here is a failure
+        reports = []
+        for log in sorted(glob.glob(os.path.join(tmp, "*.log")) +
+                          glob.glob(os.path.join(tmp, "n*/*.log"))):
+            with open(log, errors="replace") as f:
+                text = f.read()
+            bad = re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", text)
+            if bad:
+                reports.append("%s: %s" % (os.path.relpath(log, tmp),
+                                           text[bad.start():bad.start() + 600]))
+        check(not reports, "no sanitizer report in any program's log%s"
+              % "".join("\n" + r for r in reports))
         for node in nodes:
             pid = node.inference_pid()
             if pid:
