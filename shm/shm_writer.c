@@ -211,7 +211,8 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 	memset(h->pad0_, 0, sizeof(h->pad0_));
 
 	memset(w->sensors, 0, (size_t)w->sensors_max * sizeof(*w->sensors));
-	memcpy(w->sensors, sensors, (size_t)nsensors * sizeof(*sensors));
+	if (nsensors) /* an empty set may come as NULL: memcpy(NULL) is undefined even for 0 */
+		memcpy(w->sensors, sensors, (size_t)nsensors * sizeof(*sensors));
 	/* Sequences restart even: nobody of this generation has seen them. */
 	memset(w->ring, 0, (size_t)w->slot_size * (w->slot_mask + 1));
 	memset(w->events, 0, sizeof(*w->events) * (w->event_mask + 1));
