@@ -53,7 +53,7 @@ struct sov_writer {
 	int numa_err;               /* errno of a failed placement, 0 if placed */
 	int numa_node;
 	int cpu;
-	uint16_t state_map[];       /* fill.state: words x 64 entries */
+	uint8_t state_map[];        /* fill.state: words x 64 bytes */
 };
 
 static int is_pow2(uint32_t v)
@@ -216,7 +216,7 @@ static void writer_init_generation(struct sov_writer *w, const char *writer_name
 	/* Sequences restart even: nobody of this generation has seen them. */
 	memset(w->ring, 0, (size_t)w->slot_size * (w->slot_mask + 1));
 	memset(w->events, 0, sizeof(*w->events) * (w->event_mask + 1));
-	memset(w->state_map, 0, sizeof(uint16_t) * 64u * w->words); /* SOV_WF_UNSET */
+	memset(w->state_map, SOV_WF_UNSET, 64u * w->words);
 	w->fill.open = 0;
 	w->fill.nsensors = nsensors;
 	w->nsensors = nsensors;
@@ -398,7 +398,7 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 			return rc;
 	}
 
-	w = calloc(1, sizeof(*w) + sizeof(uint16_t) * 64u * sov_bitmap_words(o.sensors_max));
+	w = calloc(1, sizeof(*w) + 64u * sov_bitmap_words(o.sensors_max));
 	if (!w)
 		return -ENOMEM;
 	w->fill.state = w->state_map;
@@ -562,8 +562,7 @@ void sov_writer_set_many(struct sov_writer *w, uint32_t first, uint32_t n,
 		rd[i].value = values[i];
 		rd[i].mono_ns = mono_ns;
 	}
-	for (i = 0; i < n; i++)
-		f->state[first + i] = SOV_WF_VALID;
+	memset(f->state + first, SOV_WF_VALID, n);
 }
 
 void sov_writer_set_invalid(struct sov_writer *w, uint32_t idx)
@@ -585,23 +584,23 @@ void sov_writer_set_invalid(struct sov_writer *w, uint32_t idx)
  * Settle the cycle's per-sensor states into the slot: the valid bit of each
  * sensor set or marked invalid, the reading of each sensor nobody touched
  * copied from the newest sample (its valid bit was carried at open); then
- * reset the states.  Four sensors per test when all four were set valid,
+ * reset the states.  Eight sensors per test when all eight were set valid,
  * the common case, so a full cycle costs a few ns per 64 sensors.
  */
 static void settle(struct sov_writer *w)
 {
 	struct sov_wfill *f = &w->fill;
 	const struct sov_reading *prev = sov_slot_readings(slot_of(w, w->head), w->words);
-	const uint64_t all_valid = UINT64_C(0x0001000100010001) * SOV_WF_VALID;
+	const uint64_t all_valid = UINT64_C(0x0101010101010101) * SOV_WF_VALID;
 	uint32_t k, n = w->nsensors;
 
-	for (k = 0; k < n; k += 4) {
+	for (k = 0; k < n; k += 8) {
 		uint64_t chunk, *word = &f->valid[k / 64];
-		uint32_t j, end = n - k < 4 ? n - k : 4;
+		uint32_t j, end = n - k < 8 ? n - k : 8;
 
-		memcpy(&chunk, f->state + k, sizeof(chunk)); /* state has words x 64 entries */
-		if (end == 4 && chunk == all_valid) {
-			*word |= UINT64_C(0xf) << (k % 64);
+		memcpy(&chunk, f->state + k, sizeof(chunk)); /* state has words x 64 bytes */
+		if (end == 8 && chunk == all_valid) {
+			*word |= UINT64_C(0xff) << (k % 64);
 			continue;
 		}
 		for (j = 0; j < end; j++) {
@@ -620,7 +619,7 @@ static void settle(struct sov_writer *w)
 			}
 		}
 	}
-	memset(f->state, 0, sizeof(*f->state) * n); /* SOV_WF_UNSET */
+	memset(f->state, SOV_WF_UNSET, n);
 }
 
 uint64_t sov_writer_publish(struct sov_writer *w)

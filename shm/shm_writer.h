@@ -106,12 +106,10 @@ struct sov_wfill {
 	struct sov_reading *rd;     /* its readings */
 	uint64_t *valid;            /* its valid bitmap */
 	uint64_t *suspect;          /* its suspect bitmap */
-	uint16_t *state;            /* private, one per sensor (bitmap_words x 64):
-				     * SOV_WF_* of sensor i this cycle.  Not bits: a
-				     * setter makes plain stores, no read-modify-write
-				     * chain through one word.  Not bytes either: a
-				     * char store may alias anything, and the compiler
-				     * would reload these fields after every setter */
+	uint8_t *state;             /* private, one byte per sensor (bitmap_words x 64):
+				     * SOV_WF_* of sensor i this cycle.  Bytes, not
+				     * bits: a setter makes plain stores, no
+				     * read-modify-write chain through one word */
 	uint32_t nsensors;          /* sensors in the table (setters check idx) */
 	uint32_t open;              /* 1 while slot->seq is odd (section open) */
 };
@@ -216,7 +214,7 @@ static inline void sov_writer_set_suspect(struct sov_writer *w, uint32_t idx, bo
  * Opens the section if nothing was set (the sample then repeats the last
  * one), copies forward the readings of sensors not set this cycle (none
  * when every sensor was set), writes the valid bits of those that were
- * (4 sensors per test when all are valid), closes the slot's seqlock, then advances
+ * (8 sensors per test when all are valid), closes the slot's seqlock, then advances
  * header.head: readers only ever look at head and older slots, so a
  * writer preempted while filling makes no reader wait (the ring is a
  * latch).
