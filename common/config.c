@@ -294,8 +294,9 @@ static const char *file_kind(mode_t m)
 	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
 }
 
-/* The whole of @fd (a regular file) into *@text, NUL-terminated, at most RT_CONF_MAX_BYTES. */
-static int read_all(int fd, const char *path, char **text, size_t *len, struct rt_err *err)
+/* The whole of @fd (a regular file) into *@text, NUL-terminated, at most @max bytes. */
+static int read_all(int fd, const char *path, size_t max, char **text, size_t *len,
+		    struct rt_err *err)
 {
 	char *buf = NULL;
 	size_t cap = 0;
@@ -328,9 +329,9 @@ static int read_all(int fd, const char *path, char **text, size_t *len, struct r
 		if (n == 0)
 			break;
 		*len += (size_t)n;
-		if (*len > RT_CONF_MAX_BYTES) {
-			snprintf(err->msg, sizeof(err->msg), "%s: larger than %u KiB: not a configuration",
-				 path, RT_CONF_MAX_BYTES / 1024);
+		if (*len > max) {
+			snprintf(err->msg, sizeof(err->msg), "%s: larger than %zu KiB: not a configuration",
+				 path, max / 1024);
 			free(buf);
 			return -EFBIG;
 		}
@@ -341,6 +342,11 @@ static int read_all(int fd, const char *path, char **text, size_t *len, struct r
 }
 
 int rt_config_load(const char *path, struct rt_config *cfg, struct rt_err *err)
+{
+	return rt_config_load_max(path, RT_CONF_MAX_BYTES, cfg, err);
+}
+
+int rt_config_load_max(const char *path, size_t max, struct rt_config *cfg, struct rt_err *err)
 {
 	struct stat st;
 	char *text = NULL;
@@ -367,13 +373,13 @@ int rt_config_load(const char *path, struct rt_config *cfg, struct rt_err *err)
 			 file_kind(st.st_mode));
 		goto err_close;
 	}
-	if (st.st_size > (off_t)RT_CONF_MAX_BYTES) {
+	if (st.st_size > (off_t)max) {
 		rc = -EFBIG;
-		snprintf(err->msg, sizeof(err->msg), "%s: larger than %u KiB: not a configuration",
-			 path, RT_CONF_MAX_BYTES / 1024);
+		snprintf(err->msg, sizeof(err->msg), "%s: larger than %zu KiB: not a configuration",
+			 path, max / 1024);
 		goto err_close;
 	}
-	rc = read_all(fd, path, &text, &len, err);
+	rc = read_all(fd, path, max, &text, &len, err);
 	close(fd);
 	if (rc)
 		return rc;

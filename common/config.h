@@ -69,6 +69,13 @@ struct rt_config {
 int rt_config_load(const char *path, struct rt_config *cfg, struct rt_err *err);
 
 /*
+ * rt_config_load_max() - rt_config_load() with another size limit @max:
+ * for an inventory (the fleet orchestrator's, one section per server),
+ * which is data more than a configuration.
+ */
+int rt_config_load_max(const char *path, size_t max, struct rt_config *cfg, struct rt_err *err);
+
+/*
  * rt_config_parse_string() - as rt_config_load() from a string (@name in
  * errors).  An empty @text is valid here (all defaults); NUL bytes cannot
  * occur and UTF-8 is not checked (rt_config_load() does both).

@@ -244,7 +244,8 @@ int fleet_inventory_load(const char *path, struct fleet_inventory **out, char *e
 
 	if (!inv)
 		return -ENOMEM;
-	rc = rt_config_load(path, &cfg, &err);
+	/* 10,000 servers with hooks and labels are ~5 MiB: the inventory's own limit */
+	rc = rt_config_load_max(path, FLEET_CONF_MAX_BYTES, &cfg, &err);
 	if (rc) {
 		free(inv);
 		snprintf(errbuf, errlen, "%s", err.msg);

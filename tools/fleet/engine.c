@@ -243,6 +243,8 @@ static void *worker(void *arg)
 
 /* ---- the engine thread ---------------------------------------------------- */
 
+#define PENDING_MAX 256
+
 struct tick {
 	struct fleet *f;
 	const struct fleet_inventory *inv;
@@ -254,7 +256,9 @@ struct tick {
 	 * not yet taken by a busy worker) */
 	char taken[256][FLEET_ID_MAX];
 	int ntaken;
-	struct fleet_wf pending[256]; /* oldest last (the list is newest first) */
+	/* the oldest pending ones: the list comes newest first, so this is a
+	 * ring that keeps the last PENDING_MAX seen; npending counts them all */
+	struct fleet_wf pending[PENDING_MAX];
 	int npending;
 };
 
@@ -262,7 +266,7 @@ static void take(struct tick *t, const struct fleet_wf *w)
 {
 	if (fleet_kind_out_of_service(w->kind) &&
 	    t->ntaken < (int)(sizeof(t->taken) / sizeof(t->taken[0])))
-		snprintf(t->taken[t->ntaken++], FLEET_ID_MAX, "%s", w->server);
+		memcpy(t->taken[t->ntaken++], w->server, FLEET_ID_MAX); /* both NUL-terminated */
 }
 
 static int collect(const struct fleet_wf *w, void *ctx)
@@ -274,9 +278,8 @@ static int collect(const struct fleet_wf *w, void *ctx)
 		take(t, w);
 		if (w->wake_at <= fleet_now_ms() && t->ndue < (int)(sizeof(t->due) / sizeof(t->due[0])))
 			t->due[t->ndue++] = w->id;
-	} else if (!strcmp(w->status, "pending") &&
-		   t->npending < (int)(sizeof(t->pending) / sizeof(t->pending[0]))) {
-		t->pending[t->npending++] = *w;
+	} else if (!strcmp(w->status, "pending")) {
+		t->pending[t->npending++ % PENDING_MAX] = *w;
 	}
 	return 0;
 }
@@ -336,11 +339,12 @@ static bool budget_allows(struct tick *t, struct fleet_store *st, const struct f
 
 static void start_pending(struct tick *t, struct fleet_store *st)
 {
+	int n = t->npending < PENDING_MAX ? t->npending : PENDING_MAX;
 	char err[FLEET_ERR];
 
-	/* oldest first: the list came newest first */
-	for (int i = t->npending - 1; i >= 0; i--) {
-		struct fleet_wf *w = &t->pending[i];
+	/* oldest first: the list came newest first; the ring holds the oldest n */
+	for (int k = 0; k < n; k++) {
+		struct fleet_wf *w = &t->pending[(t->npending - 1 - k) % PENDING_MAX];
 
 		if (!budget_allows(t, st, w))
 			continue;

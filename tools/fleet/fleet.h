@@ -24,6 +24,8 @@
 #include "store.h"
 
 #define FLEET_ARGV_MAX 16 /* words of a hook command */
+#define FLEET_CONF_MAX_BYTES (64u << 20) /* fleet.conf, an inventory: a larger one is refused */
+#define FLEET_PATH_MAX 512 /* a path in the inventory (per-server: kept small) */
 
 /* struct fleet_hook - a command (argv, no shell; "{id}" replaced) or an HTTP call. */
 struct fleet_hook {
@@ -37,9 +39,9 @@ struct fleet_server {
 	char exporter[256];         /* host:port of its sovereign-exporter */
 	char bmc_url[256];          /* its BMC's Redfish service, https://host[:port] */
 	char bmc_user[64];          /* its Redfish user */
-	char bmc_ca_file[PATH_MAX]; /* PEM to verify its certificate; "": the system's */
+	char bmc_ca_file[FLEET_PATH_MAX]; /* PEM to verify its certificate; "": the system's */
 	bool bmc_insecure;          /* no certificate check (lab BMCs only) */
-	char credentials[PATH_MAX]; /* its password: a file only its owner reads (0600) */
+	char credentials[FLEET_PATH_MAX]; /* its password: a file only its owner reads (0600) */
 	char rack[64], pool[64];    /* labels */
 	struct fleet_hook drain;    /* take it out of service (load balancer, readiness) */
 	struct fleet_hook undrain;  /* put it back */
