@@ -212,3 +212,31 @@ Test(hook, missing_program)
 	cr_assert_eq(fleet_hook_run(&h, "n1", 5, err, sizeof(err)), -EIO);
 	cr_assert(strstr(err, "exit 127") && strstr(err, "cannot run"), "%s", err);
 }
+
+/* An inventory is data: 10,000 servers with labels and hooks (~2.5 MiB, over the 1 MiB of a
+ * daemon's configuration) load, each found by id. */
+Test(conf, ten_thousand_servers)
+{
+	struct fleet_inventory *inv;
+	struct stat sb;
+	FILE *f = fopen(conf, "w");
+
+	cr_assert_not_null(f);
+	fputs(BASE, f);
+	for (int i = 0; i < 10000; i++)
+		fprintf(f, "[server gpu-node-%05d]\nexporter = 10.%d.%d.%d:9100\n"
+			   "bmc_url = https://10.%d.%d.%d\ncredentials = /etc/sovereign/bmc/n%05d\n"
+			   "rack = r%03d\npool = llm-%c\ndrain = /usr/local/bin/lb-drain {id}\n"
+			   "bmc_wake = /usr/bin/ssh -o BatchMode=yes root@{id} sovereign-bmc wake\n",
+			i, 1 + i / 65536, (i / 256) % 256, i % 256, 2 + i / 65536, (i / 256) % 256,
+			i % 256, i, i / 40, 'a' + i % 4);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(stat(conf, &sb), 0);
+	cr_assert_gt(sb.st_size, 1 << 20, "the file is over a daemon's 1 MiB");
+	cr_assert_eq(fleet_inventory_load(conf, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(inv->nserver, 10000);
+	cr_assert_str_eq(fleet_inventory_find(inv, "gpu-node-09999")->rack, "r249");
+	cr_assert_str_eq(fleet_inventory_find(inv, "gpu-node-00003")->bmc_wake.argv[3],
+			 "root@{id}");
+	fleet_inventory_free(inv);
+}
