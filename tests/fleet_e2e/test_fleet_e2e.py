@@ -747,6 +747,12 @@ def fill(name, out, **kv):
 
 def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    # A launcher between ctest and this interpreter (a pyenv shim) may take
+    # ctest's SIGTERM and die alone: its death is a SIGTERM here too.
+    parent = os.getppid()
+    _libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        sys.exit(143)
     tmp = tempfile.mkdtemp(prefix="sov-fleet-e2e-")
     os.chmod(tmp, 0o755)
     nodes, fleets = [], []
