@@ -96,7 +96,7 @@ def installed_by(calls):
 
 TEST_ONLY = {"prometheus", "clang", "wrk", "gnuplot-nox", "prometheus-node-exporter", "libcriterion-dev",
              "rt-tests", "lintian", "man-db", "groff-base", "openipmi", "ipmitool", "libopenipmi-dev",
-             "postgresql", "prometheus-alertmanager"}
+             "postgresql", "prometheus-alertmanager", "python3-yaml"}
 RUN_NEEDS = {"build-essential", "cmake", "pkg-config", "liburcu-dev", "libnuma-dev", "libmicrohttpd-dev",
              "libsystemd-dev", "libcjson-dev", "libinih-dev", "libi2c-dev", "zlib1g-dev", "curl",
              "libcurl4-openssl-dev",

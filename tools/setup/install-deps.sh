@@ -46,6 +46,9 @@ TEST_PACKAGES=(
 	# tests/fleet_*: a throwaway PostgreSQL cluster (initdb, pg_ctl), a real
 	# Alertmanager routing to the orchestrator's webhook
 	postgresql prometheus-alertmanager
+	# tests/monitoring: the test copies of the shipped Prometheus and
+	# Alertmanager configuration (amtool comes with prometheus-alertmanager)
+	python3-yaml
 )
 
 set_name=${1:-test}
