@@ -243,6 +243,33 @@ static void check_stale(struct sampler *s, struct rt_chan *c, uint64_t now)
 	     "slow bus: no new reading in stale_periods periods: invalid");
 }
 
+/* Note @t as a time the loop is due (the earliest wins). */
+static inline void due_min(struct sampler *s, uint64_t t)
+{
+	if (t < s->due_ns)
+		s->due_ns = t;
+}
+
+/*
+ * When the loop should next look at slow channel @c's mailbox, after the
+ * cycle at @now: the worker reads it at multiples of its period, just
+ * after the loop's cycle of the same instant (one priority below it on the
+ * same core), so the loop takes that reading one grid step later.  A
+ * channel read every grid step is looked at every cycle, as before.
+ */
+static void slow_look_next(struct sampler *s, struct rt_chan *c, uint64_t now)
+{
+	struct slow_seen *seen = &s->seen[c->idx];
+	uint64_t grid = s->o.period_ns, read_at = now - now % c->period_ns;
+
+	if (seen->look_ns > now) {
+		due_min(s, seen->look_ns);
+		return;
+	}
+	seen->look_ns = read_at + grid > now ? read_at + grid : read_at + c->period_ns + grid;
+	due_min(s, seen->look_ns);
+}
+
 void sampler_cycle(struct sampler *s, uint64_t now)
 {
 	struct timespec t0, t1, rt;
@@ -258,6 +285,7 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 	apply_params(s, now);
 	for (i = 0; i < s->nbstats; i++)
 		s->bstats[i].ns = 0;
+	s->due_ns = UINT64_MAX;
 
 	for (i = 0; i < s->chans.n; i++) {
 		struct rt_chan *c = &s->chans.chan[i];
@@ -271,10 +299,15 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 		if (c->slow) {
 			consume_mailbox(s, c, now);
 			check_stale(s, c, now);
+			slow_look_next(s, c, now);
 			continue;
 		}
-		if (c->disabled || now < c->next_due_ns)
+		if (c->disabled)
 			continue;
+		if (now < c->next_due_ns) {
+			due_min(s, c->next_due_ns);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		rc = c->ops->read(c, now, &v);
 		clock_gettime(CLOCK_MONOTONIC, &z);
@@ -288,11 +321,15 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 			c->next_due_ns = now + c->backoff_ns;
 		} else {
 			take_value(s, c, v, now);
-			/* Keep the channel on its own grid, not drifting with reads. */
-			c->next_due_ns = c->next_due_ns ? c->next_due_ns + c->period_ns : now + c->period_ns;
+			/* Keep the channel on its own grid (multiples of its period:
+			 * channels of one rate are read in the same wake-up), not
+			 * drifting with reads. */
+			c->next_due_ns = c->next_due_ns ? c->next_due_ns + c->period_ns : 0;
 			if (c->next_due_ns <= now)
-				c->next_due_ns = now + c->period_ns;
+				c->next_due_ns = ts_grid_next(now, c->period_ns);
 		}
+		if (!c->disabled)
+			due_min(s, c->next_due_ns);
 	}
 	for (i = 0; i < s->nbstats; i++) {
 		sov_writer_set(s->w, s->bstats[i].idx_ns, (int64_t)s->bstats[i].ns, now);
@@ -317,6 +354,38 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 	s->last_cost_ns = (uint64_t)ts_diff_ns(&t1, &t0);
 }
 
+/*
+ * The deadline after the cycle of @next, at @now: the loop wakes only when
+ * something is due, on the one absolute grid (multiples of [sampler]
+ * period_ms): the first grid instant at or after the earliest channel due
+ * (s->due_ns), and no later than the heartbeat after @next, so that every
+ * reader sees a new sample at least once per header period.  A deadline
+ * already passed is missed: the grid deadlines since are added to
+ * *@missed and the loop resumes at the first grid instant after @now (the
+ * channels due meanwhile are read then).
+ */
+static uint64_t loop_next_deadline(const struct sampler *s, uint64_t next, uint64_t now,
+				   uint64_t *missed)
+{
+	uint64_t grid = s->o.period_ns;
+	uint64_t wake = ts_grid_next(next + s->heartbeat_ns - grid, grid);
+
+	if (s->due_ns != UINT64_MAX) {
+		uint64_t due = ts_grid_next(s->due_ns - 1, grid); /* at or after due_ns */
+
+		if (due <= next)
+			due = ts_grid_next(next, grid); /* never the instant just served */
+		if (due < wake)
+			wake = due;
+	}
+	*missed = 0;
+	if (now >= wake) {
+		*missed = (now - wake) / grid + 1;
+		wake = ts_grid_next(now, grid);
+	}
+	return wake;
+}
+
 int sampler_run(struct sampler *s, uint64_t max_cycles)
 {
 	struct timespec ts, now;
@@ -335,17 +404,8 @@ int sampler_run(struct sampler *s, uint64_t max_cycles)
 		if (max_cycles && s->st.cycles >= max_cycles)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		missed = 0;
-		if (next == s->start_ns) {
-			/* After the first cycle: onto the absolute grid, counting
-			 * the grid deadlines a long first cycle ran over. */
-			uint64_t g = ts_grid_next(s->start_ns, s->o.period_ns);
-
-			if (ts_to_ns(&now) >= g)
-				missed = (ts_to_ns(&now) - g) / s->o.period_ns + 1;
-			next = ts_grid_next(ts_to_ns(&now), s->o.period_ns);
-		} else
-			next = ts_next_deadline(next, s->o.period_ns, ts_to_ns(&now), &missed);
+		/* After the first cycle (at start, off the grid) too. */
+		next = loop_next_deadline(s, next, ts_to_ns(&now), &missed);
 		if (missed) {
 			uatomic_set(&s->st.overruns, s->st.overruns + missed);
 			sampler_emit(s, SOV_EV_OVERRUN, SOV_SEV_WARNING, SOV_NO_SENSOR, (int64_t)missed, 0,

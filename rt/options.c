@@ -55,10 +55,23 @@ int sampler_parse_value(uint16_t unit, const char *text, int64_t *out)
 	return -EINVAL;
 }
 
+const struct sampler_rate_key sampler_rate_keys[SAMPLER_RATE_N] = {
+	[SAMPLER_RATE_CPU_TEMP] = { "cpu_temp_period_ms", 100 },
+	[SAMPLER_RATE_ENERGY] = { "energy_period_ms", 100 },
+	[SAMPLER_RATE_FAN] = { "fan_period_ms", 1000 },
+	[SAMPLER_RATE_VOLTAGE] = { "voltage_period_ms", 1000 },
+	[SAMPLER_RATE_CURRENT] = { "current_period_ms", 1000 },
+	[SAMPLER_RATE_VRM] = { "vrm_period_ms", 1000 },
+	[SAMPLER_RATE_DIMM] = { "dimm_period_ms", 5000 },
+	[SAMPLER_RATE_BOARD] = { "board_period_ms", 1000 },
+};
+
 /* Every key read from [sampler] (sampler_parse_opts(), main.c) and [sensor X] (chan_params_for(), apply_sensor_overrides()). */
 static const char *const sampler_keys[] = {
 	"root", "segment", "group", "cpu", "priority", "period_ms", "slots", "stuck_s",
-	"backoff_max_s", "journal", "stale_periods", NULL
+	"backoff_max_s", "journal", "stale_periods", "cpu_temp_period_ms", "energy_period_ms",
+	"fan_period_ms", "voltage_period_ms", "current_period_ms", "vrm_period_ms",
+	"dimm_period_ms", "board_period_ms", NULL
 };
 static const char *const sensor_keys[] = {
 	"label", "labels", "ignore", "warn_hi", "crit_hi", "warn_lo", "crit_lo", "hysteresis",
@@ -115,6 +128,13 @@ int sampler_parse_opts(const struct rt_config *cfg, struct sampler_opts *o, stru
 	if ((rc = rt_conf_int(s, "period_ms", 1, 3600000, 1000, &v, err)))
 		return rc;
 	o->period_ns = (uint64_t)v * 1000000u;
+	/* Per kind, as a BMC polls; never faster than the grid (params.c). */
+	for (size_t k = 0; k < SAMPLER_RATE_N; k++) {
+		if ((rc = rt_conf_int(s, sampler_rate_keys[k].key, 1, 3600000,
+				      sampler_rate_keys[k].default_ms, &v, err)))
+			return rc;
+		o->rate_ns[k] = (uint64_t)v * 1000000u;
+	}
 	if ((rc = rt_conf_int(s, "slots", 4, 65536, 256, &v, err)))
 		return rc;
 	if (v & (v - 1))

@@ -38,6 +38,80 @@ const struct rt_conf_section *sampler_sensor_section(const struct rt_config *cfg
 	return NULL;
 }
 
+/*
+ * The drivers of VRM controllers (drivers/hwmon/pmbus/): their rails are
+ * polled like a BMC does, at one rate, whatever the channel's kind.
+ */
+static const char *const vrm_chips[] = {
+	"pmbus", "mp2975", "mp2888", "mp2856", "mp2891", "mp2993", "mp5023", "mp9941",
+	"isl68137", "raa228000", "xdpe12284", "xdpe152", "tps53679", "tps53688", "tps546d24",
+	"ir35221", "ir38064", "ir36021", "pxe1610", "tda38640", "max20730", "max16601",
+	"max34440", "adm1275", "lm25066", "ucd9000", "zl6100", NULL
+};
+/* DIMM sensors: JC-42.4 (DDR4) and the SPD5118 hub's (DDR5). */
+static const char *const dimm_chips[] = { "jc42", "spd5118", NULL };
+/* CPU temperature read in the loop (hwmon.c hwmon_fast_drivers, and MSRs). */
+static const char *const cpu_temp_chips[] = { "k10temp", "coretemp", NULL };
+
+/* Is the chip name of @chip ("name" or "name/device") in @list? */
+static bool chip_in(const char *chip, const char *const *list)
+{
+	size_t n = strcspn(chip, "/");
+
+	for (; *list; list++)
+		if (strlen(*list) == n && !strncmp(chip, *list, n))
+			return true;
+	return false;
+}
+
+/*
+ * The kind of rate of channel @base (enum sampler_rate), or -1 for a
+ * channel of no hardware source (the sampler's own, derived, a test's
+ * backend): those keep the grid's rate.  The chip decides before the kind:
+ * a DIMM's alarm is polled with its temperature, a VRM's power with its
+ * rails (a CPU's RAPL energy is not a VRM's).
+ */
+static int rate_kind(const struct sensor_ops *ops, const struct sov_sensor *base)
+{
+	switch (base->source) {
+	case SOV_SRC_MSR: case SOV_SRC_HWMON: case SOV_SRC_POWERCAP: case SOV_SRC_I2C:
+	case SOV_SRC_PERF:
+		break;
+	default:
+		return -1;
+	}
+	if (chip_in(base->chip, dimm_chips) || (ops && (!strcmp(ops->name, "i2c_jc42") ||
+							!strcmp(ops->name, "i2c_spd5118"))))
+		return SAMPLER_RATE_DIMM;
+	if (chip_in(base->chip, vrm_chips) || (ops && !strcmp(ops->name, "i2c_pmbus")))
+		return SAMPLER_RATE_VRM;
+	switch (base->kind) {
+	case SOV_KIND_TEMP:
+		if (base->source == SOV_SRC_MSR || chip_in(base->chip, cpu_temp_chips))
+			return SAMPLER_RATE_CPU_TEMP;
+		return SAMPLER_RATE_BOARD;
+	case SOV_KIND_ENERGY: case SOV_KIND_POWER:
+		return SAMPLER_RATE_ENERGY;
+	case SOV_KIND_FAN_RPM: case SOV_KIND_FAN_DUTY: case SOV_KIND_FAN_RPM_SET:
+		return SAMPLER_RATE_FAN;
+	case SOV_KIND_VOLTAGE:
+		return SAMPLER_RATE_VOLTAGE;
+	case SOV_KIND_CURRENT:
+		return SAMPLER_RATE_CURRENT;
+	default:
+		return SAMPLER_RATE_BOARD;
+	}
+}
+
+/* The default period of channel @base with no rate of its own: its kind's, else the grid's. */
+static uint64_t kind_period_ns(const struct sampler_opts *o, const struct sensor_ops *ops,
+			       const struct sov_sensor *base)
+{
+	int k = rate_kind(ops, base);
+
+	return k >= 0 && o->rate_ns[k] ? o->rate_ns[k] : o->period_ns;
+}
+
 static const char *const limit_keys[4] = { "warn_hi", "crit_hi", "warn_lo", "crit_lo" };
 static const uint16_t limit_bits[4] = { SOV_SEN_WARN_HI, SOV_SEN_CRIT_HI, SOV_SEN_WARN_LO,
 					SOV_SEN_CRIT_LO };
@@ -109,7 +183,8 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	p->lim.warn_lo = base->warn_lo;
 	p->lim.crit_lo = base->crit_lo;
 	p->hyst = base->kind == SOV_KIND_TEMP ? DEFAULT_TEMP_HYST : 0;
-	p->period_ns = base->period_ms ? (uint64_t)base->period_ms * 1000000u : o->period_ns;
+	p->period_ns = base->period_ms ? (uint64_t)base->period_ms * 1000000u
+				       : kind_period_ns(o, c->ops, base);
 	/* Counters must move; a frozen energy counter means a dead sensor. */
 	p->stuck_ns = base->kind == SOV_KIND_ENERGY ? 30 * NSEC_PER_SEC : o->stuck_ns;
 	if (base->kind == SOV_KIND_SMI_COUNT)

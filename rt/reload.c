@@ -255,14 +255,15 @@ static void params_reclaim(struct sampler *s)
 
 /*
  * Wait while the loop runs for it to acknowledge params @gen (it applies
- * them at its next cycle): 1 ms sleeps, at most two periods + 100 ms and
- * never more than 1 s (the control thread also feeds systemd's watchdog).
+ * them at its next cycle): 1 ms sleeps, at most two heartbeats (the loop's
+ * longest sleep, sampler.c heartbeat_ns()) + 100 ms and never more than
+ * 1 s (the control thread also feeds systemd's watchdog).
  * Without a running loop (a test driving sampler_cycle() itself) there is
  * nothing to wait for: the params are applied at the next cycle anyway.
  */
 static void reload_wait_ack(struct sampler *s, uint64_t gen)
 {
-	uint64_t wait = 2 * s->o.period_ns + 100000000ull, deadline;
+	uint64_t wait = 2 * s->heartbeat_ns + 100000000ull, deadline;
 	struct timespec now;
 
 	if (wait > NSEC_PER_SEC)

@@ -74,6 +74,29 @@ static int sampler_first_params(struct sampler *s, const struct rt_config *cfg,
 }
 
 /*
+ * The longest the loop may sleep: the shortest period of a channel read
+ * (at create: a reload keeps it), as a whole number of grid steps, the
+ * grid's when nothing is read; at most HEARTBEAT_MAX_NS (or one grid step
+ * when that is longer), so that a reload is acknowledged within the
+ * control thread's wait (reload.c).  It is the header's period: readers
+ * judge a sample's age by it (the fan controller, the watchdog).
+ */
+static uint64_t heartbeat_ns(const struct sampler *s)
+{
+	uint64_t grid = s->o.period_ns, beat = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < s->chans.n; i++)
+		if (s->chans.chan[i].ops && s->chans.chan[i].period_ns < beat)
+			beat = s->chans.chan[i].period_ns;
+	if (beat > HEARTBEAT_MAX_NS)
+		beat = HEARTBEAT_MAX_NS;
+	if (beat < grid)
+		return grid;
+	return beat / grid * grid;
+}
+
+/*
  * The first params into every channel, and the table to publish into the
  * new segment @table (s->chans.n entries): limits and rates applied, the
  * worker's and the loop's per-channel state allocated.  Return: 0 or -ENOMEM.
@@ -102,6 +125,7 @@ static int sampler_apply_first(struct sampler *s, struct sov_sensor *table)
 			s->smi_idx = (uint32_t)i;
 		table[i] = c->desc;
 	}
+	s->heartbeat_ns = heartbeat_ns(s);
 	return 0;
 }
 
@@ -118,7 +142,7 @@ static int sampler_open_segment(struct sampler *s, const struct sov_sensor *tabl
 	wo.group = s->o.group;
 	wo.writer_name = "sovereign-sampler";
 	wo.nslots = s->o.nslots;
-	wo.period_ns = s->o.period_ns;
+	wo.period_ns = s->heartbeat_ns;
 	rc = sov_writer_create(&wo, table, (uint32_t)s->chans.n, &s->w);
 	if (rc) {
 		snprintf(err->msg, sizeof(err->msg), "segment %s: %s", s->o.segment, sov_strerror(rc));

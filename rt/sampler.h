@@ -17,6 +17,24 @@
 #include "registry.h"
 #include "shm_writer.h"
 
+/*
+ * enum sampler_rate - the kinds of sensor that have a default rate of their
+ * own, as a BMC polls them ([sampler] <kind>_period_ms, params.c decides
+ * which channel is which).  A channel's backend key or [sensor X]
+ * period_ms overrides its kind's rate.
+ */
+enum sampler_rate {
+	SAMPLER_RATE_CPU_TEMP,     /* CPU temperature (MSR, k10temp, coretemp): 100 ms */
+	SAMPLER_RATE_ENERGY,       /* CPU energy and power (RAPL): 100 ms */
+	SAMPLER_RATE_FAN,          /* fan speeds and duties: 1 s */
+	SAMPLER_RATE_VOLTAGE,      /* voltages: 1 s */
+	SAMPLER_RATE_CURRENT,      /* currents: 1 s */
+	SAMPLER_RATE_VRM,          /* every channel of a VRM (PMBus) controller: 1 s */
+	SAMPLER_RATE_DIMM,         /* every channel of a DIMM sensor (jc42, spd5118): 5 s */
+	SAMPLER_RATE_BOARD,        /* any other hardware channel: 1 s */
+	SAMPLER_RATE_N
+};
+
 /* struct sampler_opts - from [sampler] and the command line. */
 struct sampler_opts {
 	const char *root;          /* fixture prefix, "" in production */
@@ -24,7 +42,9 @@ struct sampler_opts {
 	const char *group;         /* segment group, NULL: the process's */
 	int cpu;                   /* housekeeping CPU */
 	int priority;              /* SCHED_FIFO priority of the loop */
-	uint64_t period_ns;        /* loop period */
+	uint64_t period_ns;        /* the loop's grid: it wakes on multiples of it,
+				    * when a channel is due; nothing is read faster */
+	uint64_t rate_ns[SAMPLER_RATE_N]; /* default period per kind, 0: the grid's */
 	uint32_t nslots;           /* ring slots */
 	uint64_t stuck_ns;         /* default frozen-value limit, 0: off */
 	uint64_t backoff_cap_ns;   /* longest back-off after read errors */

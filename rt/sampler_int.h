@@ -31,6 +31,8 @@
 #define DEFAULT_BACKOFF_CAP (60 * NSEC_PER_SEC)
 #define DEFAULT_TEMP_HYST 2000         /* m°C */
 #define DEFAULT_STALE_PERIODS 3
+/* The loop publishes at least this often (or once per grid step if longer). */
+#define HEARTBEAT_MAX_NS  (500 * 1000000ull)
 /* The limit bits of a table entry's flags: what params set and replace. */
 #define SAMPLER_LIMIT_FLAGS (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO | SOV_SEN_CRIT_LO)
 
@@ -61,6 +63,8 @@ struct slow_seen {
 	uint64_t at_ns;       /* when the newest consumed reading was taken (or
 			       * the loop's first cycle, or a new rate): staleness
 			       * counts from here */
+	uint64_t look_ns;     /* when the loop is next due for it: one grid step
+			       * after the worker's next read on its grid */
 	bool stale;           /* published invalid for want of a new reading */
 };
 
@@ -155,6 +159,9 @@ struct sampler {
 	uint32_t extra_flags;                 /* SOV_SF_NO_RT, SOV_SF_NO_MLOCK */
 	uint64_t last_cost_ns;
 	uint64_t start_ns;
+	uint64_t due_ns;                      /* loop: the earliest channel due after this cycle */
+	uint64_t heartbeat_ns;                /* loop: the longest sleep (the header's period):
+					       * readers judge a sample's age by it */
 	uint64_t real_now_ns;                 /* CLOCK_REALTIME of this cycle */
 	int stop;                             /* uatomic + futex word: set by sampler_stop() */
 	struct sampler_stats st;              /* written by the loop, read with uatomic */
@@ -167,6 +174,13 @@ struct sampler {
 	pthread_t worker, journal;
 	bool worker_started, journal_started;
 };
+
+/* struct sampler_rate_key - a kind's [sampler] key and default rate (options.c). */
+struct sampler_rate_key {
+	const char *key;           /* "cpu_temp_period_ms", ... */
+	uint32_t default_ms;
+};
+extern const struct sampler_rate_key sampler_rate_keys[SAMPLER_RATE_N];
 
 /* ------------------------------------------------------------------ */
 /* Functions one file of the core calls in another                      */

@@ -694,7 +694,9 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	char extra[256];
 
 	start_sim("idle", "20");
-	start_sampler("");
+	/* The inner RPM loop runs every 100 ms: the tachometers must be read as
+	 * often (the sampler's fan_period_ms default is a BMC's 1 s). */
+	start_sampler("[sampler]\nfan_period_ms = 100\n");
 	r = attach(seg);
 	/* A tracking test, not a failsafe one: tolerate a sampler late on a busy machine. */
 	start_fan_bin(SOV_FAN_BIN, "stale_periods = 10\n", zone);

@@ -297,12 +297,24 @@ Test(sampler, sensors_keep_their_own_rate_and_time)
 	cr_assert_eq(at, SEC, "with its own timestamp");
 	cr_assert_eq(value(&v, "temp_cpu", &x), 0);
 	cr_assert_eq(x, 51000, "the 10 ms sensor was read");
+	/* Due again on its own grid (multiples of 30 ms: 1.02 s), not at the
+	 * first read + 30 ms: channels of one rate share their wake-ups. */
 	sampler_cycle(s, SEC + 20000000);
-	sampler_cycle(s, SEC + 30000000);
 	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
 	cr_assert_eq(sov_sample_get(v.smp, i, &x, &at), 0);
 	cr_assert_eq(x, 31000);
-	cr_assert_eq(at, SEC + 30000000);
+	cr_assert_eq(at, SEC + 20000000);
+	put("fake", "temp_dimm", "32000\n");
+	sampler_cycle(s, SEC + 30000000);
+	sampler_cycle(s, SEC + 40000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_eq(sov_sample_get(v.smp, i, &x, &at), 0);
+	cr_assert_eq(x, 31000, "not due before 1.05 s");
+	sampler_cycle(s, SEC + 50000000);
+	cr_assert_eq(sov_reader_latest(v.r, v.smp), 0);
+	cr_assert_eq(sov_sample_get(v.smp, i, &x, &at), 0);
+	cr_assert_eq(x, 32000);
+	cr_assert_eq(at, SEC + 50000000);
 	view_close(&v);
 	sampler_destroy(s);
 }
