@@ -1010,3 +1010,47 @@ Test(sampler, deadlines_on_the_absolute_grid)
 	view_close(&v);
 	sampler_destroy(s);
 }
+
+/*
+ * The loop wakes only when a channel is due, on the absolute grid: a 10 ms
+ * grid whose every channel is read each 50 ms runs about 20 cycles a
+ * second, not 100, and every sample after the first is at a multiple of
+ * 50 ms of CLOCK_MONOTONIC.
+ */
+Test(sampler, loop_wakes_only_when_something_is_due)
+{
+	struct sampler *s;
+	struct loop_arg a;
+	struct view v;
+	pthread_t th;
+	uint64_t cycles, n, at;
+	int64_t x;
+
+	put("fake", "temp_a", "45000\n");
+	put("fake", "temp_b", "46000\n");
+	s = mk_ok("[sensor fake/*]\nperiod_ms = 50\n");
+	view_open(&v);
+	cr_assert_eq(sov_reader_header(v.r)->period_ns, 50000000,
+		     "the header's period is the loop's longest sleep");
+	a.s = s;
+	cr_assert_eq(pthread_create(&th, NULL, loop_thread, &a), 0);
+	usleep(1000000);
+	sampler_stop(s);
+	pthread_join(th, NULL);
+	cycles = sampler_stats(s).cycles;
+	/* 1 s: 20 due instants + the first cycle; a loaded machine may lose some. */
+	cr_assert(cycles >= 10 && cycles <= 22, "%llu cycles in 1 s at 20 due instants a second",
+		  (unsigned long long)cycles);
+	for (n = 2; n <= sov_reader_head(v.r); n++) {
+		const struct sov_slot *sl;
+
+		cr_assert_eq(sov_reader_sample(v.r, n, v.smp), 0, "sample %llu", (unsigned long long)n);
+		sl = sov_sample_slot(v.smp);
+		cr_assert_eq(sl->mono_ns % 50000000, 0, "sample %llu at %llu ns: off the 50 ms grid",
+			     (unsigned long long)n, (unsigned long long)sl->mono_ns);
+		cr_assert_eq(sov_sample_get(v.smp, (uint32_t)idx_of(&v, "temp_a"), &x, &at), 0);
+		cr_assert_eq(at, sl->mono_ns, "each wake-up reads what was due");
+	}
+	view_close(&v);
+	sampler_destroy(s);
+}

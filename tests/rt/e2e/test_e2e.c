@@ -560,3 +560,45 @@ Test(e2e, shipped_config_runs)
 	cr_assert_eq(sov_reader_head(r), 2);
 	sov_reader_close(r);
 }
+
+/* The period of the first channel of chip @chip (its name before '/') and kind @kind, or -1. */
+static long period_of(struct sov_reader *r, const char *chip, uint16_t kind)
+{
+	struct sov_sensor d;
+
+	for (uint32_t i = 0; i < sov_reader_nsensors(r); i++) {
+		cr_assert_eq(sov_reader_sensor(r, i, &d), 0);
+		if (d.kind == kind && !strncmp(d.chip, chip, strlen(chip)) &&
+		    (d.chip[strlen(chip)] == '/' || !d.chip[strlen(chip)]))
+			return (long)d.period_ms;
+	}
+	return -1;
+}
+
+/*
+ * The shipped configuration on the simulated 2-socket server: each kind at
+ * its BMC-like rate (CPU temperature and energy 10 Hz; fans, voltages,
+ * VRM rails 1 Hz; DIMMs 0.2 Hz), the loop on the 100 ms grid.
+ */
+Test(e2e, shipped_config_rates_per_kind)
+{
+	char *once[] = { SOV_SIM_BIN, "--root", tree, "--sockets", "2", "--once", "--quiet", NULL };
+	char *argv[] = { SOV_SAMPLER_BIN, "-c", SOV_SHIPPED_CONF, "--root", tree, "--segment", seg,
+			 "--cycles", "3", "--no-rt", NULL };
+	struct sov_reader *r;
+
+	cr_assert_eq(stack_run(once), 0);
+	cr_assert_eq(stack_run(argv), 0);
+	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
+	cr_assert_eq(sov_reader_header(r)->period_ns, 100000000);
+	cr_assert_eq(period_of(r, "k10temp", SOV_KIND_TEMP), 100, "CPU temperature");
+	cr_assert_eq(period_of(r, "powercap", SOV_KIND_ENERGY), 100, "RAPL energy");
+	cr_assert_eq(period_of(r, "nct6779", SOV_KIND_FAN_RPM), 1000, "fans");
+	cr_assert_eq(period_of(r, "nct6779", SOV_KIND_VOLTAGE), 1000, "voltages");
+	cr_assert_eq(period_of(r, "mp2975", SOV_KIND_CURRENT), 1000, "VRM rails");
+	cr_assert_eq(period_of(r, "mp2975", SOV_KIND_TEMP), 1000, "a VRM's temperature: a rail");
+	cr_assert_eq(period_of(r, "jc42", SOV_KIND_TEMP), 5000, "DIMMs");
+	/* 3 cycles: the first at start, then two grid instants 100 ms apart. */
+	cr_assert_eq(sov_reader_head(r), 3);
+	sov_reader_close(r);
+}
