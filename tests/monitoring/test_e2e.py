@@ -44,6 +44,7 @@ import yaml
 
 SRC, BUILD = sys.argv[1:3]
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import dashboard  # noqa: E402
 
