@@ -57,6 +57,7 @@ int sampler_parse_value(uint16_t unit, const char *text, int64_t *out)
 
 const struct sampler_rate_key sampler_rate_keys[SAMPLER_RATE_N] = {
 	[SAMPLER_RATE_CPU_TEMP] = { "cpu_temp_period_ms", 100 },
+	[SAMPLER_RATE_CPU_CORE_TEMP] = { "cpu_core_temp_period_ms", 1000 },
 	[SAMPLER_RATE_ENERGY] = { "energy_period_ms", 100 },
 	[SAMPLER_RATE_FAN] = { "fan_period_ms", 1000 },
 	[SAMPLER_RATE_VOLTAGE] = { "voltage_period_ms", 1000 },
@@ -69,7 +70,8 @@ const struct sampler_rate_key sampler_rate_keys[SAMPLER_RATE_N] = {
 /* Every key read from [sampler] (sampler_parse_opts(), main.c) and [sensor X] (chan_params_for(), apply_sensor_overrides()). */
 static const char *const sampler_keys[] = {
 	"root", "segment", "group", "cpu", "priority", "period_ms", "slots", "stuck_s",
-	"backoff_max_s", "journal", "stale_periods", "cpu_temp_period_ms", "energy_period_ms",
+	"backoff_max_s", "journal", "stale_periods", "cpu_temp_period_ms", "cpu_core_temp_period_ms",
+	"energy_period_ms",
 	"fan_period_ms", "voltage_period_ms", "current_period_ms", "vrm_period_ms",
 	"dimm_period_ms", "board_period_ms", NULL
 };

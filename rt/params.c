@@ -53,6 +53,20 @@ static const char *const dimm_chips[] = { "jc42", "spd5118", NULL };
 /* CPU temperature read in the loop (hwmon.c hwmon_fast_drivers, and MSRs). */
 static const char *const cpu_temp_chips[] = { "k10temp", "coretemp", NULL };
 
+/*
+ * A CPU temperature of one die or core, not the package's control one:
+ * k10temp's Tccd1.. (Tctl is what the fans follow), coretemp's "Core N"
+ * (beside "Package id N"), the MSRs' core-N-temp.  The package's is the
+ * one a BMC polls fast; these are detail, read at their own slower rate
+ * (2 sockets of 8 CCDs: 16 of k10temp's 18 reads a cycle).
+ */
+static bool cpu_core_temp(const struct sov_sensor *base)
+{
+	if (base->source == SOV_SRC_MSR)
+		return !strncmp(base->name, "core-", 5);
+	return !strncmp(base->label, "Tccd", 4) || !strncmp(base->label, "Core ", 5);
+}
+
 /* Is the chip name of @chip ("name" or "name/device") in @list? */
 static bool chip_in(const char *chip, const char *const *list)
 {
@@ -88,7 +102,8 @@ static int rate_kind(const struct sensor_ops *ops, const struct sov_sensor *base
 	switch (base->kind) {
 	case SOV_KIND_TEMP:
 		if (base->source == SOV_SRC_MSR || chip_in(base->chip, cpu_temp_chips))
-			return SAMPLER_RATE_CPU_TEMP;
+			return cpu_core_temp(base) ? SAMPLER_RATE_CPU_CORE_TEMP
+						   : SAMPLER_RATE_CPU_TEMP;
 		return SAMPLER_RATE_BOARD;
 	case SOV_KIND_ENERGY: case SOV_KIND_POWER:
 		return SAMPLER_RATE_ENERGY;

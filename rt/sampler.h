@@ -25,6 +25,7 @@
  */
 enum sampler_rate {
 	SAMPLER_RATE_CPU_TEMP,     /* CPU temperature (MSR, k10temp, coretemp): 100 ms */
+	SAMPLER_RATE_CPU_CORE_TEMP, /* per-die and per-core ones (Tccd*, Core N): 1 s */
 	SAMPLER_RATE_ENERGY,       /* CPU energy and power (RAPL): 100 ms */
 	SAMPLER_RATE_FAN,          /* fan speeds and duties: 1 s */
 	SAMPLER_RATE_VOLTAGE,      /* voltages: 1 s */

@@ -586,12 +586,15 @@ Test(e2e, shipped_config_rates_per_kind)
 	char *argv[] = { SOV_SAMPLER_BIN, "-c", SOV_SHIPPED_CONF, "--root", tree, "--segment", seg,
 			 "--cycles", "3", "--no-rt", NULL };
 	struct sov_reader *r;
+	struct sov_sensor d;
 
 	cr_assert_eq(stack_run(once), 0);
 	cr_assert_eq(stack_run(argv), 0);
 	cr_assert_eq(sov_reader_open(seg, NULL, &r), 0);
 	cr_assert_eq(sov_reader_header(r)->period_ns, 100000000);
-	cr_assert_eq(period_of(r, "k10temp", SOV_KIND_TEMP), 100, "CPU temperature");
+	cr_assert_eq(period_of(r, "k10temp", SOV_KIND_TEMP), 100, "CPU temperature (Tctl, first)");
+	cr_assert_eq(sov_reader_sensor(r, (uint32_t)sov_reader_find(r, NULL, "Tccd1"), &d), 0);
+	cr_assert_eq(d.period_ms, 1000, "a CCD's temperature: 1 s");
 	cr_assert_eq(period_of(r, "powercap", SOV_KIND_ENERGY), 100, "RAPL energy");
 	cr_assert_eq(period_of(r, "nct6779", SOV_KIND_FAN_RPM), 1000, "fans");
 	cr_assert_eq(period_of(r, "nct6779", SOV_KIND_VOLTAGE), 1000, "voltages");
