@@ -39,6 +39,7 @@
 #define SETTLE_NS       (200 * NS_PER_MS) /* after its second sample: start-up excluded */
 #define REAP_MS         3000u             /* SIGTERM, then SIGKILL */
 #define SIM_PERIOD_MS   "60000"           /* the sim leaves the tree alone during a run */
+#define SIM_SOCKETS     "2"               /* the simulated server of the goal */
 #define RING_SLOTS      "4096"            /* 4 s of 1 kHz: the reader never falls behind */
 #define CHANGE_BASE     50000             /* m°C written by the sensor-change trials */
 
@@ -49,6 +50,7 @@ struct opts {
 	double duration_s;
 	const char *json, *plot, *out;
 	const char *sim, *sampler, *cyclictest;
+	const char *shipped;       /* the shipped sampler.conf (tools/deploy) */
 	int cpu, reader_cpu, priority;
 };
 
@@ -219,12 +221,22 @@ static void collect_free(struct collect *c)
 /* ------------------------------------------------------------------ */
 /* set-up of one run                                                    */
 
-/* The sim's config with the bench's [sampler] keys in place of its own. */
-static int write_conf(const char *path, const char *sim_conf, const struct opts *o,
-		      unsigned hz, const char *seg)
+/*
+ * @base (the sim's config, or the shipped one) with the bench's [sampler]
+ * keys in place of its own: segment, cpu, priority, slots; no group (the
+ * shipped "sovereign" may not exist here); period_ms 1000 / @hz unless @hz
+ * is 0 (the file's own); root @root unless NULL (the sim's config has it).
+ */
+static int write_conf(const char *path, const char *base, const struct opts *o,
+		      unsigned hz, const char *seg, const char *root)
 {
-	static const char *const ours[] = { "period_ms", "segment", "cpu", "priority", "slots" };
-	const char *line = sim_conf;
+	static const char *const ours[] = { "segment", "cpu", "priority", "slots", "group",
+					    "period_ms", "root" };
+	/* [sampler] <kind>_period_ms, sovereign.conf(5) */
+	static const char *const kinds[] = { "cpu_temp", "cpu_core_temp", "energy", "fan", "voltage",
+					     "current", "vrm", "dimm", "board" };
+	size_t nours = sizeof(ours) / sizeof(ours[0]) - (root ? 0 : 1); /* "root" is last */
+	const char *line = base;
 	bool in_sampler = false;
 	FILE *f = fopen(path, "w");
 
@@ -236,15 +248,24 @@ static int write_conf(const char *path, const char *sim_conf, const struct opts 
 
 		if (line[0] == '[')
 			in_sampler = !strncmp(line, "[sampler]", 9);
-		for (k = 0; in_sampler && k < sizeof(ours) / sizeof(ours[0]); k++)
+		for (k = 0; in_sampler && k < nours; k++)
 			if (!strncmp(line, ours[k], strlen(ours[k])) &&
-			    strchr(" =", line[strlen(ours[k])]))
+			    strchr(" =", line[strlen(ours[k])]) && (hz || strcmp(ours[k], "period_ms")))
 				skip = true;
 		if (!skip)
 			fprintf(f, "%.*s\n", (int)len, line);
-		if (!strncmp(line, "[sampler]", 9))
-			fprintf(f, "period_ms = %u\nsegment = %s\ncpu = %d\npriority = %d\nslots = %s\n",
-				1000u / hz, seg, o->cpu, o->priority, RING_SLOTS);
+		if (!strncmp(line, "[sampler]", 9)) {
+			fprintf(f, "segment = %s\ncpu = %d\npriority = %d\nslots = %s\n", seg, o->cpu,
+				o->priority, RING_SLOTS);
+			/* A rate run reads every kind at the grid's rate (as far as
+			 * each backend's minimum allows): the loop runs at @hz. */
+			for (k = 0; hz && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+				fprintf(f, "%s_period_ms = %u\n", kinds[k], 1000u / hz);
+			if (hz)
+				fprintf(f, "period_ms = %u\n", 1000u / hz);
+			if (root)
+				fprintf(f, "root = %s\n", root);
+		}
 		line += len + (line[len] == '\n');
 	}
 	return fclose(f) ? -errno : 0;
@@ -446,11 +467,14 @@ static void fill_cpu(struct sb_rate *out, const struct bench_task *a, size_t na,
 /* ------------------------------------------------------------------ */
 /* one rate                                                             */
 
-static int run_rate(const struct opts *o, const char *dir, const char *tree, const char *sim_conf,
-		    size_t ri, struct sb_result *res)
+/*
+ * One run into @out: the sampler on @base with a @hz grid -- the sim's
+ * config at rate @ri, or (@shipped) the shipped configuration with its own
+ * period_ms (@hz is then its rate, for the floor loop and the names).
+ */
+static int run_rate(const struct opts *o, const char *dir, const char *tree, const char *base,
+		    unsigned hz, bool shipped, size_t ri, struct sb_rate *out, struct sb_result *res)
 {
-	struct sb_rate *out = &res->rate[ri];
-	unsigned hz = rates_hz[ri];
 	uint64_t period_ns = NS_PER_S / hz, t, wall0, wall1, end, fl_ns0, fl_ns1, fl_r0, fl_r1;
 	char conf[512], log[512], seg[64], file[1024], ctjson[512], cthist[512], ctlog[512];
 	struct bench_task t0[SB_MAX_THREADS * 2], t1[SB_MAX_THREADS * 2];
@@ -466,10 +490,10 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 
 	memset(&c, 0, sizeof(c));
 	out->hz = hz;
-	snprintf(seg, sizeof(seg), "/sov-sb-%d-%u", (int)getpid(), hz);
-	snprintf(conf, sizeof(conf), "%s/sampler-%u.conf", dir, hz);
-	snprintf(log, sizeof(log), "%s/sampler-%u.log", dir, hz);
-	if ((rc = write_conf(conf, sim_conf, o, hz, seg))) {
+	snprintf(seg, sizeof(seg), "/sov-sb-%d-%u%s", (int)getpid(), hz, shipped ? "s" : "");
+	snprintf(conf, sizeof(conf), "%s/sampler-%u%s.conf", dir, hz, shipped ? "-shipped" : "");
+	snprintf(log, sizeof(log), "%s/sampler-%u%s.log", dir, hz, shipped ? "-shipped" : "");
+	if ((rc = write_conf(conf, base, o, shipped ? 0 : hz, seg, shipped ? tree : NULL))) {
 		fprintf(stderr, "sampler_bench: %s: %s\n", conf, strerror(-rc));
 		return rc;
 	}
@@ -528,7 +552,7 @@ static int run_rate(const struct opts *o, const char *dir, const char *tree, con
 	na = bench_tasks(sampler, t0, SB_MAX_THREADS * 2);
 	bench_schedstat(getpid(), atomic_load(&fl.tid), &fl_ns0, &fl_r0);
 	atomic_store(&c.from_mono, wall0);
-	if (hz == 1000) {
+	if (hz == 1000 && !shipped) {
 		char a[16], p[16], d[16], ma[16];
 		char hopt[64];
 
@@ -614,6 +638,39 @@ out:
 	return rc;
 }
 
+/* The whole of file @path into @buf (NUL-terminated).  Return: 0, or -1 with errno. */
+static int read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	if (ferror(f) || !feof(f)) {
+		int e = ferror(f) ? EIO : EFBIG;
+
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	return fclose(f);
+}
+
+/* The loop rate of configuration @conf: 1000 / its [sampler] period_ms, 0 if none fits. */
+static unsigned shipped_hz(const char *conf)
+{
+	const char *p = strstr(conf, "\n[sampler]");
+	unsigned ms;
+
+	while (p && (p = strstr(p + 1, "\nperiod_ms"))) {
+		if (sscanf(p, "\nperiod_ms = %u", &ms) == 1)
+			return ms && ms <= 1000 && 1000 % ms == 0 ? 1000 / ms : 0;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* main                                                                 */
 
@@ -671,6 +728,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->sim = SOV_SIM_BIN;
 	o->sampler = SOV_SAMPLER_BIN;
 	o->cyclictest = SOV_CYCLICTEST_BIN;
+	o->shipped = SOV_SHIPPED_CONF;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
 
@@ -762,7 +820,7 @@ static int write_outputs(const struct opts *o, const struct sb_result *res, cons
 int main(int argc, char **argv)
 {
 	static struct sb_result res;
-	static char sim_conf[16384], scratch[4096];
+	static char sim_conf[16384], scratch[4096], shipped_conf[16384];
 	char dir[] = "/tmp/sampler-bench-XXXXXX", tree[64], simlog[96];
 	struct opts o;
 	pid_t sim = -1;
@@ -771,6 +829,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	if (read_text(o.shipped, shipped_conf, sizeof(shipped_conf))) {
+		fprintf(stderr, "sampler_bench: %s: %s\n", o.shipped, strerror(errno));
+		return 1;
+	}
 	if (!mkdtemp(dir)) {
 		perror("sampler_bench: mkdtemp");
 		return 1;
@@ -779,12 +841,18 @@ int main(int argc, char **argv)
 	/* The bench and its helpers stay off the sampler's core. */
 	if (bench_pin_self(o.reader_cpu))
 		fprintf(stderr, "sampler_bench: cannot pin to CPU %d\n", o.reader_cpu);
-	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	/* The tree in memory, as sysfs is: on a disk file system every read
+	 * of a file the sim rewrote also updates its atime (an ext4 journal
+	 * write in the sampler's read, which sysfs never does). */
+	snprintf(tree, sizeof(tree), "/dev/shm/sampler-bench-tree-%d", (int)getpid());
 	snprintf(simlog, sizeof(simlog), "%s/sim.log", dir);
 	{
-		char *pc[] = { (char *)o.sim, "--root", tree, "--print-config", NULL };
-		char *once[] = { (char *)o.sim, "--root", tree, "--once", "--quiet", NULL };
-		char *live[] = { (char *)o.sim, "--root", tree, "--quiet", "--period-ms", SIM_PERIOD_MS, NULL };
+		char *pc[] = { (char *)o.sim, "--root", tree, "--sockets", SIM_SOCKETS, "--print-config",
+			       NULL };
+		char *once[] = { (char *)o.sim, "--root", tree, "--sockets", SIM_SOCKETS, "--once",
+				 "--quiet", NULL };
+		char *live[] = { (char *)o.sim, "--root", tree, "--sockets", SIM_SOCKETS, "--quiet",
+				 "--period-ms", SIM_PERIOD_MS, NULL };
 
 		/* The whole tree first; then the sim stays up but rewrites it only
 		 * once a minute, so the change trials are not overwritten. */
@@ -813,7 +881,21 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < SB_NRATES; i++) {
 		fprintf(stderr, "sampler_bench: %u Hz for %.0f s ...\n", rates_hz[i], o.duration_s);
-		if (run_rate(&o, dir, tree, sim_conf, i, &res))
+		if (run_rate(&o, dir, tree, sim_conf, rates_hz[i], false, i, &res.rate[i], &res))
+			goto out;
+	}
+	{
+		unsigned hz = shipped_hz(shipped_conf);
+
+		if (!hz) {
+			fprintf(stderr, "sampler_bench: %s: no [sampler] period_ms dividing 1000\n",
+				o.shipped);
+			goto out;
+		}
+		fprintf(stderr, "sampler_bench: the shipped configuration (%u Hz grid) for %.0f s ...\n",
+			hz, o.duration_s);
+		snprintf(res.shipped_conf, sizeof(res.shipped_conf), "%s", o.shipped);
+		if (run_rate(&o, dir, tree, shipped_conf, hz, true, SB_NRATES, &res.shipped, &res))
 			goto out;
 	}
 	sb_print_table(&res, stdout);
@@ -824,6 +906,7 @@ out:
 	if (sim > 0) {
 		bench_stop(sim, REAP_MS);
 	}
+	bench_rmtree(tree);
 	bench_rmtree(dir);
 	return rc;
 }
