@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "runtime.h"
+#include "shm_units.h"
 
 /* One remembered key of sov_rt_lookup(), resolved again after re-attach. */
 struct rt_key {
@@ -30,38 +31,18 @@ struct sov_rt {
 	struct rt_key keys[SOV_RT_LOOKUPS_MAX];
 };
 
-/* --- unit conversion: the one table --- */
-
-static const struct {
-	double div;                 /* base = raw / div: one correctly rounded
-				     * division, so 67250 m°C is exactly 67.25 */
-	const char *name;           /* base unit */
-} rt_units[SOV_UNIT_MAX_] = {
-	[SOV_UNIT_NONE]         = { 1.0, "" },
-	[SOV_UNIT_MILLICELSIUS] = { 1e3, "celsius" },
-	[SOV_UNIT_RPM]          = { 1.0, "rpm" },
-	[SOV_UNIT_PERMILLE]     = { 1e3, "ratio" },
-	[SOV_UNIT_MICROWATT]    = { 1e6, "watts" },
-	[SOV_UNIT_MICROJOULE]   = { 1e6, "joules" },
-	[SOV_UNIT_MILLIVOLT]    = { 1e3, "volts" },
-	[SOV_UNIT_MILLIAMPERE]  = { 1e3, "amperes" },
-	[SOV_UNIT_COUNT]        = { 1.0, "count" },
-	[SOV_UNIT_MILLIPERCENT] = { 1e5, "ratio" },   /* humidity: 45500 m% is 0.455 */
-	[SOV_UNIT_HERTZ]        = { 1.0, "hertz" },
-};
+/* --- unit conversion: libsovereign's one table (shm/shm_units.h) --- */
 
 double sov_rt_to_base(uint16_t unit, int64_t raw)
 {
-	if (unit >= SOV_UNIT_MAX_ || rt_units[unit].div == 0.0)
-		return (double)raw;
-	return (double)raw / rt_units[unit].div;
+	return sov_unit_to_base(unit, raw); /* one correctly rounded division */
 }
 
 const char *sov_rt_unit_name(uint16_t unit)
 {
-	if (unit >= SOV_UNIT_MAX_ || !rt_units[unit].name)
-		return "";
-	return rt_units[unit].name;
+	const struct sov_unit_info *u = sov_unit_info(unit);
+
+	return u ? u->base : "";
 }
 
 const char *sov_rt_strerror(int err)
