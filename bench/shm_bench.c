@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "sovereign.h"
 
 /* --- limits and defaults --- */
@@ -1314,19 +1315,15 @@ static void usage(FILE *f)
 		BENCH_ITER_QUICK);
 }
 
-/* Parse @arg as a decimal integer in [@min, @max].  Return: 0 or -EINVAL. */
+/* @arg as the decimal value of option @what in [@min, @max] (common/opt.h); a refusal says why. */
 static int parse_ulong(const char *arg, const char *what, unsigned long min,
 		       unsigned long max, unsigned long *out)
 {
-	char *end;
-	long v;
+	struct sov_opt_err err;
+	long long v;
 
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0 || (unsigned long)v < min ||
-	    (unsigned long)v > max) {
-		fprintf(stderr, "shm_bench: %s must be an integer in %lu..%lu, not '%s'\n",
-			what, min, max, arg);
+	if (sov_opt_int(what, arg, (long long)min, (long long)max, &v, &err)) {
+		fprintf(stderr, "shm_bench: %s\n", err.msg);
 		return -EINVAL;
 	}
 	*out = (unsigned long)v;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 #include <urcu/uatomic.h>
 
+#include "opt.h"
 #include "registry.h"
 #include "sampler.h"
 #include "timespec.h"
@@ -82,7 +84,8 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 	memset(c, 0, sizeof(*c));
 	c->config = DEFAULT_CONFIG;
 	while ((o = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		char *end;
+		struct sov_opt_err err;
+		long long n;
 
 		switch (o) {
 		case 'c': c->config = optarg; break;
@@ -91,12 +94,11 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		case 'd': c->discover = true; break;
 		case 'R': c->no_rt = true; break;
 		case 'n':
-			errno = 0;
-			c->cycles = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || !c->cycles) {
-				fprintf(stderr, "sovereign-sampler: --cycles: '%s' is not a positive number\n", optarg);
+			if (sov_opt_int("--cycles", optarg, 1, LLONG_MAX, &n, &err)) {
+				fprintf(stderr, "sovereign-sampler: %s\n", err.msg);
 				return -1;
 			}
+			c->cycles = (uint64_t)n;
 			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;

@@ -28,6 +28,7 @@
 #include "bench_out.h"
 #include "bench_proc.h"
 #include "eb_proc.h"
+#include "opt.h"
 #include "sovereign.h"
 #include "eb_report.h"
 #include "eb_scrape.h"
@@ -108,15 +109,16 @@ static void usage(FILE *f)
 		EB_MIN_SERIES);
 }
 
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+/* @s as a decimal in [@lo, @hi] for option @name (common/opt.h); a refusal says why. */
+static int parse_uint(const char *name, const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	struct sov_opt_err err;
+	long long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+	if (sov_opt_int(name, s, lo, hi, &v, &err)) {
+		fprintf(stderr, "exporter_bench: %s\n", err.msg);
 		return -EINVAL;
+	}
 	*out = (unsigned)v;
 	return 0;
 }
@@ -141,12 +143,12 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 	while ((c = getopt_long(argc, argv, "n:d:qPj:p:o:kh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_uint(optarg, 1, EB_SCRAPES_MAX, &o->scrapes))
+			if (parse_uint("--scrapes", optarg, 1, EB_SCRAPES_MAX, &o->scrapes))
 				goto bad;
 			have_n = true;
 			break;
 		case 'd':
-			if (parse_uint(optarg, 1, EB_SECS_MAX, &o->secs))
+			if (parse_uint("--duration", optarg, 1, EB_SECS_MAX, &o->secs))
 				goto bad;
 			have_d = true;
 			break;

@@ -29,6 +29,7 @@
 #include "bench_cpu.h"
 #include "bench_out.h"
 #include "bench_proc.h"
+#include "opt.h"
 #include "sampler_bench.h"
 #include "sb_proc.h"
 #include "sovereign.h"
@@ -692,15 +693,16 @@ static void usage(FILE *f)
 		DURATION_QUICK, DURATION_FULL);
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
+/* @s as a decimal in [@lo, @hi] for option @name (common/opt.h); a refusal says why. */
+static int parse_int(const char *name, const char *s, long lo, long hi, int *out)
 {
-	char *end;
-	long v;
+	struct sov_opt_err err;
+	long long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
+	if (sov_opt_int(name, s, lo, hi, &v, &err)) {
+		fprintf(stderr, "sampler_bench: %s\n", err.msg);
 		return -1;
+	}
 	*out = (int)v;
 	return 0;
 }
@@ -750,11 +752,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'c':
 		case 'r':
 		case 'P':
-			if (parse_int(optarg, c == 'P' ? 1 : 0, c == 'P' ? 98 : CPU_SETSIZE - 1,
-				      c == 'c' ? &o->cpu : c == 'r' ? &o->reader_cpu : &o->priority)) {
-				fprintf(stderr, "sampler_bench: bad number '%s'\n", optarg);
+			if (parse_int(c == 'c' ? "--cpu" : c == 'r' ? "--reader-cpu" : "--priority",
+				      optarg, c == 'P' ? 1 : 0, c == 'P' ? 98 : CPU_SETSIZE - 1,
+				      c == 'c' ? &o->cpu : c == 'r' ? &o->reader_cpu : &o->priority))
 				return -1;
-			}
 			break;
 		case 'S': o->sim = optarg; break;
 		case 'A': o->sampler = optarg; break;

@@ -26,6 +26,7 @@
 
 #include "bench_out.h"
 #include "bench_proc.h"
+#include "opt.h"
 #include "report.h"
 #include "scrape.h"
 #include "shm_reader.h"
@@ -132,18 +133,18 @@ static int parse_num(const char *name, const char *s, double lo, double hi, doub
 	return 0;
 }
 
+/* @s as a decimal in [@lo, @hi] for option @name (common/opt.h); a refusal says why. */
 static int parse_int(const char *name, const char *s, long lo, long hi, int *out)
 {
-	double v;
-	int ret = parse_num(name, s, (double)lo, (double)hi, &v);
+	struct sov_opt_err err;
+	long long v;
 
-	if (ret == 0 && v != floor(v)) {
-		fprintf(stderr, "smi_jitter: %s: '%s' is not an integer\n", name, s);
-		ret = -EINVAL;
+	if (sov_opt_int(name, s, lo, hi, &v, &err)) {
+		fprintf(stderr, "smi_jitter: %s\n", err.msg);
+		return -EINVAL;
 	}
-	if (ret == 0)
-		*out = (int)v;
-	return ret;
+	*out = (int)v;
+	return 0;
 }
 
 /* "1,3-5" into @o->cpus. */

@@ -29,6 +29,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "mhd_log.h"
 
 #define API_MAX_CONN      256  /* connections served at once; more closed at accept */
 #define API_MAX_CONN_IP   32   /* from one address */
@@ -784,43 +785,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(w - s);
 }
 
-/*
- * libmicrohttpd's messages, rate-limited: a flood makes it say "Server
- * reached connection limit" once per refused connection.  A burst of
- * LOG_BURST lines, then one per LOG_INTERVAL_S.  Context: MHD's thread.
- */
-#define LOG_BURST      10
-#define LOG_INTERVAL_S 10
-
-__attribute__((format(printf, 2, 0)))
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	static unsigned long suppressed;
-	static unsigned burst;
-	static time_t next;
-	struct timespec now;
-
-	(void)cls;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec >= next) {
-		burst = 0;
-		next = now.tv_sec + LOG_INTERVAL_S;
-	}
-	if (burst >= LOG_BURST) {
-		suppressed++;
-		return;
-	}
-	burst++;
-	if (suppressed) {
-		fprintf(stderr, "sovereign-fleet: api: %lu similar messages suppressed\n",
-			suppressed);
-		suppressed = 0;
-	}
-	fputs("sovereign-fleet: api: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', stderr);
-}
+/* libmicrohttpd's messages, rate-limited (common/mhd_log.h).  Context: MHD's thread. */
+static struct sov_mhd_log mhd_log = SOV_MHD_LOG_INIT("sovereign-fleet: api: ");
 
 /* ---- start and stop ---- */
 
@@ -985,7 +951,7 @@ int fleet_api_start(struct fleet *f, struct fleet_api **out, char *err, size_t e
 	}
 	a->port = local_port(fd);
 	a->d = MHD_start_daemon(flags, 0, accept_policy, a, handle, a,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_EXTERNAL_LOGGER, sov_mhd_log, &mhd_log,
 				MHD_OPTION_LISTEN_SOCKET, fd,
 				MHD_OPTION_CONNECTION_LIMIT, 2u * API_MAX_CONN + 16,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_MAX_CONN_IP,

@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "opt.h"
+
 #define PROG        "sovereign-fleetctl"
 #define DEFAULT_URL "http://127.0.0.1:9180"
 #define TOKEN_ENV   "SOVEREIGN_FLEET_TOKEN"
@@ -444,10 +446,11 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct opts o = { .url = DEFAULT_URL };
-	char tok[TOKEN_MAX], *end;
+	char tok[TOKEN_MAX];
 	const char *cmd, *arg = NULL;
+	struct sov_opt_err err;
 	bool needs_arg;
-	long v;
+	long long v;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -462,12 +465,9 @@ int main(int argc, char **argv)
 		case 'i': o.image = optarg; break;
 		case 'v': o.version = optarg; break;
 		case 'l': case 'W':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < (c == 'l' ? 1 : 0) || v > (c == 'l' ? 1000 : 86400)) {
-				fprintf(stderr, PROG ": --%s: want %s\n",
-					c == 'l' ? "limit" : "wait-timeout",
-					c == 'l' ? "1..1000" : "0..86400");
+			if (sov_opt_int(c == 'l' ? "--limit" : "--wait-timeout", optarg,
+					c == 'l' ? 1 : 0, c == 'l' ? 1000 : 86400, &v, &err)) {
+				fprintf(stderr, PROG ": %s\n", err.msg);
 				return 2;
 			}
 			if (c == 'l')

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "opt.h"
 #include "stall.h"
 #include "tree.h"
 
@@ -74,20 +75,15 @@ static void usage(FILE *f)
 		SIM_MAX_DIMMS, SIM_MAX_FANS, SIM_WRAP_UJ_DEFAULT);
 }
 
+/* @s as the decimal value of option @name in [@lo, @hi] (opt.h); a refusal says why. */
 static int parse_ll(const char *name, const char *s, long long lo, long long hi, long long *out)
 {
-	char *end;
-	long long v;
+	struct sov_opt_err err;
+	int rc = sov_opt_int(name, s, lo, hi, out, &err);
 
-	errno = 0;
-	v = strtoll(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "sovereign-sim: %s: '%s' is not an integer in [%lld, %lld]\n",
-			name, s, lo, hi);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	if (rc)
+		fprintf(stderr, "sovereign-sim: %s\n", err.msg);
+	return rc ? -EINVAL : 0;
 }
 
 static int parse_double(const char *name, const char *s, double lo, double hi, double *out)
@@ -132,7 +128,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	long long v;
+	long long v = 0;
 	int c, ret = 0;
 
 	memset(o, 0, sizeof(*o));

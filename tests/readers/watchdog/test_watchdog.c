@@ -195,34 +195,24 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 	return remove(p);
 }
 
+/* Kill and reap the child *@pid, if any, and forget it. */
+static void reap(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
 static void teardown(void)
 {
 	/* Children first: nothing may keep running after the test. */
-	if (wd_pid > 0) {
-		kill(wd_pid, SIGKILL);
-		waitpid(wd_pid, NULL, 0);
-		wd_pid = 0;
-	}
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGKILL);
-		waitpid(fake_pid, NULL, 0);
-		fake_pid = 0;
-	}
-	if (squat_pid > 0) {
-		kill(squat_pid, SIGKILL);
-		waitpid(squat_pid, NULL, 0);
-		squat_pid = 0;
-	}
-	if (sysd_pid > 0) {
-		kill(sysd_pid, SIGKILL);
-		waitpid(sysd_pid, NULL, 0);
-		sysd_pid = 0;
-	}
-	if (bus_pid > 0) {
-		kill(bus_pid, SIGKILL);
-		waitpid(bus_pid, NULL, 0);
-		bus_pid = 0;
-	}
+	reap(&wd_pid);
+	reap(&fake_pid);
+	reap(&squat_pid);
+	reap(&sysd_pid);
+	reap(&bus_pid);
 	if (pub_started) {
 		__atomic_store_n(&pub_run, -1, __ATOMIC_RELEASE);
 		pthread_join(pub_thread, NULL);
