@@ -350,6 +350,92 @@ static void *control_main(void *arg)
 	return NULL;
 }
 
+/* Signals go to the control thread only: block them in every thread, before any starts. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, CONTROL_WAKE_SIG);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/*
+ * Say what the probes skipped (stdout: information) and what real-time
+ * set-up could not get (stderr, and a DEGRADED event in the segment), and
+ * what the sampler publishes, before the loop starts.
+ */
+static void say_start(struct sampler *s, const struct sampler_opts *o, uint32_t flags,
+		      int fifo_err, int lock_err)
+{
+	for (size_t i = 0; sampler_note(s, i); i++)
+		printf("sovereign-sampler: note: %s\n", sampler_note(s, i));
+	fflush(stdout);
+	if (lock_err) {
+		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
+			strerror(lock_err));
+		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, lock_err,
+				"no mlockall: page faults possible");
+	}
+	if (fifo_err) {
+		fprintf(stderr, "sovereign-sampler: SCHED_FIFO: %s: running as a normal process\n",
+			strerror(fifo_err));
+		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, fifo_err,
+				"no SCHED_FIFO: deadlines not guaranteed");
+	}
+	fprintf(stderr, "sovereign-sampler: %zu sensors into %s every %" PRIu64 " ms on CPU %d%s\n",
+		sampler_channels(s)->n, o->segment, o->period_ns / 1000000u, o->cpu,
+		flags & SOV_SF_NO_RT ? " (not real-time)" : "");
+}
+
+/*
+ * The helper threads (worker, journal) and the control thread, all under
+ * SCHED_OTHER (they must not inherit the loop's priority).  Return: 0 or
+ * -errno, said on stderr.
+ */
+static int start_threads(struct control *ctl, struct sampler *s, const struct cli *cli,
+			 bool rt, pthread_t *control)
+{
+	int rc = sampler_start_threads(s, rt);
+
+	if (!rc) {
+		ctl->s = s;
+		ctl->cli = cli;
+		rc = -pthread_create(control, NULL, control_main, ctl);
+		if (!rc)
+			pthread_setname_np(*control, "sov-control");
+	}
+	if (rc)
+		fprintf(stderr, "sovereign-sampler: threads: %s\n", strerror(-rc));
+	return rc;
+}
+
+/*
+ * The loop, on this thread: back to SCHED_FIFO (when set-up got it), the
+ * stack pre-faulted, until a stop; then end the control thread.
+ * Return: sampler_run()'s.
+ */
+static int run_loop(struct control *ctl, struct sampler *s, const struct sampler_opts *o,
+		    const struct cli *cli, bool rt, pthread_t control)
+{
+	int rc;
+
+	if (rt) {
+		struct sched_param sp = { .sched_priority = o->priority };
+
+		sched_setscheduler(0, SCHED_FIFO, &sp);
+	}
+	prefault_stack();
+	rc = sampler_run(s, cli->cycles);
+	if (rc)
+		fprintf(stderr, "sovereign-sampler: loop: %s\n", strerror(-rc));
+	uatomic_set(&ctl->stop, 1);
+	pthread_kill(control, CONTROL_WAKE_SIG); /* end its signal wait */
+	pthread_join(control, NULL);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct control ctl = { 0 };
@@ -378,14 +464,7 @@ int main(int argc, char **argv)
 		rt_config_free(&cfg);
 		return 1;
 	}
-
-	/* Signals go to the control thread only: block them everywhere first. */
-	sigemptyset(&ctl.sigs);
-	sigaddset(&ctl.sigs, SIGHUP);
-	sigaddset(&ctl.sigs, SIGTERM);
-	sigaddset(&ctl.sigs, SIGINT);
-	sigaddset(&ctl.sigs, CONTROL_WAKE_SIG);
-	pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
+	block_signals(&ctl.sigs);
 
 	/* mlockall(MCL_FUTURE) first, so everything opened and allocated below is locked. */
 	flags = rt_setup(&o, cli.no_rt, &fifo_err, &lock_err);
@@ -403,53 +482,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sampler_flag(s, flags);
-	/* What was left out and why (skipped chips, channels, backends) is
-	 * information, not an error: stdout, flushed before the loop starts. */
-	for (size_t i = 0; sampler_note(s, i); i++)
-		printf("sovereign-sampler: note: %s\n", sampler_note(s, i));
-	fflush(stdout);
-	if (lock_err) {
-		fprintf(stderr, "sovereign-sampler: mlockall: %s: running without locked memory\n",
-			strerror(lock_err));
-		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, lock_err,
-				"no mlockall: page faults possible");
-	}
-	if (fifo_err) {
-		fprintf(stderr, "sovereign-sampler: SCHED_FIFO: %s: running as a normal process\n",
-			strerror(fifo_err));
-		sov_writer_note(sampler_writer(s), SOV_EV_DEGRADED, SOV_SEV_WARNING, fifo_err,
-				"no SCHED_FIFO: deadlines not guaranteed");
-	}
-	fprintf(stderr, "sovereign-sampler: %zu sensors into %s every %" PRIu64 " ms on CPU %d%s\n",
-		sampler_channels(s)->n, o.segment, o.period_ns / 1000000u, o.cpu,
-		flags & SOV_SF_NO_RT ? " (not real-time)" : "");
-
-	rc = sampler_start_threads(s, !(flags & SOV_SF_NO_RT));
-	if (!rc) {
-		ctl.s = s;
-		ctl.cli = &cli;
-		rc = -pthread_create(&control, NULL, control_main, &ctl);
-		if (!rc)
-			pthread_setname_np(control, "sov-control");
-	}
-	if (rc) {
-		fprintf(stderr, "sovereign-sampler: threads: %s\n", strerror(-rc));
+	say_start(s, &o, flags, fifo_err, lock_err);
+	if (start_threads(&ctl, s, &cli, !(flags & SOV_SF_NO_RT), &control)) {
 		sampler_destroy(s);
 		rt_config_free(&cfg);
 		return 1;
 	}
-	if (!(flags & SOV_SF_NO_RT)) {
-		struct sched_param sp = { .sched_priority = o.priority };
-
-		sched_setscheduler(0, SCHED_FIFO, &sp);
-	}
-	prefault_stack();
-	rc = sampler_run(s, cli.cycles);
-	if (rc)
-		fprintf(stderr, "sovereign-sampler: loop: %s\n", strerror(-rc));
-	uatomic_set(&ctl.stop, 1);
-	pthread_kill(control, CONTROL_WAKE_SIG); /* end its signal wait */
-	pthread_join(control, NULL);
+	rc = run_loop(&ctl, s, &o, &cli, !(flags & SOV_SF_NO_RT), control);
 	sampler_destroy(s);
 	rt_config_free(&cfg);
 	if (ctl.restart) {

@@ -272,9 +272,15 @@ static int write_conf(const char *path, const char *base, const struct opts *o,
 	return fclose(f) ? -errno : 0;
 }
 
-/* The file of hwmon chip @chip ("k10temp"), channel @name ("temp1"), under @tree. */
+/*
+ * The file of hwmon chip @chip ("k10temp", or "k10temp/0000:00:18.3" as the
+ * table names it: the device too, one socket's chip of two), channel @name
+ * ("temp1"), under @tree.
+ */
 static int hwmon_file(const char *tree, const char *chip, const char *name, char *out, size_t len)
 {
+	const char *dev = strchr(chip, '/');
+	size_t clen = dev ? (size_t)(dev - chip) : strlen(chip);
 	char dir[512];
 	struct dirent *de;
 	DIR *d;
@@ -296,7 +302,16 @@ static int hwmon_file(const char *tree, const char *chip, const char *name, char
 		if (fgets(nm, sizeof(nm), f))
 			nm[strcspn(nm, "\n")] = '\0';
 		fclose(f);
-		if (!strcmp(nm, chip)) {
+		if (strlen(nm) == clen && !strncmp(nm, chip, clen)) {
+			char link[512] = "";
+			const char *base;
+
+			snprintf(p, sizeof(p), "%s/%s/device", dir, de->d_name);
+			if (dev && readlink(p, link, sizeof(link) - 1) > 0) {
+				base = strrchr(link, '/');
+				if (strcmp(base ? base + 1 : link, dev + 1))
+					continue; /* the other socket's */
+			}
 			snprintf(out, len, "%s/%s/%s_input", dir, de->d_name, name);
 			rc = 0;
 			break;
@@ -329,10 +344,7 @@ static int find_channels(struct collect *c, struct sb_rate *out, const char *tre
 			c->be_idx[c->nbe++] = i;
 		} else if (!change && !strcmp(d.name, "temp1") &&
 			   (!strncmp(d.chip, "k10temp/", 8) || !strncmp(d.chip, "coretemp/", 9))) {
-			char chip[SOV_NAME_LEN];
-
-			snprintf(chip, sizeof(chip), "%.*s", (int)strcspn(d.chip, "/"), d.chip);
-			if (hwmon_file(tree, chip, "temp1", file, flen) == 0) {
+			if (hwmon_file(tree, d.chip, "temp1", file, flen) == 0) {
 				c->change_idx = i;
 				out->change_period_ms = d.period_ms;
 				change = true;
