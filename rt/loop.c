@@ -270,67 +270,47 @@ static void slow_look_next(struct sampler *s, struct rt_chan *c, uint64_t now)
 	due_min(s, seen->look_ns);
 }
 
-void sampler_cycle(struct sampler *s, uint64_t now)
+/*
+ * Read channel @c of the loop (not slow), due at @now: judge the reading or
+ * the error, account it to its backend, and plan the next read -- on the
+ * channel's own grid (multiples of its period: channels of one rate are
+ * read in the same wake-up, not drifting with reads), or after a back-off.
+ */
+static void read_due(struct sampler *s, struct rt_chan *c, uint64_t now)
 {
-	struct timespec t0, t1, rt;
+	struct backend_stats *b = backend_stats_of(s, c->ops);
+	struct timespec a, z;
+	int64_t v;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = c->ops->read(c, now, &v);
+	clock_gettime(CLOCK_MONOTONIC, &z);
+	if (b)
+		b->ns += (uint64_t)ts_diff_ns(&z, &a);
+	if (rc) {
+		if (b)
+			b->errors++;
+		take_error(s, c, rc, now);
+		c->next_due_ns = now + c->backoff_ns;
+		return;
+	}
+	take_value(s, c, v, now);
+	c->next_due_ns = c->next_due_ns ? c->next_due_ns + c->period_ns : 0;
+	if (c->next_due_ns <= now)
+		c->next_due_ns = ts_grid_next(now, c->period_ns);
+}
+
+/*
+ * The sampler's own channels (per-backend read time and errors, the
+ * wake-up latency @wake_ns) and the slot's header, then publish the sample
+ * of the cycle at @now.
+ */
+static void publish_cycle(struct sampler *s, uint64_t now, int64_t wake_ns)
+{
 	struct sov_slot *st;
-	int64_t wake_ns;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	s->real_now_ns = ts_to_ns(&rt);
-	/* Wake-up latency: from the deadline to the start of this cycle. */
-	wake_ns = ts_to_ns(&t0) > now ? (int64_t)(ts_to_ns(&t0) - now) : 0;
-	apply_params(s, now);
-	for (i = 0; i < s->nbstats; i++)
-		s->bstats[i].ns = 0;
-	s->due_ns = UINT64_MAX;
-
-	for (i = 0; i < s->chans.n; i++) {
-		struct rt_chan *c = &s->chans.chan[i];
-		struct backend_stats *b;
-		struct timespec a, z;
-		int64_t v;
-		int rc;
-
-		if (!c->ops)
-			continue; /* derived or internal */
-		if (c->slow) {
-			consume_mailbox(s, c, now);
-			check_stale(s, c, now);
-			slow_look_next(s, c, now);
-			continue;
-		}
-		if (c->disabled)
-			continue;
-		if (now < c->next_due_ns) {
-			due_min(s, c->next_due_ns);
-			continue;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		rc = c->ops->read(c, now, &v);
-		clock_gettime(CLOCK_MONOTONIC, &z);
-		b = backend_stats_of(s, c->ops);
-		if (b)
-			b->ns += (uint64_t)ts_diff_ns(&z, &a);
-		if (rc) {
-			if (b)
-				b->errors++;
-			take_error(s, c, rc, now);
-			c->next_due_ns = now + c->backoff_ns;
-		} else {
-			take_value(s, c, v, now);
-			/* Keep the channel on its own grid (multiples of its period:
-			 * channels of one rate are read in the same wake-up), not
-			 * drifting with reads. */
-			c->next_due_ns = c->next_due_ns ? c->next_due_ns + c->period_ns : 0;
-			if (c->next_due_ns <= now)
-				c->next_due_ns = ts_grid_next(now, c->period_ns);
-		}
-		if (!c->disabled)
-			due_min(s, c->next_due_ns);
-	}
 	for (i = 0; i < s->nbstats; i++) {
 		sov_writer_set(s->w, s->bstats[i].idx_ns, (int64_t)s->bstats[i].ns, now);
 		sov_writer_set(s->w, s->bstats[i].idx_err, (int64_t)s->bstats[i].errors, now);
@@ -349,6 +329,43 @@ void sampler_cycle(struct sampler *s, uint64_t now)
 	}
 	sov_writer_publish(s->w);
 	uatomic_set(&s->st.cycles, s->st.cycles + 1);
+}
+
+void sampler_cycle(struct sampler *s, uint64_t now)
+{
+	struct timespec t0, t1, rt;
+	int64_t wake_ns;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	s->real_now_ns = ts_to_ns(&rt);
+	/* Wake-up latency: from the deadline to the start of this cycle. */
+	wake_ns = ts_to_ns(&t0) > now ? (int64_t)(ts_to_ns(&t0) - now) : 0;
+	apply_params(s, now);
+	for (i = 0; i < s->nbstats; i++)
+		s->bstats[i].ns = 0;
+	s->due_ns = UINT64_MAX;
+
+	for (i = 0; i < s->chans.n; i++) {
+		struct rt_chan *c = &s->chans.chan[i];
+
+		if (!c->ops)
+			continue; /* derived or internal */
+		if (c->slow) {
+			consume_mailbox(s, c, now);
+			check_stale(s, c, now);
+			slow_look_next(s, c, now);
+			continue;
+		}
+		if (c->disabled)
+			continue;
+		if (now >= c->next_due_ns)
+			read_due(s, c, now);
+		if (!c->disabled)
+			due_min(s, c->next_due_ns);
+	}
+	publish_cycle(s, now, wake_ns);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->last_cost_ns = (uint64_t)ts_diff_ns(&t1, &t0);

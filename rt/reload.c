@@ -129,58 +129,39 @@ static bool name_differs(const char *a, const char *b, size_t len)
 	return strncmp(a, b, len - 1) != 0;
 }
 
-/*
- * Would @cfg with options @o publish another sensor table, or need what
- * only a new generation applies?  Decided from the configuration alone,
- * against what sampler_create() kept: no probe, no remove(), no device
- * touched (a PMBus probe writes PAGE: under the worker it would make one
- * rail's reading come out under another's name).  Conservative: any key
- * of a backend's section counts, since only its probe knows what it does.
- * Context: the control thread; reads only what is immutable after create.
- * Return: 1 with @err saying what (a restart is needed), 0 (limits and
- * rates only), or -errno with @err (the file is refused).
- */
-static int reload_needs_restart(const struct sampler *s, const struct rt_config *cfg,
-				const struct sampler_opts *o, struct rt_err *err)
+/* The first [sampler] key of @o that differs from the running @r and only a restart applies, or NULL. */
+static const char *restart_key(const struct sampler_opts *r, const struct sampler_opts *o)
 {
-	const struct sampler_opts *r = &s->o;
-	const char *key = NULL;
-	struct conf_snap sn;
+	if (strcmp(o->root ? o->root : "", r->root))
+		return "root";
+	if (strcmp(o->segment ? o->segment : SOV_SHM_DEFAULT_NAME, r->segment))
+		return "segment";
+	if (strcmp(o->group ? o->group : "", r->group ? r->group : ""))
+		return "group";
+	if (o->cpu != r->cpu)
+		return "cpu";
+	if (o->priority != r->priority)
+		return "priority";
+	if (o->period_ns != r->period_ns)
+		return "period_ms";
+	if (o->nslots != r->nslots)
+		return "slots";
+	if (o->journal != r->journal)
+		return "journal";
+	return NULL;
+}
+
+/*
+ * Would the [sensor X] ignore, label and labels of @cfg change the table:
+ * a channel in it ignored or renamed, or one "ignore" left out coming
+ * back?  Return: 1 with @err saying which, 0, or -errno with @err.
+ */
+static int table_would_change(const struct sampler *s, const struct rt_config *cfg,
+			      struct rt_err *err)
+{
 	size_t i;
 	int rc;
 
-	if (strcmp(o->root ? o->root : "", r->root))
-		key = "root";
-	else if (strcmp(o->segment ? o->segment : SOV_SHM_DEFAULT_NAME, r->segment))
-		key = "segment";
-	else if (strcmp(o->group ? o->group : "", r->group ? r->group : ""))
-		key = "group";
-	else if (o->cpu != r->cpu)
-		key = "cpu";
-	else if (o->priority != r->priority)
-		key = "priority";
-	else if (o->period_ns != r->period_ns)
-		key = "period_ms";
-	else if (o->nslots != r->nslots)
-		key = "slots";
-	else if (o->journal != r->journal)
-		key = "journal";
-	if (key) {
-		snprintf(err->msg, sizeof(err->msg), "[sampler] %s changed", key);
-		return 1;
-	}
-	/* A [section] that names no backend is refused, as at start. */
-	if ((rc = channels_name_backends(cfg, err)))
-		return rc;
-	if ((rc = conf_snap_take(cfg, &sn))) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return rc;
-	}
-	rc = conf_snap_differ(&s->snap, &sn, err);
-	conf_snap_free(&sn);
-	if (rc)
-		return 1;
-	/* [sensor X] ignore, label, labels: each channel in the table ... */
 	for (i = 0; i < s->nprobed; i++) {
 		const struct rt_chan *c = &s->chans.chan[i];
 		const struct rt_conf_section *sec = sensor_section(cfg, c);
@@ -207,7 +188,6 @@ static int reload_needs_restart(const struct sampler *s, const struct rt_config 
 			return 1;
 		}
 	}
-	/* ... and each one "ignore" left out. */
 	for (i = 0; i < s->nignored; i++) {
 		const struct chan_ignored *ig = &s->ignored[i];
 		const struct rt_conf_section *sec = sampler_sensor_section(cfg, ig->chip, ig->name);
@@ -222,6 +202,42 @@ static int reload_needs_restart(const struct sampler *s, const struct rt_config 
 		}
 	}
 	return 0;
+}
+
+/*
+ * Would @cfg with options @o publish another sensor table, or need what
+ * only a new generation applies?  Decided from the configuration alone,
+ * against what sampler_create() kept: no probe, no remove(), no device
+ * touched (a PMBus probe writes PAGE: under the worker it would make one
+ * rail's reading come out under another's name).  Conservative: any key
+ * of a backend's section counts, since only its probe knows what it does.
+ * Context: the control thread; reads only what is immutable after create.
+ * Return: 1 with @err saying what (a restart is needed), 0 (limits and
+ * rates only), or -errno with @err (the file is refused).
+ */
+static int reload_needs_restart(const struct sampler *s, const struct rt_config *cfg,
+				const struct sampler_opts *o, struct rt_err *err)
+{
+	const char *key = restart_key(&s->o, o);
+	struct conf_snap sn;
+	int rc;
+
+	if (key) {
+		snprintf(err->msg, sizeof(err->msg), "[sampler] %s changed", key);
+		return 1;
+	}
+	/* A [section] that names no backend is refused, as at start. */
+	if ((rc = channels_name_backends(cfg, err)))
+		return rc;
+	if ((rc = conf_snap_take(cfg, &sn))) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return rc;
+	}
+	rc = conf_snap_differ(&s->snap, &sn, err);
+	conf_snap_free(&sn);
+	if (rc)
+		return 1;
+	return table_would_change(s, cfg, err);
 }
 
 /*
