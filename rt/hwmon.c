@@ -945,6 +945,64 @@ static void hwmon_list_add(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The kind, unit and flags of attribute @a (of type @ti) into @desc. */
+static void hwmon_chan_kind(const struct hwmon_attr *a, const struct hwmon_type_info *ti,
+			    struct sov_sensor *desc)
+{
+	switch (a->sub) {
+	case HWMON_SUB_VALUE:
+		desc->kind = ti->kind;
+		desc->unit = ti->unit;
+		break;
+	case HWMON_SUB_ALARM:
+		desc->kind = SOV_KIND_ALARM;
+		desc->unit = SOV_UNIT_NONE;
+		/* Past a critical or emergency limit, a broken sensor, an open case. */
+		if (strstr(a->file, "crit_alarm") || strstr(a->file, "emergency_alarm") ||
+		    strstr(a->file, "_fault") || a->type == HWMON_INTRUSION)
+			desc->flags |= SOV_SEN_CRITICAL;
+		break;
+	case HWMON_SUB_FAN_SET:
+		desc->kind = SOV_KIND_FAN_RPM_SET;
+		desc->unit = SOV_UNIT_RPM;
+		break;
+	default:
+		desc->kind = SOV_KIND_STATE;
+		desc->unit = SOV_UNIT_NONE;
+		break;
+	}
+}
+
+/*
+ * Is coretemp channel @base (@desc labelled) read on a CPU the sampler may
+ * interrupt?  Yes: @desc gets "cpu=N" first in its labels (as msr.c: the
+ * core checks it).  No, or its CPU is not known: it is named in @sk (a
+ * value channel) and left out.
+ */
+static bool hwmon_coretemp_keep(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
+				const struct hwmon_chip *chip, const char *base, bool value,
+				struct sov_sensor *desc, struct hwmon_skips *sk)
+{
+	struct rt_err why = { .msg = "" };
+	int cpu = hwmon_coretemp_cpu(ctx->root, chip, desc->label, &why);
+
+	if (cpu < 0) {
+		if (value)
+			hwmon_list_add(sk->unknown, sizeof(sk->unknown), "%s", base);
+		snprintf(sk->why, sizeof(sk->why), "%s", why.msg);
+		return false;
+	}
+	if (!hwmon_cpu_allowed(ctx, c, cpu)) {
+		if (value)
+			hwmon_list_add(sk->other, sizeof(sk->other), "%s \"%s\" (CPU %d)", base,
+				       desc->label, cpu);
+		return false;
+	}
+	snprintf(desc->labels, sizeof(desc->labels), "cpu=%d%s%s", cpu, chip->labels[0] ? "," : "",
+		 chip->labels);
+	return true;
+}
+
 /*
  * Open and add one channel.  A coretemp channel of a CPU it may not
  * interrupt, or of a CPU not known, is left out and named in @sk for the
@@ -971,28 +1029,7 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 	snprintf(desc.name, sizeof(desc.name), "%s", value ? base : a->file);
 	if (hwmon_sensor_excluded(c, chip, base) || hwmon_sensor_excluded(c, chip, desc.name))
 		return 0;
-	switch (a->sub) {
-	case HWMON_SUB_VALUE:
-		desc.kind = ti->kind;
-		desc.unit = ti->unit;
-		break;
-	case HWMON_SUB_ALARM:
-		desc.kind = SOV_KIND_ALARM;
-		desc.unit = SOV_UNIT_NONE;
-		/* Past a critical or emergency limit, a broken sensor, an open case. */
-		if (strstr(a->file, "crit_alarm") || strstr(a->file, "emergency_alarm") ||
-		    strstr(a->file, "_fault") || a->type == HWMON_INTRUSION)
-			desc.flags |= SOV_SEN_CRITICAL;
-		break;
-	case HWMON_SUB_FAN_SET:
-		desc.kind = SOV_KIND_FAN_RPM_SET;
-		desc.unit = SOV_UNIT_RPM;
-		break;
-	default:
-		desc.kind = SOV_KIND_STATE;
-		desc.unit = SOV_UNIT_NONE;
-		break;
-	}
+	hwmon_chan_kind(a, ti, &desc);
 	desc.period_ms = (uint32_t)c->period_ms;
 	snprintf(desc.chip, sizeof(desc.chip), "%s", chip->chip);
 	snprintf(desc.labels, sizeof(desc.labels), "%s", chip->labels);
@@ -1008,26 +1045,9 @@ static int hwmon_add_chan(struct rt_probe_ctx *ctx, const struct hwmon_conf *c,
 		hwmon_read_limits(chip, base, &desc);
 
 	/* Touch no other core: coretemp reads each channel on its own CPU. */
-	if (!strcmp(chip->name, HWMON_CORETEMP) && a->type == HWMON_TEMP) {
-		struct rt_err why = { .msg = "" };
-		int cpu = hwmon_coretemp_cpu(ctx->root, chip, desc.label, &why);
-
-		if (cpu < 0) {
-			if (value)
-				hwmon_list_add(sk->unknown, sizeof(sk->unknown), "%s", base);
-			snprintf(sk->why, sizeof(sk->why), "%s", why.msg);
-			return 0;
-		}
-		if (!hwmon_cpu_allowed(ctx, c, cpu)) {
-			if (value)
-				hwmon_list_add(sk->other, sizeof(sk->other), "%s \"%s\" (CPU %d)",
-					       base, desc.label, cpu);
-			return 0;
-		}
-		/* As msr.c: the CPU the reads run on, which the core checks. */
-		snprintf(desc.labels, sizeof(desc.labels), "cpu=%d%s%s", cpu,
-			 chip->labels[0] ? "," : "", chip->labels);
-	}
+	if (!strcmp(chip->name, HWMON_CORETEMP) && a->type == HWMON_TEMP &&
+	    !hwmon_coretemp_keep(ctx, c, chip, base, value, &desc, sk))
+		return 0;
 
 	if (value)
 		suffix = a->type == HWMON_PWM || a->type == HWMON_BEEP_ENABLE ? "" :
