@@ -124,8 +124,10 @@ void sampler_cycle(struct sampler *s, uint64_t now_ns);
  * sampler_run() - the loop: a first cycle at once, then absolute deadlines
  * on the grid k * period of CLOCK_MONOTONIC (ts_grid_next(), shared with
  * the slow worker and the journal thread so that the core wakes once for
- * all of them), catch-up after an oversleep (missed deadlines counted and
- * published), until sampler_stop() or @max_cycles (0: forever).
+ * all of them), only those where a channel is due, and at least one per
+ * heartbeat (the header's period: the fastest channel's, at most 500 ms or
+ * one grid step); catch-up after an oversleep (missed deadlines counted
+ * and published), until sampler_stop() or @max_cycles (0: forever).
  * Context: the loop thread.  Return: 0, or -errno of clock_nanosleep.
  */
 int sampler_run(struct sampler *s, uint64_t max_cycles);
@@ -133,7 +135,7 @@ int sampler_run(struct sampler *s, uint64_t max_cycles);
 /*
  * sampler_stop() - ask the loop and threads to end: sets the stop flag and
  * wakes the worker and journal threads at once (a futex wake); the loop
- * sees it after its current sleep (at most one period).
+ * sees it after its current sleep (at most one heartbeat, see sampler_run()).
  * Context: any thread, and async-signal-safe (an atomic store and the
  * futex system call; errno is preserved).  Not from the loop itself: it is
  * a system call.
