@@ -616,7 +616,7 @@ Test(e2e, loop_makes_only_sensor_reads_and_one_sleep)
 				} else if (!sleeps || sleeps >= CYCLES - 1) {
 					/* Start-up; after the last sleep, the last cycle and the exit path. */
 				} else if (nr == SYS_read || nr == SYS_pread64 || nr == SYS_ioctl) {
-					long fd = (long)regs.rdi;
+					long fd = (int)regs.rdi; /* an int argument */
 
 					reads[sleeps]++;
 					total_reads++;
