@@ -239,6 +239,8 @@ Test(e2e, reader_sees_the_simulated_server_change)
 			sum += (double)w;
 			n++;
 		}
+		printf("package power %.0f µW (mean of %d readings), the sim's %.0f µW\n", sum / n, n,
+		       expect);
 		cr_assert(fabs(sum / n - expect) <= 0.10 * expect,
 			  "package power %.0f µW (mean of %d), the sim's %.0f µW", sum / n, n, expect);
 	}
