@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +47,6 @@ static size_t first_size;
 static void *first_caller;               /* the return address of the first counted call */
 
 static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
-static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 
 /* Count one allocation call @what of @size by the loop thread from @caller, if armed. */
 static void count_from(const char *what, size_t size, void *caller)
@@ -161,10 +161,15 @@ void *pvalloc(size_t size)
 }
 #endif
 
+/*
+ * The system call itself: under ASan its runtime maps memory before any
+ * constructor of ours has run (a dlsym() then would come too late).
+ * syscall() gives -1 with errno on failure: MAP_FAILED, as mmap() does.
+ */
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	count("mmap", len);
-	return real_mmap(addr, len, prot, flags, fd, off);
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
 int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
@@ -181,6 +186,9 @@ int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct
 		allocs += pending;
 		pending = 0;
 	}
+	if (!real_clock_nanosleep) /* called before our constructor (a sanitizer's start-up) */
+		real_clock_nanosleep = (int (*)(clockid_t, int, const struct timespec *,
+						struct timespec *))dlsym(RTLD_NEXT, "clock_nanosleep");
 	return real_clock_nanosleep(clk, flags, req, rem);
 }
 
@@ -191,8 +199,7 @@ __attribute__((constructor)) static void shim_init(void)
 	is_loop = 1; /* constructors run on the main thread */
 	real_clock_nanosleep = (int (*)(clockid_t, int, const struct timespec *,
 					struct timespec *))dlsym(RTLD_NEXT, "clock_nanosleep");
-	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
-	if (!real_clock_nanosleep || !real_mmap)
+	if (!real_clock_nanosleep)
 		abort();
 	arm_after = n ? strtoul(n, NULL, 10) : 0;
 #ifdef SOV_SANITIZED
