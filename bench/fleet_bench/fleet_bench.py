@@ -20,7 +20,7 @@ made on first contact).  X.Y = N / 250, N % 250 + 1.
 Exit status 1 if a check fails: a workflow not done (failed, or still active
 at the timeout), an HTTP status other than 200/202/409 or a socket error under
 load, a p99 above --p99-max-ms, or any child that did not start.  --smoke is
-the ctest run (1000 servers, short load, both stores).
+the ctest run (300 servers, short load, both stores).
 
 Python 3 standard library, wrk (Debian package), PostgreSQL (Debian package).
 """
@@ -480,13 +480,13 @@ def main():
     ap.add_argument("--timeout", type=float, default=900.0, help="per rate run, s")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--smoke", action="store_true",
-                    help="ctest: 1000 servers, 40 workflows, 2 s loads, max_concurrent 16")
+                    help="ctest: 300 servers, 20 workflows, 1 s loads, max_concurrent 16")
     ap.add_argument("--serve-metrics", type=int, metavar="PARENT", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.serve_metrics:
         return serve_metrics(a.serve_metrics)
     if a.smoke:
-        a.servers, a.workflows, a.background, a.load_s, a.post_s = 1000, 40, 20, 2, 1
+        a.servers, a.workflows, a.background, a.load_s, a.post_s = 300, 20, 10, 1, 1
         a.concurrency, a.timeout = "16", 60.0
     a.concurrency = [int(x) for x in a.concurrency.split(",")]
     a.stores = a.stores.split(",")
