@@ -8,8 +8,8 @@ Fails (exit 1, one line per finding) when:
   - a long option of a program (its getopt table in the source, or its
     --help output) is missing from its man page;
   - a section or key of a configuration schema (the *_keys[] tables and
-    rt_conf_schema tables of rt/, readers/fan/fan.c, readers/watchdog/
-    watchdog.c) is missing from its section of sovereign.conf(5);
+    rt_conf_schema tables of rt/, readers/fan/*.c, readers/watchdog/
+    *.c) is missing from its section of sovereign.conf(5);
   - `man --warnings` says anything about a page, or lexgrog cannot read its
     NAME line;
   - a relative link in README.md or docs/*.md names a file that does not
@@ -109,7 +109,7 @@ KEYS_TABLE = re.compile(r"static const char \*const (\w+)\[\]\s*=\s*\{(.*?)\};",
 SCHEMA_ROW = re.compile(r'\{\s*"([a-z0-9_]+)"\s*,\s*RT_CONF_\w+\s*,\s*(\w+)\s*,\s*(\w+)\s*\}')
 
 
-SAMPLER_SOURCES = ["rt/*.c", "readers/fan/fan.c", "readers/watchdog/watchdog.c"]
+SAMPLER_SOURCES = ["rt/*.c", "readers/fan/*.c", "readers/watchdog/*.c"]
 SAMPLER_MUSTS = ("sampler", "sensor", "hwmon", "msr", "fan", "zone", "watchdog", "device")
 
 
