@@ -3,7 +3,8 @@
  * watchdog.c - sovereign-watchdog: watches the inference process (alive by
  * pidfd, progressing by heartbeat, health URL or file mtime), publishes its
  * state into its own segment, and feeds the hardware watchdog only while the
- * inference process is active and the sampler's data is fresh.
+ * inference process is active and the sampler's data is fresh.  Its
+ * configuration is wd_conf.c; the probes, target and device are wd_core.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,10 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "heartbeat.h"
 #include "sovereign.h"
+#include "timespec.h"
 #include "wd.h"
+#include "wd_conf.h"
 
 /* Indices of the sensors this watchdog publishes in its own segment. */
 enum {
@@ -35,23 +37,6 @@ enum {
 	WD_S_SAMPLER_OK,  /* 1: sampler segment live and fresh */
 	WD_S_FEEDS,       /* watchdog device feeds (counter) */
 	WD_S_COUNT_
-};
-
-enum wd_progress_kind { WD_PROG_NONE, WD_PROG_HEARTBEAT, WD_PROG_URL, WD_PROG_MTIME };
-
-struct wd_conf {
-	char segment[128], group[64], sampler[128];
-	long long period_ms, sampler_max_age_ms, hang_ms, health_timeout_ms;
-	enum wd_target_kind tkind;
-	char tspec[256];
-	enum wd_progress_kind pkind;
-	char pspec[256];
-	bool hb_owner_set;      /* heartbeat_owner given: its file is trusted too */
-	uid_t hb_owner;
-	struct wd_url url;
-	bool device, reboot_on_hang, magic_close;
-	char dev_path[256];
-	long long dev_timeout_s;
 };
 
 struct wd {
@@ -85,220 +70,9 @@ static void wd_on_signal(int sig)
 		wd_stop = 1;
 }
 
-static uint64_t wd_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t wd_now_ms(void)
 {
-	return wd_now_ns(CLOCK_MONOTONIC) / 1000000u;
-}
-
-/* --- configuration --- */
-
-static int wd_conf_str(const struct rt_conf_section *s, const char *key, const char *def,
-		       char *out, size_t len, struct rt_err *err)
-{
-	const char *v = s ? rt_conf_get(s, key) : NULL;
-
-	if (!v)
-		v = def;
-	if (strlen(v) >= len)
-		return rt_conf_errorf(err, s, key, "longer than %zu bytes", len - 1);
-	strcpy(out, v);
-	return 0;
-}
-
-/*
- * [progress] heartbeat_owner: a user name or a decimal uid whose heartbeat
- * file is believed besides root's and the watched process's own (the only
- * one besides root's while no process is held).  Resolved at load: a user
- * deleted later keeps the uid it had.
- */
-static int wd_conf_hb_owner(const struct rt_conf_section *s, struct wd_conf *c,
-			    struct rt_err *err)
-{
-	const char *v = s ? rt_conf_get(s, "heartbeat_owner") : NULL;
-	struct passwd pw, *res = NULL;
-	char buf[16384];
-	long long uid;
-	int rc;
-
-	c->hb_owner_set = v != NULL;
-	if (!v)
-		return 0;
-	if (c->pkind != WD_PROG_HEARTBEAT)
-		return rt_conf_errorf(err, s, "heartbeat_owner", "given without heartbeat = FILE");
-	if (!*v)
-		return rt_conf_errorf(err, s, "heartbeat_owner",
-				      "empty: name a user or uid, or leave the key out");
-	if (rt_parse_ll(v, false, &uid) == 0) {
-		/* (uid_t)-1 is "no uid" to the kernel's chown(): never an owner. */
-		if (uid < 0 || uid >= (long long)UINT32_MAX)
-			return rt_conf_errorf(err, s, "heartbeat_owner", "uid %s out of range", v);
-		c->hb_owner = (uid_t)uid;
-		return 0;
-	}
-	rc = getpwnam_r(v, &pw, buf, sizeof(buf), &res);
-	if (rc)
-		return rt_conf_errorf(err, s, "heartbeat_owner", "user '%s': %s", v, strerror(rc));
-	if (!res)
-		return rt_conf_errorf(err, s, "heartbeat_owner", "no user '%s' on this system", v);
-	c->hb_owner = pw.pw_uid;
-	return 0;
-}
-
-/*
- * The schema: every section and key wd_conf_load() reads.  Anything else
- * is refused with its file:line: a misspelt [device] would leave the
- * hardware watchdog unarmed without a word.
- */
-static const char *const wd_watchdog_keys[] = {
-	"segment", "group", "sampler_segment", "period_ms", "sampler_max_age_ms", "hang_ms", NULL
-};
-static const char *const wd_target_keys[] = { "pid_file", "command", "unit", NULL };
-static const char *const wd_progress_keys[] = {
-	"heartbeat", "heartbeat_owner", "health_url", "mtime_file", "health_timeout_ms", NULL
-};
-static const char *const wd_device_keys[] = {
-	"path", "timeout_s", "reboot_on_hang", "magic_close", NULL
-};
-static const struct rt_conf_schema wd_schema[] = {
-	{ "watchdog", RT_CONF_NO_ARG, wd_watchdog_keys, NULL },
-	{ "target", RT_CONF_NO_ARG, wd_target_keys, NULL },
-	{ "progress", RT_CONF_NO_ARG, wd_progress_keys, NULL },
-	{ "device", RT_CONF_NO_ARG, wd_device_keys, NULL },
-};
-
-static int wd_conf_load(const char *path, struct wd_conf *c, struct rt_err *err)
-{
-	const struct rt_conf_section *sw, *st, *sp, *sd;
-	struct rt_config cfg = { 0 };
-	static const char *const tkeys[] = { "pid_file", "command", "unit" };
-	static const char *const pkeys[] = { "heartbeat", "health_url", "mtime_file" };
-	const char *group;
-	int rc, n;
-
-	rc = rt_config_load(path, &cfg, err);
-	if (rc < 0)
-		return rc;
-	rc = rt_config_check(&cfg, wd_schema, sizeof(wd_schema) / sizeof(wd_schema[0]), err);
-	if (rc < 0)
-		goto out_free;
-	sw = rt_config_section(&cfg, "watchdog", NULL);
-	st = rt_config_section(&cfg, "target", NULL);
-	sp = rt_config_section(&cfg, "progress", NULL);
-	sd = rt_config_section(&cfg, "device", NULL);
-	memset(c, 0, sizeof(*c));
-	if ((rc = wd_conf_str(sw, "segment", "/sovereign-watchdog", c->segment,
-			      sizeof(c->segment), err)) < 0 ||
-	    (rc = wd_conf_str(sw, "group", "", c->group, sizeof(c->group), err)) < 0 ||
-	    (rc = wd_conf_str(sw, "sampler_segment", SOV_SHM_DEFAULT_NAME, c->sampler,
-			      sizeof(c->sampler), err)) < 0 ||
-	    (rc = rt_conf_int(sw, "period_ms", 10, 60000, 1000, &c->period_ms, err)) < 0 ||
-	    (rc = rt_conf_int(sw, "sampler_max_age_ms", 10, 3600000, 5000,
-			      &c->sampler_max_age_ms, err)) < 0 ||
-	    (rc = rt_conf_int(sw, "hang_ms", 10, 86400000, 30000, &c->hang_ms, err)) < 0 ||
-	    (rc = rt_conf_group(sw, "group", &group, err)) < 0)
-		goto out_free;
-	/*
-	 * Progress is looked at once a period: a hang timeout under two
-	 * periods would call a process hung between two looks that both
-	 * found it working.
-	 */
-	if (c->hang_ms < 2 * c->period_ms) {
-		rc = rt_conf_errorf(err, sw, rt_conf_get(sw, "hang_ms") ? "hang_ms" : "period_ms",
-				    "hang_ms %lld is less than two periods (period_ms %lld)",
-				    c->hang_ms, c->period_ms);
-		goto out_free;
-	}
-	/* Freshness is judged once a period too: an age limit under one period is always exceeded. */
-	if (c->sampler_max_age_ms < c->period_ms) {
-		rc = rt_conf_errorf(err, sw, rt_conf_get(sw, "sampler_max_age_ms") ?
-				    "sampler_max_age_ms" : "period_ms",
-				    "sampler_max_age_ms %lld is less than period_ms %lld",
-				    c->sampler_max_age_ms, c->period_ms);
-		goto out_free;
-	}
-
-	/* Exactly one way to find the process. */
-	n = 0;
-	for (int i = 0; i < 3; i++) {
-		const char *v = st ? rt_conf_get(st, tkeys[i]) : NULL;
-
-		if (!v)
-			continue;
-		n++;
-		c->tkind = i == 0 ? WD_TGT_PIDFILE : i == 1 ? WD_TGT_COMMAND : WD_TGT_UNIT;
-		if ((rc = wd_conf_str(st, tkeys[i], "", c->tspec, sizeof(c->tspec), err)) < 0)
-			goto out_free;
-	}
-	if (n != 1) {
-		rc = st ? rt_conf_errorf(err, st, NULL, "needs exactly one of pid_file, command, "
-					 "unit (%d given)", n)
-			: rt_config_errorf(err, &cfg, 0, "no [target] section: it needs exactly one "
-					   "of pid_file, command, unit");
-		goto out_free;
-	}
-
-	/* At most one progress probe; none means "alive is progress". */
-	n = 0;
-	c->pkind = WD_PROG_NONE;
-	for (int i = 0; i < 3; i++) {
-		const char *v = sp ? rt_conf_get(sp, pkeys[i]) : NULL;
-
-		if (!v)
-			continue;
-		n++;
-		c->pkind = (enum wd_progress_kind)(WD_PROG_HEARTBEAT + i);
-		if ((rc = wd_conf_str(sp, pkeys[i], "", c->pspec, sizeof(c->pspec), err)) < 0)
-			goto out_free;
-	}
-	if (n > 1) {
-		rc = rt_conf_errorf(err, sp, NULL, "at most one of heartbeat, health_url, "
-				    "mtime_file");
-		goto out_free;
-	}
-	if ((rc = wd_conf_hb_owner(sp, c, err)) < 0)
-		goto out_free;
-	if (c->pkind == WD_PROG_URL && wd_url_parse(c->pspec, &c->url) < 0) {
-		rc = rt_conf_errorf(err, sp, "health_url", "'%s' is not "
-				    "http://127.0.0.1:PORT/PATH (loopback only)", c->pspec);
-		goto out_free;
-	}
-	if ((rc = rt_conf_int(sp, "health_timeout_ms", 1, 60000, 1000,
-			      &c->health_timeout_ms, err)) < 0)
-		goto out_free;
-	/* A check longer than the period would stretch every period. */
-	if (c->pkind == WD_PROG_URL && c->health_timeout_ms > c->period_ms) {
-		rc = rt_conf_errorf(err, sp, "health_timeout_ms", "%lld exceeds period_ms %lld",
-				    c->health_timeout_ms, c->period_ms);
-		goto out_free;
-	}
-
-	c->device = sd && rt_conf_get(sd, "path");
-	if ((rc = wd_conf_str(sd, "path", "", c->dev_path, sizeof(c->dev_path), err)) < 0 ||
-	    (rc = rt_conf_int(sd, "timeout_s", 1, 3600, 60, &c->dev_timeout_s, err)) < 0 ||
-	    (rc = rt_conf_bool(sd, "reboot_on_hang", true, &c->reboot_on_hang, err)) < 0 ||
-	    (rc = rt_conf_bool(sd, "magic_close", true, &c->magic_close, err)) < 0)
-		goto out_free;
-	/* Feed at least twice per device timeout, so one late period never resets. */
-	if (c->device && c->period_ms * 2 > c->dev_timeout_s * 1000) {
-		/* Name the line that set one of the two (sw is NULL on defaults). */
-		rc = rt_conf_errorf(err, rt_conf_get(sw, "period_ms") ? sw : sd,
-				    rt_conf_get(sw, "period_ms") ? "period_ms" : "timeout_s",
-				    "period_ms %lld is more than half the device timeout (timeout_s "
-				    "%lld)", c->period_ms, c->dev_timeout_s);
-		goto out_free;
-	}
-	rc = 0;
-out_free:
-	rt_config_free(&cfg);
-	return rc;
+	return ts_now_ns(CLOCK_MONOTONIC) / 1000000u;
 }
 
 /* --- the segment this watchdog publishes --- */
@@ -361,8 +135,8 @@ static void wd_event(struct wd *wd, uint16_t type, uint16_t sev, uint32_t sensor
 	ev.severity = sev;
 	ev.sensor = sensor;
 	ev.value = value;
-	ev.mono_ns = wd_now_ns(CLOCK_MONOTONIC);
-	ev.real_ns = wd_now_ns(CLOCK_REALTIME);
+	ev.mono_ns = ts_now_ns(CLOCK_MONOTONIC);
+	ev.real_ns = ts_now_ns(CLOCK_REALTIME);
 	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
@@ -621,7 +395,7 @@ static void wd_period(struct wd *wd)
 	struct wd_eval e;
 	enum wd_state s;
 	struct sov_slot *slot;
-	uint64_t mono = wd_now_ns(CLOCK_MONOTONIC);
+	uint64_t mono = ts_now_ns(CLOCK_MONOTONIC);
 
 	wd_target_refresh(&wd->t);
 	if (wd->t.pidfd >= 0 && wd->t.pid != wd->pid_seen) {
@@ -651,7 +425,7 @@ static void wd_period(struct wd *wd)
 
 	slot = sov_writer_stage(wd->w);
 	slot->mono_ns = mono;
-	slot->real_ns = wd_now_ns(CLOCK_REALTIME);
+	slot->real_ns = ts_now_ns(CLOCK_REALTIME);
 	sov_writer_set(wd->w, WD_S_ACTIVE, s == WD_ACTIVE, mono);
 	sov_writer_set(wd->w, WD_S_STATE, s, mono);
 	sov_writer_set(wd->w, WD_S_PID, e.found && e.alive ? wd->t.pid : 0, mono);
@@ -733,24 +507,23 @@ static void wd_usage(FILE *f)
 		"  -h, --help         this text\n");
 }
 
-int main(int argc, char **argv)
+/*
+ * The command line: *@config stays the default unless -c names one.
+ * Return: -1 to go on, else the exit status.
+ */
+static int wd_parse_args(int argc, char **argv, const char **config)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = "/etc/sovereign/watchdog.conf";
-	struct sigaction sa = { .sa_handler = wd_on_signal };
-	struct wd wd;
-	struct rt_err err;
-	uint64_t next;
-	int rc, opt;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			config = optarg;
+			*config = optarg;
 			break;
 		case 'h':
 			wd_usage(stdout);
@@ -760,22 +533,69 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	memset(&wd, 0, sizeof(wd));
-	rc = wd_conf_load(config, &wd.c, &err);
+	return -1;
+}
+
+/*
+ * @wd from the configuration @config: the target found, the device
+ * described (opened at the first feed).  Return: 0, or the exit status.
+ */
+static int wd_init(struct wd *wd, const char *config)
+{
+	struct rt_err err;
+	int rc;
+
+	memset(wd, 0, sizeof(*wd));
+	rc = wd_conf_load(config, &wd->c, &err);
 	if (rc < 0) {
 		fprintf(stderr, "sovereign-watchdog: %s\n", err.msg);
 		return 2;
 	}
-	rc = wd_target_init(&wd.t, wd.c.tkind, wd.c.tspec);
+	rc = wd_target_init(&wd->t, wd->c.tkind, wd->c.tspec);
 	if (rc < 0) {
 		fprintf(stderr, "sovereign-watchdog: target: %s\n", sov_strerror(rc));
 		return 2;
 	}
-	wd.dev.fd = -1;
-	wd.dev.timeout_s = (int)wd.c.dev_timeout_s;
-	wd.dev.magic_close = wd.c.magic_close;
-	snprintf(wd.dev.path, sizeof(wd.dev.path), "%s", wd.c.dev_path);
-	wd.state = WD_UNKNOWN;
+	wd->dev.fd = -1;
+	wd->dev.timeout_s = (int)wd->c.dev_timeout_s;
+	wd->dev.magic_close = wd->c.magic_close;
+	snprintf(wd->dev.path, sizeof(wd->dev.path), "%s", wd->c.dev_path);
+	wd->state = WD_UNKNOWN;
+	return 0;
+}
+
+/* One period after another on the period_ms grid until SIGTERM/SIGINT. */
+static void wd_loop(struct wd *wd, const char *config)
+{
+	uint64_t next = wd_now_ms();
+
+	while (!wd_stop) {
+		wd_period(wd);
+		while (next <= wd_now_ms())
+			next += (uint64_t)wd->c.period_ms;
+		wd_sleep_until(wd, next);
+		/* A reload does not cut the period short: the rest of it is slept. */
+		while (wd_reload_req && !wd_stop) {
+			wd_reload_req = 0;
+			wd_reload(wd, config);
+			wd_sleep_until(wd, next);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = "/etc/sovereign/watchdog.conf";
+	struct sigaction sa = { .sa_handler = wd_on_signal };
+	struct wd wd;
+	int rc;
+
+	rc = wd_parse_args(argc, argv, &config);
+	if (rc >= 0)
+		return rc;
+	rc = wd_init(&wd, config);
+	if (rc)
+		return rc;
 
 	/* No SA_RESTART: a signal must cut the poll() short so we stop at once. */
 	sigemptyset(&sa.sa_mask);
@@ -791,19 +611,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sd_notify(0, "READY=1\nSTATUS=watching");
-	next = wd_now_ms();
-	while (!wd_stop) {
-		wd_period(&wd);
-		while (next <= wd_now_ms())
-			next += (uint64_t)wd.c.period_ms;
-		wd_sleep_until(&wd, next);
-		/* A reload does not cut the period short: the rest of it is slept. */
-		while (wd_reload_req && !wd_stop) {
-			wd_reload_req = 0;
-			wd_reload(&wd, config);
-			wd_sleep_until(&wd, next);
-		}
-	}
+	wd_loop(&wd, config);
 	sd_notify(0, "STOPPING=1");
 	/*
 	 * A clean stop disarms the hardware timer with the magic 'V' (unless
