@@ -191,6 +191,8 @@ enum sov_sensor_flags {
 				     * lcrit, emergency, fault, intrusion), not
 				     * a warning */
 };
+/* The limit bits of sensor.flags: what struct sov_limits sets and replaces. */
+#define SOV_SEN_LIMITS (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO | SOV_SEN_CRIT_LO)
 
 /*
  * event.type: what the BMC's SEL used to hold, and the writers' own news.

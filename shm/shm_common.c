@@ -147,11 +147,6 @@ uint64_t sov_now_ns(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int is_pow2(uint32_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 int sov_layout_check(const struct sov_header *h, uint64_t size)
 {
 	uint64_t end;
@@ -170,8 +165,8 @@ int sov_layout_check(const struct sov_header *h, uint64_t size)
 	    h->nsensors > h->sensors_max ||
 	    h->bitmap_words != sov_bitmap_words(h->sensors_max) ||
 	    h->slot_size != sov_slot_size(h->sensors_max) ||
-	    !is_pow2(h->nslots) || h->nslots < 4 || h->nslots > SOV_NSLOTS_MAX ||
-	    !is_pow2(h->nevents) || h->nevents < 4 || h->nevents > SOV_NEVENTS_MAX)
+	    !sov_is_pow2(h->nslots) || h->nslots < 4 || h->nslots > SOV_NSLOTS_MAX ||
+	    !sov_is_pow2(h->nevents) || h->nevents < 4 || h->nevents > SOV_NEVENTS_MAX)
 		return -SOV_ELAYOUT;
 	/* Parts in order, aligned, not overlapping; bounds above rule out overflow. */
 	if (h->sensor_off % SOV_ALIGN || h->ring_off % SOV_ALIGN || h->event_off % SOV_ALIGN ||

@@ -35,6 +35,12 @@ int sov_proc_starttime(pid_t pid, uint64_t *out);
 /* sov_boot_id() - this boot's id (binary).  Return: 0 or -errno. */
 int sov_boot_id(uint8_t id[16]);
 
+/* sov_is_pow2() - is @v a power of two (nslots, nevents)?  0 is not. */
+static inline int sov_is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
 /* sov_now_ns() - @clock in ns (clock_gettime cannot fail for the clocks used). */
 uint64_t sov_now_ns(int clock);
 

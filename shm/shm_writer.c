@@ -56,11 +56,6 @@ struct sov_writer {
 	uint8_t state_map[];        /* fill.state: words x 64 bytes */
 };
 
-static int is_pow2(uint32_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 uint32_t sov_sensor_id(uint16_t source, const char *chip, const char *name)
 {
 	uint32_t h = 2166136261u;          /* FNV-1a offset basis */
@@ -389,8 +384,8 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		return rc;
 	if ((nsensors && !sensors) || nsensors > o.sensors_max ||
 	    o.sensors_max > SOV_SENSORS_MAX_LIMIT ||
-	    !is_pow2(o.nslots) || o.nslots < 4 || o.nslots > SOV_NSLOTS_MAX ||
-	    !is_pow2(o.nevents) || o.nevents < 4 || o.nevents > SOV_NEVENTS_MAX)
+	    !sov_is_pow2(o.nslots) || o.nslots < 4 || o.nslots > SOV_NSLOTS_MAX ||
+	    !sov_is_pow2(o.nevents) || o.nevents < 4 || o.nevents > SOV_NEVENTS_MAX)
 		return -EINVAL;
 	if (o.group) {
 		rc = group_gid(o.group, &gid);
@@ -677,14 +672,12 @@ uint64_t sov_writer_event(struct sov_writer *w, const struct sov_event *ev)
 int sov_writer_update_limits(struct sov_writer *w, uint32_t idx, const struct sov_limits *lim)
 {
 	struct sov_sensor *s;
-	const uint16_t lim_bits = SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO |
-				  SOV_SEN_CRIT_LO;
 
 	if (idx >= w->nsensors)
 		return -ERANGE;
 	s = &w->sensors[idx];
 	sov_seq_write_begin(&w->hdr->table_seq);
-	s->flags = (uint16_t)((s->flags & ~lim_bits) | (lim->flags & lim_bits));
+	s->flags = (uint16_t)((s->flags & ~SOV_SEN_LIMITS) | (lim->flags & SOV_SEN_LIMITS));
 	s->warn_hi = lim->warn_hi;
 	s->crit_hi = lim->crit_hi;
 	s->warn_lo = lim->warn_lo;

@@ -12,14 +12,16 @@
 #include <zlib.h>
 
 #include "metrics.h"
+#include "shm_units.h"
 
 const unsigned exp_codes[EXP_NCODES] = { 200, 304, 401, 404, 405, 413, 500 };
 
 /*
  * The one table.  Values in the segment are integers in sysfs milli-units;
- * the divisor brings them to Prometheus base units (celsius, watts, joules,
- * volts, amperes, ratio).  Temperatures are split by chip so that a
- * dashboard needs no regex on chip names.
+ * the segment's unit table (shm_units.h: the unit each kind carries, and
+ * how many of it make one base unit) brings them to Prometheus base units
+ * (celsius, watts, joules, volts, amperes, ratio).  Temperatures are split
+ * by chip so that a dashboard needs no regex on chip names.
  */
 enum fam_id {
 	FAM_CPU_TEMP, FAM_DIMM_TEMP, FAM_TEMP, FAM_FAN_RPM, FAM_FAN_DUTY, FAM_POWER,
@@ -28,19 +30,19 @@ enum fam_id {
 };
 
 static const struct exp_family families[FAM_MAX_] = {
-	[FAM_CPU_TEMP]  = { "sovereign_cpu_temp_celsius", "CPU temperature (k10temp, coretemp, MSR), degrees Celsius.", false, 1000, true, true },
-	[FAM_DIMM_TEMP] = { "sovereign_dimm_temp_celsius", "DIMM temperature (jc42, spd5118), degrees Celsius.", false, 1000, true, true },
-	[FAM_TEMP]      = { "sovereign_temp_celsius", "Other temperature sensors, degrees Celsius.", false, 1000, true, true },
-	[FAM_FAN_RPM]   = { "sovereign_fan_rpm", "Fan speed, revolutions per minute.", false, 1, false, true },
-	[FAM_FAN_DUTY]  = { "sovereign_fan_duty_ratio", "Fan duty cycle, 0 to 1.", false, 1000, false, true },
-	[FAM_POWER]     = { "sovereign_power_watts", "Power, watts.", false, 1000000, true, true },
-	[FAM_ENERGY]    = { "sovereign_energy_joules", "Energy accumulated, joules.", true, 1000000, false, false },
-	[FAM_VOLTAGE]   = { "sovereign_voltage_volts", "Voltage, volts.", false, 1000, false, true },
-	[FAM_CURRENT]   = { "sovereign_current_amperes", "Current, amperes.", false, 1000, false, true },
-	[FAM_COUNT]     = { "sovereign_sensor_events", "Other monotonic counters of the sampler.", true, 1, false, false },
-	[FAM_GAUGE]     = { "sovereign_sensor_value", "Other dimensionless gauges of the sampler.", false, 1, false, true },
-	[FAM_HUMIDITY]  = { "sovereign_humidity_ratio", "Relative humidity, 0 to 1.", false, 100000, true, false },
-	[FAM_FREQ]      = { "sovereign_frequency_hertz", "Frequency, hertz.", false, 1, false, false },
+	[FAM_CPU_TEMP]  = { "sovereign_cpu_temp_celsius", "CPU temperature (k10temp, coretemp, MSR), degrees Celsius.", false, true, true },
+	[FAM_DIMM_TEMP] = { "sovereign_dimm_temp_celsius", "DIMM temperature (jc42, spd5118), degrees Celsius.", false, true, true },
+	[FAM_TEMP]      = { "sovereign_temp_celsius", "Other temperature sensors, degrees Celsius.", false, true, true },
+	[FAM_FAN_RPM]   = { "sovereign_fan_rpm", "Fan speed, revolutions per minute.", false, false, true },
+	[FAM_FAN_DUTY]  = { "sovereign_fan_duty_ratio", "Fan duty cycle, 0 to 1.", false, false, true },
+	[FAM_POWER]     = { "sovereign_power_watts", "Power, watts.", false, true, true },
+	[FAM_ENERGY]    = { "sovereign_energy_joules", "Energy accumulated, joules.", true, false, false },
+	[FAM_VOLTAGE]   = { "sovereign_voltage_volts", "Voltage, volts.", false, false, true },
+	[FAM_CURRENT]   = { "sovereign_current_amperes", "Current, amperes.", false, false, true },
+	[FAM_COUNT]     = { "sovereign_sensor_events", "Other monotonic counters of the sampler.", true, false, false },
+	[FAM_GAUGE]     = { "sovereign_sensor_value", "Other dimensionless gauges of the sampler.", false, false, true },
+	[FAM_HUMIDITY]  = { "sovereign_humidity_ratio", "Relative humidity, 0 to 1.", false, true, false },
+	[FAM_FREQ]      = { "sovereign_frequency_hertz", "Frequency, hertz.", false, false, false },
 };
 
 /* Does @chip ("driver/device") name one of @drivers? */
@@ -263,6 +265,14 @@ static void putf(struct exp_buf *b, const char *fmt, ...)
 		return;
 	}
 	put(b, tmp, (size_t)n);
+}
+
+/* How many of @unit make one base unit (shm_units.h); 1 for a unit it does not know. */
+static uint32_t unit_per_base(uint16_t unit)
+{
+	const struct sov_unit_info *u = sov_unit_info(unit);
+
+	return u ? u->per_base : 1;
 }
 
 /*
@@ -498,7 +508,7 @@ static void render_family(const struct exp_snapshot *snap, enum exp_format fmt,
 				puts_(b, "_total");
 			put_labels(b, &e->s);
 			put(b, " ", 1);
-			put_scaled(b, val, f->divisor);
+			put_scaled(b, val, unit_per_base(sov_kind_unit(e->s.kind)));
 			put(b, "\n", 1);
 		}
 	}
@@ -570,17 +580,16 @@ static void render_watchdog(const struct exp_snapshot *wd, enum exp_format fmt,
 static const struct {
 	const char *what;    /* sensor name "<zone>-<what>" */
 	const char *name, *help;
-	uint32_t divisor;    /* m°C, permille -> celsius, ratio */
 	bool boolean;        /* rendered as 1/0 */
 } fan_zone[] = {
 	{ "input", "sovereign_fan_zone_input_celsius",
-	  "Control input of the fan zone (its hottest sensor), degrees Celsius.", 1000, false },
+	  "Control input of the fan zone (its hottest sensor), degrees Celsius.", false },
 	{ "setpoint", "sovereign_fan_zone_setpoint_celsius",
-	  "Temperature setpoint of the fan zone, degrees Celsius.", 1000, false },
+	  "Temperature setpoint of the fan zone, degrees Celsius.", false },
 	{ "duty", "sovereign_fan_zone_duty_ratio",
-	  "Duty the fan controller commands for the zone, 0 to 1.", 1000, false },
+	  "Duty the fan controller commands for the zone, 0 to 1.", false },
 	{ "failsafe", "sovereign_fan_zone_failsafe",
-	  "1 while the fan zone fails safe (fixed safe duty), else 0.", 1, true },
+	  "1 while the fan zone fails safe (fixed safe duty), else 0.", true },
 };
 
 /* Does sensor @s name "<zone>-@what"? */
@@ -643,7 +652,7 @@ static void render_fan(const struct exp_snapshot *fan, enum exp_format fmt, stru
 			if (fan_zone[f].boolean)
 				puts_(b, e->value ? "1" : "0");
 			else
-				put_scaled(b, e->value, fan_zone[f].divisor);
+				put_scaled(b, e->value, unit_per_base(e->s.unit));
 			put(b, "\n", 1);
 		}
 	}

@@ -31,7 +31,6 @@ struct exp_family {
 	const char *name;   /* family name, without "_total" for counters */
 	const char *help;   /* HELP text */
 	bool counter;       /* counter (samples end in _total) or gauge */
-	uint32_t divisor;   /* segment integer / divisor = base unit */
 	bool window;        /* also export min/max over the window */
 	bool limits;        /* also export the sensor's limits */
 };
