@@ -162,22 +162,32 @@ static int open_value(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+/* @full: the file @fmt, @ap in directory @path of the tree.  Return: 0 or a fail()ed -errno. */
+static int __attribute__((format(printf, 4, 0)))
+vfile_path(struct sim_tree *t, char full[PATH_MAX], const char *path, const char *fmt, va_list ap)
+{
+	char rel[PATH_MAX];
+	int ret = vsnprintf(rel, sizeof(rel), fmt, ap);
+
+	if (ret < 0 || (size_t)ret >= sizeof(rel))
+		return fail(t, -ENAMETOOLONG, "path", fmt);
+	ret = tpath(t, full, PATH_MAX, "%s/%s", path, rel);
+	return ret < 0 ? fail(t, ret, "path", rel) : 0;
+}
+
 /* Write a file that never changes (name, label, limit, cpuinfo). */
 static int __attribute__((format(printf, 4, 5)))
 put_static(struct sim_tree *t, const char *path, const char *text, const char *fmt, ...)
 {
-	char rel[PATH_MAX], full[PATH_MAX];
+	char full[PATH_MAX];
 	va_list ap;
 	int fd, ret;
 
 	va_start(ap, fmt);
-	ret = vsnprintf(rel, sizeof(rel), fmt, ap);
+	ret = vfile_path(t, full, path, fmt, ap);
 	va_end(ap);
-	if (ret < 0 || (size_t)ret >= sizeof(rel))
-		return fail(t, -ENAMETOOLONG, "path", fmt);
-	ret = tpath(t, full, sizeof(full), "%s/%s", path, rel);
 	if (ret < 0)
-		return fail(t, ret, "path", rel);
+		return ret;
 	fd = open_value(full);
 	if (fd < 0)
 		return fail(t, fd, "create", full);
@@ -190,18 +200,15 @@ put_static(struct sim_tree *t, const char *path, const char *text, const char *f
 static int __attribute__((format(printf, 4, 5)))
 open_vfile(struct sim_tree *t, struct sim_vfile *vf, const char *path, const char *fmt, ...)
 {
-	char rel[PATH_MAX], full[PATH_MAX];
+	char full[PATH_MAX];
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vsnprintf(rel, sizeof(rel), fmt, ap);
+	ret = vfile_path(t, full, path, fmt, ap);
 	va_end(ap);
-	if (ret < 0 || (size_t)ret >= sizeof(rel))
-		return fail(t, -ENAMETOOLONG, "path", fmt);
-	ret = tpath(t, full, sizeof(full), "%s/%s", path, rel);
 	if (ret < 0)
-		return fail(t, ret, "path", rel);
+		return ret;
 	vf->fd = open_value(full);
 	vf->written = false;
 	if (vf->fd < 0) {
@@ -211,6 +218,24 @@ open_vfile(struct sim_tree *t, struct sim_vfile *vf, const char *path, const cha
 	}
 	return 0;
 }
+
+/* A file of a chip that never changes: "<pre><n><post>" holding @text. */
+struct static_attr {
+	const char *pre, *post, *text;
+};
+
+/* Write @n static attributes of channel @ch into @dir, in order; stop at the first error. */
+static int put_statics(struct sim_tree *t, const char *dir, const struct static_attr *a, size_t n,
+		       int ch)
+{
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = put_static(t, dir, a[i].text, "%s%d%s", a[i].pre, ch, a[i].post);
+	return ret;
+}
+
+#define NATTRS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Set a value file to "@v\n" (skipped when unchanged). */
 static int vfile_set(struct sim_vfile *vf, long long v)
@@ -422,6 +447,11 @@ static int create_cpu_temps(struct sim_tree *t, const struct sim_model *m)
 
 static int create_dimms(struct sim_tree *t, const struct sim_model *m)
 {
+	/* Typical TSOD limits programmed by firmware: 85 °C upper, 95 °C critical. */
+	static const struct static_attr tsod_limits[] = {
+		{ "temp", "_min", "0\n" }, { "temp", "_max", "85000\n" },
+		{ "temp", "_crit", "95000\n" },
+	};
 	const char *smbus = m->vendor == SIM_AMD ? DEV_SMBUS_AMD : DEV_SMBUS_INTEL;
 	char dev[160], dir[PATH_MAX];
 	int ret = 0;
@@ -434,13 +464,8 @@ static int create_dimms(struct sim_tree *t, const struct sim_model *m)
 		/* An i2c client's own `name` attribute, as the kernel has it. */
 		if (ret == 0)
 			ret = put_static(t, dev, "jc42\n", "name");
-		/* Typical TSOD limits programmed by firmware: 85 °C upper, 95 °C critical. */
 		if (ret == 0)
-			ret = put_static(t, dir, "0\n", "temp1_min");
-		if (ret == 0)
-			ret = put_static(t, dir, "85000\n", "temp1_max");
-		if (ret == 0)
-			ret = put_static(t, dir, "95000\n", "temp1_crit");
+			ret = put_statics(t, dir, tsod_limits, NATTRS(tsod_limits), 1);
 		if (ret == 0)
 			ret = open_vfile(t, &t->dimm[i], dir, "temp1_input");
 	}
@@ -449,21 +474,19 @@ static int create_dimms(struct sim_tree *t, const struct sim_model *m)
 
 static int create_fans(struct sim_tree *t, const struct sim_model *m)
 {
+	/* Controls: the chip's power-on state; the actuator writes them. */
+	static const struct static_attr controls[] = {
+		{ "pwm", "", "128\n" }, { "pwm", "_enable", "2\n" }, { "pwm", "_mode", "1\n" },
+		{ "fan", "_min", "300\n" },
+	};
 	char dir[PATH_MAX], full[PATH_MAX];
 	int ret;
 
 	ret = hwmon_add(t, DEV_NCT, "nct6779", dir, sizeof(dir));
 	for (int i = 0; ret == 0 && i < m->nfans; i++) {
 		ret = open_vfile(t, &t->fan[i], dir, "fan%d_input", i + 1);
-		/* Controls: the chip's power-on state; the actuator writes them. */
 		if (ret == 0)
-			ret = put_static(t, dir, "128\n", "pwm%d", i + 1);
-		if (ret == 0)
-			ret = put_static(t, dir, "2\n", "pwm%d_enable", i + 1);
-		if (ret == 0)
-			ret = put_static(t, dir, "1\n", "pwm%d_mode", i + 1);
-		if (ret == 0)
-			ret = put_static(t, dir, "300\n", "fan%d_min", i + 1);
+			ret = put_statics(t, dir, controls, NATTRS(controls), i + 1);
 	}
 	for (int i = 0; ret == 0 && i < 4; i++)
 		ret = open_vfile(t, &t->in[i], dir, "in%d_input", i);
@@ -486,6 +509,9 @@ static int create_vrms(struct sim_tree *t, const struct sim_model *m)
 {
 	static const char *const labels[] = { "vin", "vout1", "iin", "iout1", "pin", "pout1" };
 	static const char *const files[] = { "in1", "in2", "curr1", "curr2", "power1", "power2" };
+	static const struct static_attr vrm_limits[] = {
+		{ "temp", "_max", "100000\n" }, { "temp", "_crit", "125000\n" },
+	};
 	const char *smbus = m->vendor == SIM_AMD ? DEV_SMBUS_AMD : DEV_SMBUS_INTEL;
 	char dev[160], dir[PATH_MAX], text[32];
 	int ret = 0;
@@ -504,9 +530,7 @@ static int create_vrms(struct sim_tree *t, const struct sim_model *m)
 				ret = open_vfile(t, &t->vrm[s][i], dir, "%s_input", files[i]);
 		}
 		if (ret == 0)
-			ret = put_static(t, dir, "100000\n", "temp1_max");
-		if (ret == 0)
-			ret = put_static(t, dir, "125000\n", "temp1_crit");
+			ret = put_statics(t, dir, vrm_limits, NATTRS(vrm_limits), 1);
 		if (ret == 0)
 			ret = open_vfile(t, &t->vrm[s][VRM_TEMP], dir, "temp1_input");
 	}

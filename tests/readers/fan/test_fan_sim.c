@@ -158,6 +158,15 @@ static void start_fan(void)
 	start_fan_with("");
 }
 
+/* Poll every @step_ms while @busy holds, for at most @limit_ms. */
+#define POLL_WHILE(busy, limit_ms, step_ms)                                      \
+	do {                                                                     \
+		int64_t t0_ = stack_now_ms();                                     \
+									         \
+		while ((busy) && stack_now_ms() - t0_ < (limit_ms))               \
+			stack_sleep_ms(step_ms);                                  \
+	} while (0)
+
 static long read_attr(const char *name)
 {
 	char p[256], buf[32] = "";
@@ -227,6 +236,25 @@ static void wait_controlling(struct sov_reader *st)
 	for (int i = 0; i < 1000 && value(st, "cpu-failsafe") != 0; i++)
 		stack_sleep_ms(20);
 	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still failing safe: %s", file_text("fan.log"));
+}
+
+/* The simulated server (--speed 20, @profile) and the sampler on it (@sampler_extra), attached once. */
+static void start_stack(const char *profile, const char *sampler_extra)
+{
+	start_sim(profile, "20");
+	start_sampler(sampler_extra);
+	sov_reader_close(attach(seg)); /* wait for the sampler */
+}
+
+/* Start the actuator @bin (start_fan_bin()), attach its state segment, wait until it controls. */
+static struct sov_reader *fan_controlling(const char *bin, const char *fan_extra, const char *extra)
+{
+	struct sov_reader *st;
+
+	start_fan_bin(bin, fan_extra, extra);
+	st = attach(state);
+	wait_controlling(st);
+	return st;
 }
 
 /* Does the state segment hold an event of @type whose text has @needle? */
@@ -311,12 +339,8 @@ Test(fan_sim, duty_never_below_minimum)
 	int64_t t0;
 	long minraw = 1000, lastraw = -1;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	t0 = stack_now_ms();
 	while (stack_now_ms() - t0 < 4000) {
 		long raw = read_attr("pwm1");
@@ -340,12 +364,8 @@ Test(fan_sim, sampler_killed_full_speed_within_a_period)
 	struct sov_reader *st;
 	long ms;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	stack_sleep_ms(2500);   /* slewed down from the start duty */
 	cr_assert_lt(read_attr("pwm1"), 255);
 	kill(sampler_pid, SIGKILL);
@@ -370,12 +390,8 @@ Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
 	char p[256];
 	long ms;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	stack_sleep_ms(2500);
 	cr_assert_lt(read_attr("pwm1"), 255);
 	/* Stop the sim so it does not rewrite the file, then spoil it. */
@@ -416,9 +432,7 @@ Test(fan_sim, sigterm_restores_original_settings)
 	cr_assert_eq(read_attr("pwm1"), 77);
 	start_sampler("");
 	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	cr_assert_eq(read_attr("pwm1_enable"), 1);
 	cr_assert_eq(read_attr("pwm2_enable"), 1, "taken over from automatic");
 	cr_assert_neq(read_attr("pwm1"), 77, "driven by the actuator");
@@ -446,12 +460,8 @@ Test(fan_sim, foreign_write_noticed_and_control_reasserted)
 	const char *log;
 	int64_t t0;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	stack_sleep_ms(2500);
 	put_attr("pwm1_enable", "2\n");
 	t0 = stack_now_ms();
@@ -478,10 +488,8 @@ Test(fan_sim, critical_temperature_fails_safe)
 	struct sov_reader *st;
 	long ms;
 
-	start_sim("idle", "20");
+	start_stack("idle", "[sensor k10temp/temp1]\ncrit_hi = 30C\n");
 	/* Idle Tctl is ~35-45 °C: a 30 °C critical limit is always crossed. */
-	start_sampler("[sensor k10temp/temp1]\ncrit_hi = 30C\n");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
 	/* Below the limit: a setpoint at or above it is refused (contradicts the hardware). */
 	start_fan_with("setpoint = 25000\n");
 	st = attach(state);
@@ -503,9 +511,7 @@ Test(fan_sim, shipped_config_runs)
 	struct sov_reader *st;
 	int status;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
+	start_stack("idle", "");
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	fan_pid = stack_spawn(argv, log);
 	st = attach(state);
@@ -551,12 +557,8 @@ Test(fan_sim, stalled_fan_fails_safe)
 	char p[256];
 	long ms;
 
-	start_sim("step", "20");   /* loaded: the PID drives the fans above the floor */
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("step", "");   /* loaded: the PID drives the fans above the floor */
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
 		stack_sleep_ms(20);
 	cr_assert_lt(read_attr("pwm1"), 255);
@@ -578,12 +580,8 @@ Test(fan_sim, suspect_sensor_fails_safe)
 	struct sov_reader *st;
 	long ms;
 
-	start_sim("step", "20");
-	start_sampler("[sensor k10temp/temp1]\nstuck_s = 1\n");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("step", "[sensor k10temp/temp1]\nstuck_s = 1\n");
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	for (int i = 0; i < 200 && read_attr("pwm1") >= 255; i++)
 		stack_sleep_ms(20);
 	cr_assert_lt(read_attr("pwm1"), 255);
@@ -602,9 +600,7 @@ Test(fan_sim, stepwise_zone_and_shared_fan)
 	struct sov_reader *st;
 	int64_t in;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
+	start_stack("idle", "");
 	start_fan_with("[zone dimm]\nsensors = jc42:temp1\nfans = nct6779:pwm1\n"
 		       "stepwise = 0:900, 100000:1000\n");
 	st = attach(state);
@@ -699,9 +695,7 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	start_sampler("[sampler]\nfan_period_ms = 100\n");
 	r = attach(seg);
 	/* A tracking test, not a failsafe one: tolerate a sampler late on a busy machine. */
-	start_fan_bin(SOV_FAN_BIN, "stale_periods = 10\n", zone);
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 10\n", zone);
 	/* From the start failsafe (12000 RPM) down to 6000: within 3 % after ~2.5 s. */
 	stack_sleep_ms(3500);
 	worst = rpm_tracking(r, st, 6000, 1500, &mean);
@@ -738,12 +732,8 @@ Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
 	char p[256];
 	long ms;
 
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg));
-	start_fan_with(zone);
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_BIN, "", zone);
 	stack_sleep_ms(2500);
 	cr_assert_lt(read_attr("pwm3"), 200, "following 6000 RPM: %s", file_text("fan.log"));
 	kill(sim_pid, SIGSTOP);
@@ -801,13 +791,9 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	 * for its condition up to a generous deadline instead of asserting at
 	 * a fixed time.
 	 */
-	start_fan_bin(SOV_FAN_BIN, "stale_periods = 20\n", "");
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 20\n", "");
 	/* From the start failsafe's 100 % the PID slews down to the floor (~1.6 s unloaded). */
-	t0 = stack_now_ms();
-	while (value(st, "cpu-duty") != 200 && stack_now_ms() - t0 < 20000)
-		stack_sleep_ms(20);
+	POLL_WHILE(value(st, "cpu-duty") != 200, 20000, 20);
 	cr_assert_eq(value(st, "cpu-setpoint"), 80000);
 	cr_assert_eq(value(st, "cpu-duty"), 200, "idle, 80 °C setpoint: at the floor: %s",
 		     file_text("fan.log"));
@@ -894,22 +880,15 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	char path[160];
 	struct sov_reader *st;
 	const char *e;
-	int64_t t0;
 
 	snprintf(path, sizeof(path), "%s/journal.txt", dir);
 	cr_assert_eq(setenv("SOV_FAN_JOURNAL", path, 1), 0);
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg));
-	start_fan_bin(SOV_FAN_JOURNAL_BIN, "log = journal\n", "");
-	st = attach(state);
-	wait_controlling(st);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_JOURNAL_BIN, "log = journal\n", "");
 	kill(sampler_pid, SIGKILL);
 	waitpid(sampler_pid, NULL, 0);
 	sampler_pid = -1;
-	t0 = stack_now_ms();
-	while (!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter") && stack_now_ms() - t0 < 2000)
-		stack_sleep_ms(10);
+	POLL_WHILE(!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter"), 2000, 10);
 	e = journal_entry("\nSOVEREIGN_REASON=restart\n", "\nSOVEREIGN_EVENT_NAME=failsafe_enter\n");
 	cr_assert_not_null(e, "no failsafe entry: %s", file_text("journal.txt"));
 	cr_log_info("journal entry:%s", e);
@@ -927,9 +906,7 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	cr_assert(strstr(e, "\nSOVEREIGN_REASON=good_samples\n") && strstr(e, "\nSOVEREIGN_MODE=pid\n"),
 		  "%s", e);
 	kill(fan_pid, SIGHUP);
-	t0 = stack_now_ms();
-	while (!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n") && stack_now_ms() - t0 < 1000)
-		stack_sleep_ms(10);
+	POLL_WHILE(!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), 1000, 10);
 	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), "%s",
 			   file_text("journal.txt"));
 	cr_assert_null(strstr(file_text("journal.txt"), "BADFORMAT"), "%s", file_text("journal.txt"));
@@ -1317,9 +1294,7 @@ Test(fan_input, an_old_reading_in_a_fresh_sample_fails_safe)
 	start_tree();
 	fake_start(1000);
 	atomic_store(&fk.lag_ns[1], 500000000);   /* read half its period ago */
-	start_fan_bin(SOV_FAN_BIN, "stale_periods = 3\n", "sensors = k10temp:Tctl, jc42:temp1\n");
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 3\n", "sensors = k10temp:Tctl, jc42:temp1\n");
 	t0 = stack_now_ms();
 	while (stack_now_ms() - t0 < 1500) {
 		cr_assert_eq(value(st, "cpu-failsafe"), 0, "a slow channel's reading is not stale: %s",
@@ -1353,9 +1328,7 @@ Test(fan_input, impossible_temperature_is_invalid_input)
 
 	start_tree();
 	fake_start(0);
-	start_fan();
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "", "");
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		atomic_store(&fk.val[0], bad[k]);
 		cr_assert_geq(wait_failsafe(st, 1, 15000), 0, "%lld m°C taken as a temperature: %s",
@@ -1379,7 +1352,6 @@ Test(fan_input, impossible_temperature_is_invalid_input)
 Test(fan_input, setpoint_at_the_critical_limit_refused)
 {
 	struct sov_reader *st;
-	int64_t t0;
 	pid_t got = 0;
 	int status;
 
@@ -1388,9 +1360,7 @@ Test(fan_input, setpoint_at_the_critical_limit_refused)
 	fake_start(0);
 	sov_reader_close(attach(seg));
 	start_fan();   /* setpoint 80000 on line 12 */
-	t0 = stack_now_ms();
-	while ((got = waitpid(fan_pid, &status, WNOHANG)) == 0 && stack_now_ms() - t0 < 20000)
-		stack_sleep_ms(10);
+	POLL_WHILE((got = waitpid(fan_pid, &status, WNOHANG)) == 0, 20000, 10);
 	cr_assert_eq(got, fan_pid, "started: %s", file_text("fan.log"));
 	fan_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", file_text("fan.log"));
@@ -1398,9 +1368,7 @@ Test(fan_input, setpoint_at_the_critical_limit_refused)
 			  "k10temp:Tctl's critical limit 75000 m°C"), "%s", file_text("fan.log"));
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "no fan touched");
 
-	start_fan_with("setpoint = 60000\n");
-	st = attach(state);
-	wait_controlling(st);
+	st = fan_controlling(SOV_FAN_BIN, "", "setpoint = 60000\n");
 	write_fan_conf("", "setpoint = 75000\n");
 	kill(fan_pid, SIGHUP);
 	wait_log("reload refused", 15000);
@@ -1424,17 +1392,14 @@ Test(fan_input, contradicting_config_refused)
 	start_tree();
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		int status;
-
-		int64_t t0 = stack_now_ms();
 		pid_t got = 0;
+		int status;
 
 		unlink(log);
 		write_fan_conf(bad[k].fan, bad[k].zone);
 		fan_pid = stack_spawn(argv, log);
 		/* Bounded: a file taken as valid would run on (teardown kills it). */
-		while ((got = waitpid(fan_pid, &status, WNOHANG)) == 0 && stack_now_ms() - t0 < 20000)
-			stack_sleep_ms(10);
+		POLL_WHILE((got = waitpid(fan_pid, &status, WNOHANG)) == 0, 20000, 10);
 		cr_assert_eq(got, fan_pid, "%s%s taken: %s", bad[k].fan, bad[k].zone,
 			     file_text("fan.log"));
 		fan_pid = -1;
@@ -1458,20 +1423,13 @@ Test(fan_pwm, failed_write_fails_the_zone_safe_and_is_not_published)
 	char jpath[160], marker[192];
 	struct sov_reader *st;
 	const char *e;
-	int64_t t0;
 	int fd;
 
 	snprintf(jpath, sizeof(jpath), "%s/journal.txt", dir);
 	cr_assert_eq(setenv("SOV_FAN_JOURNAL", jpath, 1), 0);
-	start_sim("idle", "20");
-	start_sampler("");
-	sov_reader_close(attach(seg));
-	start_fan_bin(SOV_FAN_JOURNAL_BIN, "log = journal\nstale_periods = 20\n", "");
-	st = attach(state);
-	wait_controlling(st);
-	t0 = stack_now_ms();
-	while (value(st, "cpu-duty") != 200 && stack_now_ms() - t0 < 20000)
-		stack_sleep_ms(20);
+	start_stack("idle", "");
+	st = fan_controlling(SOV_FAN_JOURNAL_BIN, "log = journal\nstale_periods = 20\n", "");
+	POLL_WHILE(value(st, "cpu-duty") != 200, 20000, 20);
 	cr_assert_eq(value(st, "cpu-duty"), 200, "idle: at the floor");
 	cr_assert_eq(read_attr("pwm3"), 51);
 
@@ -1480,9 +1438,7 @@ Test(fan_pwm, failed_write_fails_the_zone_safe_and_is_not_published)
 	cr_assert_geq(fd, 0);
 	close(fd);
 	cr_assert_geq(wait_full_speed(5000), 0, "the zone's other fans: %s", file_text("journal.txt"));
-	t0 = stack_now_ms();
-	while (!has_event(st, SOV_EV_FAILSAFE_ENTER, "pwm zone=cpu") && stack_now_ms() - t0 < 5000)
-		stack_sleep_ms(10);
+	POLL_WHILE(!has_event(st, SOV_EV_FAILSAFE_ENTER, "pwm zone=cpu"), 5000, 10);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "pwm zone=cpu nct6779"), "%s",
 		  file_text("journal.txt"));
 	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm3 write failed"));

@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,31 +347,33 @@ static int read_wd(struct seen *out)
 	return rc;
 }
 
-/* Wait until the published state is @state; return the ms it took, or -1. */
-static int64_t wait_state(int64_t state, int timeout_ms)
+/*
+ * Wait until the published field at @off in struct seen (offsetof) is
+ * @want; return the ms it took, or -1 after @timeout_ms.
+ */
+static int64_t wait_seen(size_t off, int64_t want, int timeout_ms)
 {
 	uint64_t t0 = ms_now();
 	struct seen v;
 
 	while (ms_now() - t0 < (uint64_t)timeout_ms) {
-		if (read_wd(&v) == 0 && v.state == state)
+		if (read_wd(&v) == 0 && *(const int64_t *)((const char *)&v + off) == want)
 			return (int64_t)(ms_now() - t0);
 		sleep_ms(10);
 	}
 	return -1;
 }
 
+/* Wait until the published state is @state; return the ms it took, or -1. */
+static int64_t wait_state(int64_t state, int timeout_ms)
+{
+	return wait_seen(offsetof(struct seen, state), state, timeout_ms);
+}
+
+/* Wait until sampler_fresh is @ok; return the ms it took, or -1. */
 static int64_t wait_sampler_ok(int64_t ok, int timeout_ms)
 {
-	uint64_t t0 = ms_now();
-	struct seen v;
-
-	while (ms_now() - t0 < (uint64_t)timeout_ms) {
-		if (read_wd(&v) == 0 && v.sampler_ok == ok)
-			return (int64_t)(ms_now() - t0);
-		sleep_ms(10);
-	}
-	return -1;
+	return wait_seen(offsetof(struct seen, sampler_ok), ok, timeout_ms);
 }
 
 static off_t dev_bytes(void)
@@ -850,15 +853,12 @@ Test(wd, no_reboot_on_hang_keeps_feeding)
 	cr_expect_geq(feeds_during(500), 3, "reboot_on_hang = no: fed while hung");
 }
 
-Test(wd, clean_stop_writes_magic_close)
+/* SIGTERM to the watchdog, which must exit within 3 s; its wait status. */
+static int stop_wd(void)
 {
-	char last = 0;
-	int status, fd;
 	uint64_t t0;
+	int status = 0;
 
-	start("heartbeat", NULL);
-	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
-	cr_assert_geq(feeds_during(300), 1);
 	kill(wd_pid, SIGTERM);
 	for (t0 = ms_now(); ms_now() - t0 < 3000;) {
 		if (waitpid(wd_pid, &status, WNOHANG) == wd_pid)
@@ -867,6 +867,18 @@ Test(wd, clean_stop_writes_magic_close)
 	}
 	cr_assert(ms_now() - t0 < 3000, "watchdog did not stop on SIGTERM");
 	wd_pid = 0;
+	return status;
+}
+
+Test(wd, clean_stop_writes_magic_close)
+{
+	char last = 0;
+	int status, fd;
+
+	start("heartbeat", NULL);
+	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active");
+	cr_assert_geq(feeds_during(300), 1);
+	status = stop_wd();
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	fd = open(dev, O_RDONLY);
 	cr_assert_geq(fd, 0);
@@ -926,20 +938,12 @@ Test(wd, command_mode_stop_takes_the_runtime_down)
 {
 	int status;
 	pid_t child;
-	uint64_t t0;
 
 	start_command_mtime();
 	cr_assert_geq(wait_state(WD_ACTIVE, 5000), 0, "never became active (command + mtime)");
 	child = fake_pid = wd_child();
 	cr_assert_gt(child, 0, "the watchdog started no runtime");
-	kill(wd_pid, SIGTERM);
-	for (t0 = ms_now(); ms_now() - t0 < 3000;) {
-		if (waitpid(wd_pid, &status, WNOHANG) == wd_pid)
-			break;
-		sleep_ms(10);
-	}
-	cr_assert(ms_now() - t0 < 3000, "watchdog did not stop on SIGTERM");
-	wd_pid = 0;
+	status = stop_wd();
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* The runtime it started was stopped and reaped with it, not orphaned. */
 	cr_expect_eq(kill(child, 0), -1, "runtime %d outlived the watchdog", (int)child);
