@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * timespec.h - helpers on struct timespec and nanosecond times for the
- * readers and tools (sovereign-fan's period loop first).  The same names
- * and meanings as rt/timespec.h, which the sampler keeps for now with its
- * grid helpers on top; a file includes one of the two, never both.
+ * timespec.h - helpers on struct timespec and nanosecond times, one copy
+ * for every program: conversions, comparison, and the absolute-grid
+ * deadlines the sampler's threads and sovereign-fan's loop wake on.
+ * Pure and inline: any context, the real-time loop's included.
  */
 #ifndef SOVEREIGN_COMMON_TIMESPEC_H
 #define SOVEREIGN_COMMON_TIMESPEC_H
@@ -43,6 +43,54 @@ static inline uint64_t ts_now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return ts_to_ns(&ts);
+}
+
+/* ts_cmp() - <0, 0, >0 as @a is before, equal to or after @b. */
+static inline int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* ts_diff_ns() - @a - @b in ns, signed. */
+static inline int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * (int64_t)NSEC_PER_SEC +
+	       (int64_t)(a->tv_nsec - b->tv_nsec);
+}
+
+/*
+ * ts_next_deadline() - the first deadline after @now on the grid
+ * @next + k * @period (k >= 1), adding the deadlines skipped to *@missed
+ * (the catch-up after an oversleep, as cyclictest does).  @next is the
+ * deadline just served.  Return: the next deadline in ns.
+ */
+static inline uint64_t ts_next_deadline(uint64_t next, uint64_t period, uint64_t now,
+					uint64_t *missed)
+{
+	next += period;
+	if (now >= next) {
+		uint64_t k = (now - next) / period + 1;
+
+		*missed += k;
+		next += k * period;
+	}
+	return next;
+}
+
+/*
+ * ts_grid_next() - the first multiple of @period after @now: the absolute
+ * grid every periodic thread of the sampler wakes on.  Threads whose
+ * periods are multiples of each other then wake at the same instants,
+ * one timer interrupt and one wake-up of the core for all of them.
+ * Return: ns.
+ */
+static inline uint64_t ts_grid_next(uint64_t now, uint64_t period)
+{
+	return (now / period + 1) * period;
 }
 
 #endif /* SOVEREIGN_COMMON_TIMESPEC_H */

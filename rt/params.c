@@ -192,7 +192,7 @@ static int chan_params_for(const struct rt_config *cfg, const struct sampler_opt
 	int i, rc;
 
 	memset(p, 0, sizeof(*p));
-	p->lim.flags = base->flags & SAMPLER_LIMIT_FLAGS;
+	p->lim.flags = base->flags & SOV_SEN_LIMITS;
 	p->lim.warn_hi = base->warn_hi;
 	p->lim.crit_hi = base->crit_hi;
 	p->lim.warn_lo = base->warn_lo;
@@ -279,7 +279,7 @@ struct sampler_params *params_build(const struct rt_config *cfg, const struct sa
 
 void chan_apply_params(struct rt_chan *c, const struct chan_params *p)
 {
-	c->desc.flags = (uint16_t)((c->desc.flags & ~SAMPLER_LIMIT_FLAGS) | p->lim.flags);
+	c->desc.flags = (uint16_t)((c->desc.flags & ~SOV_SEN_LIMITS) | p->lim.flags);
 	c->desc.warn_hi = p->lim.warn_hi;
 	c->desc.crit_hi = p->lim.crit_hi;
 	c->desc.warn_lo = p->lim.warn_lo;

@@ -33,8 +33,8 @@
 #define DEFAULT_STALE_PERIODS 3
 /* The loop publishes at least this often (or once per grid step if longer). */
 #define HEARTBEAT_MAX_NS  (500 * 1000000ull)
-/* The limit bits of a table entry's flags: what params set and replace. */
-#define SAMPLER_LIMIT_FLAGS (SOV_SEN_WARN_HI | SOV_SEN_CRIT_HI | SOV_SEN_WARN_LO | SOV_SEN_CRIT_LO)
+/* The limit bits of a table entry's flags (what params set and replace):
+ * SOV_SEN_LIMITS, shm_abi.h. */
 
 /* A slow channel's reading, handed from the worker to the loop.  One
  * writer (worker), one reader (loop): the seqcount of shm_seq.h, every
