@@ -360,71 +360,76 @@ static int writer_lock(int dfd, const char *lpath)
 	return -EAGAIN;
 }
 
-int sov_writer_create(const struct sov_writer_opts *opts,
-		      const struct sov_sensor *sensors, uint32_t nsensors,
-		      struct sov_writer **out)
+/* writer_opts() - @opts with the defaults filled in, checked.  0 or -EINVAL. */
+static int writer_opts(const struct sov_writer_opts *opts, const struct sov_sensor *sensors,
+		       uint32_t nsensors, struct sov_writer_opts *o)
 {
-	struct sov_writer_opts o = opts ? *opts : (struct sov_writer_opts){ 0 };
-	struct sov_writer *w;
-	struct stat st;
-	gid_t gid = (gid_t)-1;
-	uint64_t sensor_off, ring_off, event_off, total, old_gen = 0;
-	char path[PATH_MAX];
-	int rc, dfd;
-
-	*out = NULL;
-	if (!o.sensors_max)
-		o.sensors_max = nsensors ? nsensors : 1;
-	if (!o.nslots)
-		o.nslots = SOV_DEFAULT_SLOTS;
-	if (!o.nevents)
-		o.nevents = SOV_DEFAULT_EVENTS;
-	rc = sov_shm_path(o.name, path, sizeof(path));
-	if (rc)
-		return rc;
-	if ((nsensors && !sensors) || nsensors > o.sensors_max ||
-	    o.sensors_max > SOV_SENSORS_MAX_LIMIT ||
-	    !sov_is_pow2(o.nslots) || o.nslots < 4 || o.nslots > SOV_NSLOTS_MAX ||
-	    !sov_is_pow2(o.nevents) || o.nevents < 4 || o.nevents > SOV_NEVENTS_MAX)
+	*o = opts ? *opts : (struct sov_writer_opts){ 0 };
+	if (!o->sensors_max)
+		o->sensors_max = nsensors ? nsensors : 1;
+	if (!o->nslots)
+		o->nslots = SOV_DEFAULT_SLOTS;
+	if (!o->nevents)
+		o->nevents = SOV_DEFAULT_EVENTS;
+	if ((nsensors && !sensors) || nsensors > o->sensors_max ||
+	    o->sensors_max > SOV_SENSORS_MAX_LIMIT ||
+	    !sov_is_pow2(o->nslots) || o->nslots < 4 || o->nslots > SOV_NSLOTS_MAX ||
+	    !sov_is_pow2(o->nevents) || o->nevents < 4 || o->nevents > SOV_NEVENTS_MAX)
 		return -EINVAL;
-	if (o.group) {
-		rc = group_gid(o.group, &gid);
-		if (rc)
-			return rc;
-	}
+	return 0;
+}
 
-	w = calloc(1, sizeof(*w) + 64u * sov_bitmap_words(o.sensors_max));
+/* The segment's layout: where each part starts, and its whole length. */
+struct writer_layout {
+	uint64_t sensor_off, ring_off, event_off, total;
+};
+
+/* writer_alloc() - a writer for @o, its layout computed; nothing open yet.  NULL: -ENOMEM. */
+static struct sov_writer *writer_alloc(const struct sov_writer_opts *o, struct writer_layout *l)
+{
+	struct sov_writer *w = calloc(1, sizeof(*w) + 64u * sov_bitmap_words(o->sensors_max));
+
 	if (!w)
-		return -ENOMEM;
+		return NULL;
 	w->fill.state = w->state_map;
 	w->fd = -1;
 	w->lock_fd = -1;
 	w->numa_node = -1;
 	w->cpu = sched_getcpu();
-	w->sensors_max = o.sensors_max;
-	w->words = sov_bitmap_words(o.sensors_max);
-	w->slot_size = (uint32_t)sov_slot_size(o.sensors_max);
-	w->slot_mask = o.nslots - 1;
-	w->event_mask = o.nevents - 1;
+	w->sensors_max = o->sensors_max;
+	w->words = sov_bitmap_words(o->sensors_max);
+	w->slot_size = (uint32_t)sov_slot_size(o->sensors_max);
+	w->slot_mask = o->nslots - 1;
+	w->event_mask = o->nevents - 1;
 
-	sensor_off = sov_align_up(sizeof(struct sov_header));
-	ring_off = sov_align_up(sensor_off + (uint64_t)o.sensors_max * sizeof(struct sov_sensor));
-	event_off = sov_align_up(ring_off + (uint64_t)o.nslots * w->slot_size);
-	total = sov_align_up(event_off + (uint64_t)o.nevents * sizeof(struct sov_event));
-	w->map_len = (size_t)total;
+	l->sensor_off = sov_align_up(sizeof(struct sov_header));
+	l->ring_off = sov_align_up(l->sensor_off +
+				   (uint64_t)o->sensors_max * sizeof(struct sov_sensor));
+	l->event_off = sov_align_up(l->ring_off + (uint64_t)o->nslots * w->slot_size);
+	l->total = sov_align_up(l->event_off + (uint64_t)o->nevents * sizeof(struct sov_event));
+	w->map_len = (size_t)l->total;
+	return w;
+}
 
-	dfd = dir_open(path, gid);
-	if (dfd < 0) {
-		rc = dfd;
-		goto err_free;
-	}
+/*
+ * writer_open_file() - lock @path's lock file, then open the segment file
+ * itself (0640, group @gid) and grow it to @total: w->lock_fd and w->fd.
+ * Return: 0, or -errno with nothing left open.
+ */
+static int writer_open_file(struct sov_writer *w, const char *path, gid_t gid, uint64_t total,
+			    struct stat *st)
+{
+	int rc, dfd = dir_open(path, gid);
+
+	if (dfd < 0)
+		return dfd;
 	/* Held for the writer's life; the kernel drops it when we die. */
 	rc = sov_lock_path(path, w->lock_path, sizeof(w->lock_path));
 	w->lock_fd = rc ? rc : writer_lock(dfd, w->lock_path);
 	if (w->lock_fd < 0) {
 		rc = w->lock_fd;
 		close(dfd);
-		goto err_free;
+		return rc;
 	}
 	/*
 	 * Locked: a file left under the name by a previous writer of ours is
@@ -432,35 +437,52 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 	 * there -- another user's file, a symlink, a FIFO, a hard link -- is
 	 * refused, never followed nor changed.
 	 */
-	w->fd = own_file_open(dfd, strrchr(path, '/') + 1, 0640, &st);
+	w->fd = own_file_open(dfd, strrchr(path, '/') + 1, 0640, st);
 	close(dfd);
 	if (w->fd < 0) {
 		rc = w->fd;
 		goto err_unlock;
 	}
 	/* Never world-readable: fast energy counters are a side channel (PLATYPUS). */
-	if (fchmod(w->fd, 0640) || (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid))) {
+	if (fchmod(w->fd, 0640) || (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid)) ||
+	    /* Grow only: readers of the previous generation keep their mapping valid. */
+	    ((uint64_t)st->st_size < total && ftruncate(w->fd, (off_t)total))) {
 		rc = -errno;
-		goto err_close;
+		close(w->fd);
+		w->fd = -1;
+		goto err_unlock;
 	}
-	/* Grow only: readers of the previous generation keep their mapping valid. */
-	if ((uint64_t)st.st_size < total && ftruncate(w->fd, (off_t)total)) {
-		rc = -errno;
-		goto err_close;
-	}
+	return 0;
+
+err_unlock:
+	close(w->lock_fd);
+	w->lock_fd = -1;
+	return rc;
+}
+
+/*
+ * writer_map() - map the segment, point at its parts, and note the
+ * generation a previous writer of this object left (*@old_gen, 0 if none).
+ * Then place it on the writer's NUMA node and lock it in memory, both
+ * best effort (noted in the header flags).  Return: 0 or -errno (mmap).
+ */
+static int writer_map(struct sov_writer *w, const struct writer_layout *l, const struct stat *st,
+		      uint64_t *old_gen)
+{
+	int rc;
+
 	w->base = mmap(NULL, w->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
 	if (w->base == MAP_FAILED) {
-		rc = -errno;
 		w->base = NULL;
-		goto err_close;
+		return -errno;
 	}
 	w->hdr = (struct sov_header *)w->base;
-	w->sensors = (struct sov_sensor *)(w->base + sensor_off);
-	w->ring = w->base + ring_off;
-	w->events = (struct sov_event *)(w->base + event_off);
-	/* Continue the generation count of a previous writer of this object. */
-	if ((uint64_t)st.st_size >= sizeof(struct sov_header) && w->hdr->magic == SOV_MAGIC)
-		old_gen = w->hdr->generation;
+	w->sensors = (struct sov_sensor *)(w->base + l->sensor_off);
+	w->ring = w->base + l->ring_off;
+	w->events = (struct sov_event *)(w->base + l->event_off);
+	*old_gen = 0;
+	if ((uint64_t)st->st_size >= sizeof(struct sov_header) && w->hdr->magic == SOV_MAGIC)
+		*old_gen = w->hdr->generation;
 
 	rc = place_numa(w);
 	if (rc) {
@@ -472,6 +494,39 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 		w->mlock_err = errno;
 		w->hflags |= SOV_HF_NOT_LOCKED;
 	}
+	return 0;
+}
+
+int sov_writer_create(const struct sov_writer_opts *opts,
+		      const struct sov_sensor *sensors, uint32_t nsensors,
+		      struct sov_writer **out)
+{
+	struct sov_writer_opts o;
+	struct writer_layout l;
+	struct sov_writer *w;
+	struct stat st;
+	gid_t gid = (gid_t)-1;
+	uint64_t old_gen = 0;
+	char path[PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	rc = writer_opts(opts, sensors, nsensors, &o);
+	if (!rc)
+		rc = sov_shm_path(o.name, path, sizeof(path));
+	if (!rc && o.group)
+		rc = group_gid(o.group, &gid);
+	if (rc)
+		return rc;
+	w = writer_alloc(&o, &l);
+	if (!w)
+		return -ENOMEM;
+	rc = writer_open_file(w, path, gid, l.total, &st);
+	if (rc)
+		goto err_free;
+	rc = writer_map(w, &l, &st, &old_gen);
+	if (rc)
+		goto err_close;
 
 	writer_init_generation(w, o.writer_name, o.period_ns, sensors, nsensors, old_gen);
 	sov_writer_note(w, SOV_EV_WRITER_START, SOV_SEV_INFO, (int64_t)w->hdr->generation,
@@ -487,7 +542,6 @@ int sov_writer_create(const struct sov_writer_opts *opts,
 
 err_close:
 	close(w->fd);
-err_unlock:
 	close(w->lock_fd);
 err_free:
 	free(w);
