@@ -31,6 +31,13 @@ struct parse_state {
 	int line;               /* line last handed to inih */
 	int failed;             /* the handler reported an error */
 	int after_key;          /* a key = value line since the last header */
+	/* inih hands every key its section's text: the last one found, by
+	 * index (cfg->sec moves when it grows), so that the keys of one
+	 * section cost one strcmp, not a walk of every section (an inventory
+	 * has thousands) */
+	char last[256];
+	size_t last_idx;
+	size_t cap;             /* cfg->sec's allocated entries */
 };
 
 static struct rt_conf_section *section_for(struct parse_state *ps, const char *section);
@@ -138,6 +145,8 @@ static struct rt_conf_section *section_for(struct parse_state *ps, const char *s
 
 	if (snprintf(buf, sizeof(buf), "%s", section) >= (int)sizeof(buf))
 		return NULL;
+	if (ps->last[0] && ps->last_idx < cfg->nsec && !strcmp(ps->last, section))
+		return &cfg->sec[ps->last_idx];
 	name = trim(buf);
 	sp = strpbrk(name, " \t");
 	if (sp) {
@@ -151,18 +160,26 @@ static struct rt_conf_section *section_for(struct parse_state *ps, const char *s
 	/* A repeated [same] header continues the section: later keys win. */
 	for (size_t i = 0; i < cfg->nsec; i++) {
 		s = &cfg->sec[i];
-		if (!strcmp(s->name, name) && ((!arg && !s->arg) || (arg && s->arg && !strcmp(arg, s->arg))))
+		if (!strcmp(s->name, name) && ((!arg && !s->arg) || (arg && s->arg && !strcmp(arg, s->arg)))) {
+			snprintf(ps->last, sizeof(ps->last), "%s", section);
+			ps->last_idx = i;
 			return s;
+		}
 	}
 	if (!valid_name(name) || (arg && !*arg)) {
 		snprintf(ps->err->msg, sizeof(ps->err->msg), "%s:%d: bad section name [%s]",
 			 cfg->file, ps->line, section);
 		return NULL;
 	}
-	ns = realloc(cfg->sec, (cfg->nsec + 1) * sizeof(*ns));
-	if (!ns)
-		return NULL;
-	cfg->sec = ns;
+	if (cfg->nsec == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 16;
+
+		ns = realloc(cfg->sec, cap * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		cfg->sec = ns;
+		ps->cap = cap;
+	}
 	s = &cfg->sec[cfg->nsec];
 	memset(s, 0, sizeof(*s));
 	s->name = strdup(name);
@@ -174,7 +191,8 @@ static struct rt_conf_section *section_for(struct parse_state *ps, const char *s
 		free(s->arg);
 		return NULL;
 	}
-	cfg->nsec++;
+	snprintf(ps->last, sizeof(ps->last), "%s", section);
+	ps->last_idx = cfg->nsec++;
 	return s;
 }
 
