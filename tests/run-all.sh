@@ -29,6 +29,6 @@ run_suite build -DCMAKE_BUILD_TYPE=Release
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSOV_SANITIZE=ON
-# libFuzzer (clang): the config parser and hostile segments, 30 s each.
-CC=clang run_suite build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSOV_FUZZ=ON -DSOV_FUZZ_SECONDS=30
+# libFuzzer (clang): every parser of outside input (tests/fuzz), 20 s each.
+CC=clang run_suite build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSOV_FUZZ=ON -DSOV_FUZZ_SECONDS=20
 echo "=== all tests passed (Release, ASan+UBSan, fuzzers)"

@@ -43,6 +43,11 @@ import time
 import urllib.error
 import urllib.request
 
+# tests/common/sovtest.py: check, note, need, free_port, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import sovtest  # noqa: E402
+from sovtest import Fatal, check, free_port, need, note, wait_for  # noqa: E402
+
 SRC, BUILD = sys.argv[1:3]
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLEET = os.path.join(BUILD, "tools/fleet/sovereign-fleet")
@@ -57,45 +62,8 @@ MAINTAIN = ("mark-draining", "drain-hook", "wait-inactive", "mark-maintenance", 
             "update-service", "simple-update", "follow-task", "verify-version", "bmc-standby",
             "smi-flat", "undrain-hook", "mark-ready")
 OUT = ("draining", "drained", "maintenance")
-failures = 0
-T0 = time.monotonic()
 
 
-def check(cond, what):
-    global failures
-    print("%6.1f %s %s" % (time.monotonic() - T0, "ok  " if cond else "FAIL", what), flush=True)
-    if not cond:
-        failures += 1
-    return cond
-
-
-def note(what):
-    print("%6.1f      %s" % (time.monotonic() - T0, what), flush=True)
-
-
-class Fatal(Exception):
-    pass
-
-
-def need(cond, what):
-    """A check the rest of the test cannot do without."""
-    if not check(cond, what):
-        raise Fatal(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, secs, step=0.05):
-    end = time.monotonic() + secs
-    while True:
-        v = pred()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
 
 
 # --- processes -----------------------------------------------------------------
@@ -838,15 +806,15 @@ def main():
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        if failures:
+        if sovtest.failures:
             for log in sorted(glob.glob(os.path.join(tmp, "*.log"))):
                 with open(log, errors="replace") as f:
                     tail = f.read()[-1500:]
                 if tail.strip():
                     print("--- %s (tail)\n%s" % (os.path.basename(log), tail))
         shutil.rmtree(tmp, ignore_errors=True)
-    note("%s, %d failure(s)" % ("FAILED" if failures else "passed", failures))
-    return 1 if failures else 0
+    note("%s, %d failure(s)" % ("FAILED" if sovtest.failures else "passed", sovtest.failures))
+    return 1 if sovtest.failures else 0
 
 
 if __name__ == "__main__":

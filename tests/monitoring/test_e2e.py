@@ -48,6 +48,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import dashboard  # noqa: E402
 
+# tests/common/sovtest.py: check, note, need, free_port, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import sovtest  # noqa: E402
+from sovtest import Fatal, check, free_port, need, note  # noqa: E402
+
 SIM = os.path.join(BUILD, "tools/sim/sovereign-sim")
 SAMPLER = os.path.join(BUILD, "rt/sovereign-sampler")
 EXPORTER = os.path.join(BUILD, "readers/exporter/sovereign-exporter")
@@ -58,47 +63,10 @@ TOKEN = secrets.token_hex(24)
 OPS = "/alerts"      # the path of the shipped "ops" receiver's URL
 SPEED = 10          # simulated seconds per real second
 FOR_DIVISOR = 30    # the test's rules: every "for" / 30 (1m -> 2s)
-failures = 0
-T0 = time.monotonic()
-
-
-def check(cond, what):
-    global failures
-    print("%6.1f %s %s" % (time.monotonic() - T0, "ok  " if cond else "FAIL", what), flush=True)
-    if not cond:
-        failures += 1
-    return cond
-
-
-def note(what):
-    print("%6.1f      %s" % (time.monotonic() - T0, what), flush=True)
-
-
-class Fatal(Exception):
-    pass
-
-
-def need(cond, what):
-    if not check(cond, what):
-        raise Fatal(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(pred, secs, step=0.2):
-    end = time.monotonic() + secs
-    while True:
-        try:
-            v = pred()
-        except (OSError, ValueError, KeyError):
-            v = None
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
+    return sovtest.wait_for(pred, secs, step, ignore=(OSError, ValueError, KeyError))
 
 
 # --- processes (they die with the test: PR_SET_PDEATHSIG) ---------------------
@@ -504,7 +472,7 @@ def main():
     finally:
         for p in reversed(procs):
             stop(p)
-        if failures:
+        if sovtest.failures:
             for log in sorted(glob.glob(os.path.join(tmp, "*.log")) +
                               glob.glob(os.path.join(tmp, "*/*.log"))):
                 with open(log, errors="replace") as f:
@@ -512,8 +480,8 @@ def main():
                 if tail.strip():
                     print("--- %s (tail)\n%s" % (os.path.relpath(log, tmp), tail))
         shutil.rmtree(tmp, ignore_errors=True)
-    note("%s, %d failure(s)" % ("FAILED" if failures else "passed", failures))
-    return 1 if failures else 0
+    note("%s, %d failure(s)" % ("FAILED" if sovtest.failures else "passed", sovtest.failures))
+    return 1 if sovtest.failures else 0
 
 
 if __name__ == "__main__":

@@ -163,6 +163,15 @@ enum rf_service {
 	RF_SVC_GRAPHICAL_CONSOLE, /* Manager GraphicalConsole.ServiceEnabled */
 };
 
+/**
+ * rf_get_link() - GET @from and copy its link @prop ("@odata.id" of the
+ * object @prop) into @to (RF_URI_MAX): one step of discovery.
+ * Context: process context, blocks (one GET).
+ * Return: 0; -ENOENT if the resource lacks the link; see rf_get().
+ */
+int rf_get_link(struct rf_client *c, const char *from, const char *prop, char *to,
+		struct rf_error *err);
+
 /** rf_service_name() - the property's path, "KVMIP.ProtocolEnabled". Never NULL. */
 const char *rf_service_name(enum rf_service s);
 

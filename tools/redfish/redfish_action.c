@@ -11,23 +11,6 @@
 
 #include "redfish.h"
 
-/* get_link - GET @from and copy its link @prop into @to. */
-static int get_link(struct rf_client *c, const char *from, const char *prop, char *to,
-		    struct rf_error *err)
-{
-	struct rf_error why = { 0 };
-	cJSON *j;
-	int ret = rf_get(c, from, &j, NULL, err);
-
-	if (ret)
-		return ret;
-	ret = rf_json_link(j, prop, to, &why);
-	cJSON_Delete(j);
-	if (ret)
-		rf_error_set(err, ret, 0, "GET %s: %s", from, why.msg);
-	return ret;
-}
-
 int rf_discover_system(struct rf_client *c, char *uri, struct rf_error *err)
 {
 	struct rf_error why = { 0 };
@@ -36,7 +19,7 @@ int rf_discover_system(struct rf_client *c, char *uri, struct rf_error *err)
 	int ret;
 
 	uri[0] = '\0';
-	ret = get_link(c, "/redfish/v1/", "Systems", coll, err);
+	ret = rf_get_link(c, "/redfish/v1/", "Systems", coll, err);
 	if (ret)
 		return ret;
 	ret = rf_get(c, coll, &j, NULL, err);
@@ -182,7 +165,7 @@ int rf_update_discover(struct rf_client *c, struct rf_update *u, struct rf_error
 	int ret;
 
 	memset(u, 0, sizeof(*u));
-	ret = get_link(c, "/redfish/v1/", "UpdateService", u->uri, err);
+	ret = rf_get_link(c, "/redfish/v1/", "UpdateService", u->uri, err);
 	if (ret)
 		return ret;
 	ret = rf_get(c, u->uri, &j, NULL, err);

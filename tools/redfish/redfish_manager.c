@@ -28,9 +28,8 @@ const char *rf_service_name(enum rf_service s)
 	return (unsigned)s < NSERVICES ? services[s].name : "(unknown service)";
 }
 
-/* follow - GET @from and copy its link @prop into @to. */
-static int follow(struct rf_client *c, const char *from, const char *prop, char *to,
-		  struct rf_error *err)
+int rf_get_link(struct rf_client *c, const char *from, const char *prop, char *to,
+		struct rf_error *err)
 {
 	struct rf_error why = { 0 };
 	cJSON *j;
@@ -53,7 +52,7 @@ int rf_discover_manager(struct rf_client *c, struct rf_manager *m, struct rf_err
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	ret = follow(c, "/redfish/v1/", "Managers", coll, err);
+	ret = rf_get_link(c, "/redfish/v1/", "Managers", coll, err);
 	if (ret)
 		return ret;
 	ret = rf_get(c, coll, &j, NULL, err);
@@ -63,7 +62,7 @@ int rf_discover_manager(struct rf_client *c, struct rf_manager *m, struct rf_err
 	cJSON_Delete(j);
 	if (ret)
 		return rf_error_set(err, ret, 0, "GET %s: %s", coll, why.msg);
-	return follow(c, m->uri, "NetworkProtocol", m->netproto_uri, err);
+	return rf_get_link(c, m->uri, "NetworkProtocol", m->netproto_uri, err);
 }
 
 /* service_uri - the resource a switch lives on, checked for discovery. */
