@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sovereign.h"
+
 static inline int stack_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
 	(void)sb; (void)flag; (void)f;
@@ -124,6 +126,96 @@ static inline void stack_write_sampler_conf(const char *sim, const char *tree, c
 	cr_assert_eq(pclose(p), 0);
 	fputs(extra, f);
 	fclose(f);
+}
+
+/*
+ * stack_file_text() - the first 8 KiB of @dir/@name (a child's log), for a
+ * failure message; "(none)" when it cannot be read.  A static buffer.
+ */
+static inline const char *stack_file_text(const char *dir, const char *name)
+{
+	static char buf[8192];
+	char p[4200];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "r");
+	if (!f)
+		return "(none)";
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * stack_hwmon_dir() - "/sys/class/hwmon/hwmonN", chip @name's directory in
+ * the sim's @tree (relative to the tree: prefix @tree for a real path).
+ */
+static inline void stack_hwmon_dir(const char *tree, const char *name, char *out, size_t len)
+{
+	for (int i = 0; i < 64; i++) {
+		char p[4200], buf[64] = "";
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name))) {
+			fclose(f);
+			snprintf(out, len, "/sys/class/hwmon/hwmon%d", i);
+			return;
+		}
+		fclose(f);
+	}
+	cr_assert_fail("no hwmon chip %s in %s", name, tree);
+}
+
+/* stack_hwmon_path() - as stack_hwmon_dir(), the whole path: "@tree/sys/class/hwmon/hwmonN". */
+static inline void stack_hwmon_path(const char *tree, const char *name, char *out, size_t len)
+{
+	char rel[64];
+
+	stack_hwmon_dir(tree, name, rel, sizeof(rel));
+	snprintf(out, len, "%s%s", tree, rel);
+}
+
+/*
+ * stack_attach() - a reader of segment @name once it has a sample, waiting
+ * up to 20 s (a writer starts slowly on loaded cores); fails with the log
+ * @dir/@log in the message.
+ */
+static inline struct sov_reader *stack_attach(const char *name, const char *dir, const char *log)
+{
+	struct sov_reader *r = NULL;
+
+	for (int i = 0; i < 2000; i++) {
+		if (sov_reader_open(name, NULL, &r) == 0) {
+			if (sov_reader_head(r) > 0)
+				return r;
+			sov_reader_close(r);
+		}
+		stack_sleep_ms(10);
+	}
+	cr_assert_fail("no segment %s: %s", name, stack_file_text(dir, log));
+	return NULL;
+}
+
+/* stack_value() - the latest value of sensor @key in @r, INT64_MIN if none is valid. */
+static inline int64_t stack_value(struct sov_reader *r, const char *key)
+{
+	struct sov_sample *s = sov_sample_alloc(r);
+	int idx = sov_reader_find(r, NULL, key);
+	int64_t v = INT64_MIN;
+
+	cr_assert_not_null(s);
+	cr_assert_geq(idx, 0, "no sensor %s", key);
+	if (sov_reader_latest(r, s) == 0 && sov_sample_get(s, (uint32_t)idx, &v, NULL))
+		v = INT64_MIN;
+	sov_sample_free(s);
+	return v;
 }
 
 #endif /* SOVEREIGN_TESTS_SIM_STACK_H */

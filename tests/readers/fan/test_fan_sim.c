@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #include "sim_stack.h"
+
+/* The fan's log so far, for failure messages. */
+#define FAN_LOG stack_file_text(dir, "fan.log")
 #include "sovereign.h"
 
 static char dir[64], tree[128], conf[128], fconf[128], seg[64], state[64], nct[64];
@@ -61,47 +64,10 @@ TestSuite(fan_restore, .init = setup, .fini = teardown, .timeout = 80);
 TestSuite(fan_input, .init = setup, .fini = teardown, .timeout = 80);
 TestSuite(fan_pwm, .init = setup, .fini = teardown, .timeout = 80);
 
-static const char *file_text(const char *name)
-{
-	static char buf[8192];
-	char p[160];
-	FILE *f;
-	size_t n;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "r");
-	if (!f)
-		return "(none)";
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void hwmon_dir(const char *name, char *out, size_t len)
-{
-	for (int i = 0; i < 64; i++) {
-		char p[256], buf[64] = "";
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name))) {
-			fclose(f);
-			snprintf(out, len, "%s/sys/class/hwmon/hwmon%d", tree, i);
-			return;
-		}
-		fclose(f);
-	}
-	cr_assert_fail("no hwmon chip %s", name);
-}
-
 static void start_sim(const char *profile, const char *speed)
 {
 	sim_pid = stack_start_sim(SOV_SIM_BIN, tree, profile, speed);
-	hwmon_dir("nct6779", nct, sizeof(nct));
+	stack_hwmon_path(tree, "nct6779", nct, sizeof(nct));
 }
 
 static void start_sampler(const char *extra)
@@ -199,43 +165,12 @@ static void put_attr(const char *name, const char *text)
 	put(p, text);
 }
 
-static struct sov_reader *attach(const char *name)
-{
-	struct sov_reader *r = NULL;
-
-	/* Up to 20 s: the writer may start slowly on loaded cores. */
-	for (int i = 0; i < 2000; i++) {
-		if (sov_reader_open(name, NULL, &r) == 0) {
-			if (sov_reader_head(r) > 0)
-				return r;
-			sov_reader_close(r);
-		}
-		stack_sleep_ms(10);
-	}
-	cr_assert_fail("no segment %s: %s", name, file_text("fan.log"));
-	return NULL;
-}
-
-static int64_t value(struct sov_reader *r, const char *key)
-{
-	struct sov_sample *s = sov_sample_alloc(r);
-	int idx = sov_reader_find(r, NULL, key);
-	int64_t v = INT64_MIN;
-
-	cr_assert_not_null(s);
-	cr_assert_geq(idx, 0, "no sensor %s", key);
-	if (sov_reader_latest(r, s) == 0 && sov_sample_get(s, (uint32_t)idx, &v, NULL))
-		v = INT64_MIN;
-	sov_sample_free(s);
-	return v;
-}
-
 /* Wait (up to 20 s: loaded cores) until the zone has left its start failsafe. */
 static void wait_controlling(struct sov_reader *st)
 {
-	for (int i = 0; i < 1000 && value(st, "cpu-failsafe") != 0; i++)
+	for (int i = 0; i < 1000 && stack_value(st, "cpu-failsafe") != 0; i++)
 		stack_sleep_ms(20);
-	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still failing safe: %s", file_text("fan.log"));
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "still failing safe: %s", FAN_LOG);
 }
 
 /* The simulated server (--speed 20, @profile) and the sampler on it (@sampler_extra), attached once. */
@@ -243,7 +178,7 @@ static void start_stack(const char *profile, const char *sampler_extra)
 {
 	start_sim(profile, "20");
 	start_sampler(sampler_extra);
-	sov_reader_close(attach(seg)); /* wait for the sampler */
+	sov_reader_close(stack_attach(seg, dir, "fan.log")); /* wait for the sampler */
 }
 
 /* Start the actuator @bin (start_fan_bin()), attach its state segment, wait until it controls. */
@@ -252,7 +187,7 @@ static struct sov_reader *fan_controlling(const char *bin, const char *fan_extra
 	struct sov_reader *st;
 
 	start_fan_bin(bin, fan_extra, extra);
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 	wait_controlling(st);
 	return st;
 }
@@ -293,12 +228,12 @@ Test(fan_settle, load_step_settles_within_2C_without_oscillation)
 
 	start_sim("step", "20");    /* full load at 30 s simulated = 1.5 s here */
 	start_sampler("");
-	r = attach(seg);
+	r = stack_attach(seg, dir, "fan.log");
 	start_fan();
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 	t0 = stack_now_ms();
 	while (stack_now_ms() - t0 < 22000) {
-		int64_t t = value(r, "Tctl"), d = value(st, "cpu-duty");
+		int64_t t = stack_value(r, "Tctl"), d = stack_value(st, "cpu-duty");
 		long raw = read_attr("pwm1");
 
 		/* The sim rewrites pwm1 only in automatic mode; under us it is what we wrote. */
@@ -314,16 +249,16 @@ Test(fan_settle, load_step_settles_within_2C_without_oscillation)
 		stack_sleep_ms(50);
 	}
 	cr_log_info("last 8 s: Tctl %lld..%lld m°C, duty now %lld", (long long)lo, (long long)hi,
-		    (long long)value(st, "cpu-duty"));
+		    (long long)stack_value(st, "cpu-duty"));
 	cr_assert(lo >= 78000 && hi <= 82000, "Tctl %lld..%lld outside 80 +- 2 °C: %s",
-		  (long long)lo, (long long)hi, file_text("fan.log"));
+		  (long long)lo, (long long)hi, FAN_LOG);
 	cr_assert_lt(hi - lo, 4000, "peak-to-peak %lld m°C", (long long)(hi - lo));
 	cr_assert(last > 0);
 	cr_assert_geq(minraw, 51, "pwm1 went down to %ld (< 20 %%)", minraw);
 	cr_assert_geq(minduty, 200, "published duty %lld", (long long)minduty);
 	{
 		/* Full load at 80 °C needs ~60 % airflow (model.c calibration). */
-		int64_t d = value(st, "cpu-duty");
+		int64_t d = stack_value(st, "cpu-duty");
 
 		cr_assert(d > 400 && d < 850, "duty %lld", (long long)d);
 	}
@@ -350,7 +285,7 @@ Test(fan_sim, duty_never_below_minimum)
 			minraw = raw < minraw ? raw : minraw;
 			lastraw = raw;
 		}
-		cr_assert_geq(value(st, "cpu-duty"), 200);
+		cr_assert_geq(stack_value(st, "cpu-duty"), 200);
 		stack_sleep_ms(10);
 	}
 	cr_assert_geq(minraw, 51, "pwm1 %ld below 20 %%", minraw);
@@ -372,14 +307,14 @@ Test(fan_sim, sampler_killed_full_speed_within_a_period)
 	waitpid(sampler_pid, NULL, 0);
 	sampler_pid = -1;
 	ms = wait_full_speed(1000);
-	cr_assert_geq(ms, 0, "no full speed after the sampler died: %s", file_text("fan.log"));
+	cr_assert_geq(ms, 0, "no full speed after the sampler died: %s", FAN_LOG);
 	/* One 100 ms period plus scheduling margin on a shared machine. */
 	cr_assert_leq(ms, 300, "full speed after %ld ms (period 100 ms)", ms);
 	cr_log_info("full speed %ld ms after SIGKILL", ms);
 	stack_sleep_ms(200);
-	cr_assert_eq(value(st, "cpu-failsafe"), 1);
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 1);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "restart"), "event names the reason");
-	cr_assert(strstr(file_text("fan.log"), "failsafe (restart"), "%s", file_text("fan.log"));
+	cr_assert(strstr(FAN_LOG, "failsafe (restart"), "%s", FAN_LOG);
 	sov_reader_close(st);
 }
 
@@ -399,14 +334,14 @@ Test(fan_sim, invalid_sensor_fails_safe_and_recovers)
 	snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon0/temp1_input", tree);
 	put(p, "garbage\n");
 	ms = wait_full_speed(1500);
-	cr_assert_geq(ms, 0, "no failsafe on an invalid sensor: %s", file_text("fan.log"));
-	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", file_text("fan.log"));
-	cr_assert_eq(value(st, "cpu-input"), INT64_MIN, "the zone input is published invalid");
+	cr_assert_geq(ms, 0, "no failsafe on an invalid sensor: %s", FAN_LOG);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", FAN_LOG);
+	cr_assert_eq(stack_value(st, "cpu-input"), INT64_MIN, "the zone input is published invalid");
 	/* The sim writes a real value again: the zone leaves failsafe after good samples. */
 	kill(sim_pid, SIGCONT);
-	for (int i = 0; i < 200 && value(st, "cpu-failsafe") != 0; i++)
+	for (int i = 0; i < 200 && stack_value(st, "cpu-failsafe") != 0; i++)
 		stack_sleep_ms(20);
-	cr_assert_eq(value(st, "cpu-failsafe"), 0, "%s", file_text("fan.log"));
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "%s", FAN_LOG);
 	sov_reader_close(st);
 }
 
@@ -431,7 +366,7 @@ Test(fan_sim, sigterm_restores_original_settings)
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "the sim keeps a manual setting");
 	cr_assert_eq(read_attr("pwm1"), 77);
 	start_sampler("");
-	sov_reader_close(attach(seg)); /* wait for the sampler */
+	sov_reader_close(stack_attach(seg, dir, "fan.log")); /* wait for the sampler */
 	st = fan_controlling(SOV_FAN_BIN, "", "");
 	cr_assert_eq(read_attr("pwm1_enable"), 1);
 	cr_assert_eq(read_attr("pwm2_enable"), 1, "taken over from automatic");
@@ -443,13 +378,13 @@ Test(fan_sim, sigterm_restores_original_settings)
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "a manual duty of unknown origin is not restored");
 	cr_assert_eq(read_attr("pwm2_enable"), 2, "automatic mode back");
 	cr_assert_eq(read_attr("pwm3_enable"), 3, "the chip's own automatic mode back");
-	cr_assert(strstr(file_text("fan.log"),
+	cr_assert(strstr(FAN_LOG,
 			 "pwm1: manual control (was enable 1 pwm 77; original unknown)"), "%s",
-		  file_text("fan.log"));
-	cr_assert(strstr(file_text("fan.log"), "pwm2: manual control (was enable 2 pwm"), "%s",
-		  file_text("fan.log"));
-	cr_assert(strstr(file_text("fan.log"), "pwm3: original restored (enable 3 pwm"), "%s",
-		  file_text("fan.log"));
+		  FAN_LOG);
+	cr_assert(strstr(FAN_LOG, "pwm2: manual control (was enable 2 pwm"), "%s",
+		  FAN_LOG);
+	cr_assert(strstr(FAN_LOG, "pwm3: original restored (enable 3 pwm"), "%s",
+		  FAN_LOG);
 	sov_reader_close(st);
 }
 
@@ -467,7 +402,7 @@ Test(fan_sim, foreign_write_noticed_and_control_reasserted)
 	t0 = stack_now_ms();
 	while (stack_now_ms() - t0 < 1000 && !has_event(st, SOV_EV_DEGRADED, "another writer"))
 		stack_sleep_ms(10);
-	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm1: enable 2"), "%s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm1: enable 2"), "%s", FAN_LOG);
 	stack_sleep_ms(300);
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "control re-asserted");
 	cr_assert_eq(read_attr("pwm1"), 51, "back at the actuator's duty");
@@ -475,7 +410,7 @@ Test(fan_sim, foreign_write_noticed_and_control_reasserted)
 	put_attr("pwm1", "200\n");
 	stack_sleep_ms(400);
 	cr_assert_eq(read_attr("pwm1"), 51);
-	log = file_text("fan.log");
+	log = FAN_LOG;
 	cr_assert(strstr(log, "pwm1: enable 1 pwm 200 by another writer"), "%s", log);
 	/* Once per occurrence: the first message appears once. */
 	cr_assert_null(strstr(strstr(log, "pwm1: enable 2") + 1, "pwm1: enable 2"), "%s", log);
@@ -492,13 +427,13 @@ Test(fan_sim, critical_temperature_fails_safe)
 	/* Idle Tctl is ~35-45 °C: a 30 °C critical limit is always crossed. */
 	/* Below the limit: a setpoint at or above it is refused (contradicts the hardware). */
 	start_fan_with("setpoint = 25000\n");
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 	ms = wait_full_speed(1000);
 	cr_assert_geq(ms, 0);
 	stack_sleep_ms(1500);   /* long past good_samples periods */
-	cr_assert_eq(value(st, "cpu-failsafe"), 1, "%s", file_text("fan.log"));
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 1, "%s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm1"), 255);
-	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "critical"), "%s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "critical"), "%s", FAN_LOG);
 	sov_reader_close(st);
 }
 
@@ -514,14 +449,14 @@ Test(fan_sim, shipped_config_runs)
 	start_stack("idle", "");
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	fan_pid = stack_spawn(argv, log);
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 	cr_assert_eq(sov_reader_header(st)->period_ns, 100000000, "the sampler's period");
 	cr_assert_eq(read_attr("pwm5_enable"), 1);
 	kill(fan_pid, SIGTERM);
 	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
 	fan_pid = -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", file_text("fan.log"));
-	cr_assert(strstr(file_text("fan.log"), "1 zone(s), 5 fan(s)"), "%s", file_text("fan.log"));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", FAN_LOG);
+	cr_assert(strstr(FAN_LOG, "1 zone(s), 5 fan(s)"), "%s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm5_enable"), 2);
 	sov_reader_close(st);
 }
@@ -545,8 +480,8 @@ Test(fan_sim, bad_config_names_file_and_line)
 	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
 	fan_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	cr_assert(strstr(file_text("fan.log"), "fan.conf:6") && strstr(file_text("fan.log"), "kp"),
-		  "%s", file_text("fan.log"));
+	cr_assert(strstr(FAN_LOG, "fan.conf:6") && strstr(FAN_LOG, "kp"),
+		  "%s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "no fan touched");
 }
 
@@ -568,8 +503,8 @@ Test(fan_sim, stalled_fan_fails_safe)
 	snprintf(p, sizeof(p), "%s/fan3_input", nct);
 	put(p, "0\n");
 	ms = wait_full_speed(1500);
-	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", file_text("fan.log"));
-	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", file_text("fan.log"));
+	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", FAN_LOG);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", FAN_LOG);
 	kill(sim_pid, SIGCONT);
 	sov_reader_close(st);
 }
@@ -589,7 +524,7 @@ Test(fan_sim, suspect_sensor_fails_safe)
 	kill(sim_pid, SIGSTOP);
 	ms = wait_full_speed(3000);
 	cr_assert_geq(ms, 800, "not before stuck_s: %ld ms", ms);
-	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", file_text("fan.log"));
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor"), "%s", FAN_LOG);
 	kill(sim_pid, SIGCONT);
 	sov_reader_close(st);
 }
@@ -603,16 +538,16 @@ Test(fan_sim, stepwise_zone_and_shared_fan)
 	start_stack("idle", "");
 	start_fan_with("[zone dimm]\nsensors = jc42:temp1\nfans = nct6779:pwm1\n"
 		       "stepwise = 0:900, 100000:1000\n");
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 	wait_controlling(st);
-	for (int i = 0; i < 200 && value(st, "dimm-failsafe") != 0; i++)
+	for (int i = 0; i < 200 && stack_value(st, "dimm-failsafe") != 0; i++)
 		stack_sleep_ms(20);
 	stack_sleep_ms(2500);   /* the CPU zone slews down to its floor */
-	cr_assert_eq(value(st, "dimm-duty"), 900);
-	cr_assert_eq(value(st, "cpu-duty"), 200);
+	cr_assert_eq(stack_value(st, "dimm-duty"), 900);
+	cr_assert_eq(stack_value(st, "cpu-duty"), 200);
 	cr_assert_eq(read_attr("pwm1"), 230, "shared: the larger duty (90 %%)");
 	cr_assert_eq(read_attr("pwm2"), 51, "CPU zone only: its floor");
-	in = value(st, "dimm-input");
+	in = stack_value(st, "dimm-input");
 	cr_assert(in > 20000 && in < 80000, "hottest DIMM %lld m°C", (long long)in);
 	sov_reader_close(st);
 }
@@ -653,10 +588,10 @@ static int64_t rpm_tracking(struct sov_reader *r, struct sov_reader *st, int64_t
 	long n = 0;
 
 	while (stack_now_ms() - t0 < ms) {
-		int64_t sp = value(st, "cpu-rpm-target");
+		int64_t sp = stack_value(st, "cpu-rpm-target");
 
-		cr_assert_eq(sp, want, "RPM setpoint %lld: %s", (long long)sp, file_text("fan.log"));
-		cr_assert_eq(value(st, "cpu-failsafe"), 0);
+		cr_assert_eq(sp, want, "RPM setpoint %lld: %s", (long long)sp, FAN_LOG);
+		cr_assert_eq(stack_value(st, "cpu-failsafe"), 0);
 		for (int k = 1; k <= 5; k++) {
 			int64_t rpm = fan_rpm(r, k), e;
 
@@ -693,17 +628,17 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	/* The inner RPM loop runs every 100 ms: the tachometers must be read as
 	 * often (the sampler's fan_period_ms default is a BMC's 1 s). */
 	start_sampler("[sampler]\nfan_period_ms = 100\n");
-	r = attach(seg);
+	r = stack_attach(seg, dir, "fan.log");
 	/* A tracking test, not a failsafe one: tolerate a sampler late on a busy machine. */
 	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 10\n", zone);
 	/* From the start failsafe (12000 RPM) down to 6000: within 3 % after ~2.5 s. */
 	stack_sleep_ms(3500);
 	worst = rpm_tracking(r, st, 6000, 1500, &mean);
-	d = value(st, "cpu-duty");
+	d = stack_value(st, "cpu-duty");
 	cr_log_info("6000 RPM: error mean %.1f, worst %lld per-mille; duty %lld", mean,
 		    (long long)worst, (long long)d);
 	cr_assert_leq(worst, 30, "measured RPM off the setpoint by %lld per-mille: %s",
-		      (long long)worst, file_text("fan.log"));
+		      (long long)worst, FAN_LOG);
 	/* The sim's fan: RPM = 12000 * duty: 6000 RPM is ~50 % duty. */
 	cr_assert(d > 420 && d < 580, "duty %lld", (long long)d);
 	cr_assert_eq(read_attr("pwm1_enable"), 1);
@@ -716,8 +651,8 @@ Test(fan_rpm, measured_rpm_follows_the_setpoint)
 	cr_log_info("9000 RPM after reload: error mean %.1f, worst %lld per-mille", mean,
 		    (long long)worst);
 	cr_assert_leq(worst, 30, "measured RPM off the setpoint by %lld per-mille: %s",
-		      (long long)worst, file_text("fan.log"));
-	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", file_text("fan.log"));
+		      (long long)worst, FAN_LOG);
+	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", FAN_LOG);
 	sov_reader_close(st);
 	sov_reader_close(r);
 }
@@ -735,16 +670,16 @@ Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
 	start_stack("idle", "");
 	st = fan_controlling(SOV_FAN_BIN, "", zone);
 	stack_sleep_ms(2500);
-	cr_assert_lt(read_attr("pwm3"), 200, "following 6000 RPM: %s", file_text("fan.log"));
+	cr_assert_lt(read_attr("pwm3"), 200, "following 6000 RPM: %s", FAN_LOG);
 	kill(sim_pid, SIGSTOP);
 	snprintf(p, sizeof(p), "%s/fan3_input", nct);
 	put(p, "0\n");
 	ms = wait_full_speed(1500);
-	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", file_text("fan.log"));
-	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", file_text("fan.log"));
+	cr_assert_geq(ms, 0, "no failsafe on a stalled fan: %s", FAN_LOG);
+	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stall"), "%s", FAN_LOG);
 	stack_sleep_ms(300);
 	cr_assert_eq(read_attr("pwm3"), 255, "failsafe holds over the inner loop");
-	cr_assert_eq(value(st, "cpu-rpm-target"), INT64_MIN, "no RPM setpoint while failing safe");
+	cr_assert_eq(stack_value(st, "cpu-rpm-target"), INT64_MIN, "no RPM setpoint while failing safe");
 	kill(sim_pid, SIGCONT);
 	sov_reader_close(st);
 }
@@ -753,7 +688,7 @@ Test(fan_rpm, stalled_fan_overrides_the_inner_loop)
 
 static bool log_has(const char *needle)
 {
-	return strstr(file_text("fan.log"), needle) != NULL;
+	return strstr(FAN_LOG, needle) != NULL;
 }
 
 static void wait_log(const char *needle, long limit_ms)
@@ -762,12 +697,12 @@ static void wait_log(const char *needle, long limit_ms)
 
 	while (!log_has(needle) && stack_now_ms() - t0 < limit_ms)
 		stack_sleep_ms(10);
-	cr_assert(log_has(needle), "no '%s' in: %s", needle, file_text("fan.log"));
+	cr_assert(log_has(needle), "no '%s' in: %s", needle, FAN_LOG);
 }
 
 static void assert_running(void)
 {
-	cr_assert_eq(waitpid(fan_pid, NULL, WNOHANG), 0, "exited: %s", file_text("fan.log"));
+	cr_assert_eq(waitpid(fan_pid, NULL, WNOHANG), 0, "exited: %s", FAN_LOG);
 }
 
 /*
@@ -783,7 +718,7 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 
 	start_sim("idle", "20");
 	start_sampler("");
-	r = attach(seg);
+	r = stack_attach(seg, dir, "fan.log");
 	/*
 	 * A reload test, not a staleness one: tolerate a sampler late on a
 	 * machine whose cores other tests load (ctest -j2), so that "a reload
@@ -793,31 +728,31 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	 */
 	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 20\n", "");
 	/* From the start failsafe's 100 % the PID slews down to the floor (~1.6 s unloaded). */
-	POLL_WHILE(value(st, "cpu-duty") != 200, 20000, 20);
-	cr_assert_eq(value(st, "cpu-setpoint"), 80000);
-	cr_assert_eq(value(st, "cpu-duty"), 200, "idle, 80 °C setpoint: at the floor: %s",
-		     file_text("fan.log"));
-	t_before = value(r, "Tctl");
+	POLL_WHILE(stack_value(st, "cpu-duty") != 200, 20000, 20);
+	cr_assert_eq(stack_value(st, "cpu-setpoint"), 80000);
+	cr_assert_eq(stack_value(st, "cpu-duty"), 200, "idle, 80 °C setpoint: at the floor: %s",
+		     FAN_LOG);
+	t_before = stack_value(r, "Tctl");
 
 	/* Idle Tctl (~40 °C) is far above a 30 °C setpoint: the fans go up, Tctl down. */
 	write_fan_conf("stale_periods = 20\n", "setpoint = 30000\n");
 	kill(fan_pid, SIGHUP);
 	t0 = stack_now_ms();
 	while ((ms = stack_now_ms() - t0) < 30000) {
-		int64_t d = value(st, "cpu-duty");
+		int64_t d = stack_value(st, "cpu-duty");
 
-		cr_assert_eq(value(st, "cpu-failsafe"), 0, "a reload does not leave control: %s",
-			     file_text("fan.log"));
+		cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "a reload does not leave control: %s",
+			     FAN_LOG);
 		dmax = d > dmax ? d : dmax;
-		t_after = value(r, "Tctl");
-		if (dmax >= 900 && t_after < t_before - 1000 && value(st, "cpu-setpoint") == 30000)
+		t_after = stack_value(r, "Tctl");
+		if (dmax >= 900 && t_after < t_before - 1000 && stack_value(st, "cpu-setpoint") == 30000)
 			break;
 		stack_sleep_ms(20);
 	}
 	cr_log_info("reload 80 -> 30 °C: Tctl %lld -> %lld m°C in %lld ms, duty up to %lld",
 		    (long long)t_before, (long long)t_after, (long long)ms, (long long)dmax);
-	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "%s", file_text("fan.log"));
-	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", file_text("fan.log"));
+	cr_assert_eq(stack_value(st, "cpu-setpoint"), 30000, "%s", FAN_LOG);
+	cr_assert(has_event(st, SOV_EV_CONFIG, "reloaded"), "%s", FAN_LOG);
 	cr_assert_geq(dmax, 900, "the PID acts on the new setpoint");
 	cr_assert_lt(t_after, t_before - 1000, "Tctl moves toward the new setpoint");
 
@@ -825,10 +760,10 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	write_fan_conf("stale_periods = 20\n", "d_tau_s = fast\nsetpoint = 90000\n");
 	kill(fan_pid, SIGHUP);
 	wait_log("reload refused", 15000);
-	cr_assert(log_has("fan.conf:17") && log_has("d_tau_s"), "%s", file_text("fan.log"));
+	cr_assert(log_has("fan.conf:17") && log_has("d_tau_s"), "%s", FAN_LOG);
 	stack_sleep_ms(300);
 	assert_running();
-	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
+	cr_assert_eq(stack_value(st, "cpu-setpoint"), 30000, "old configuration kept");
 	cr_assert(has_event(st, SOV_EV_CONFIG, "refused"));
 
 	/* A new zone: the zone/fan set may not change by reload. */
@@ -838,13 +773,13 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 	wait_log("zone/fan set", 15000);
 	stack_sleep_ms(300);
 	assert_running();
-	cr_assert_eq(value(st, "cpu-setpoint"), 30000, "old configuration kept");
-	cr_assert_eq(value(st, "cpu-failsafe"), 0);
+	cr_assert_eq(stack_value(st, "cpu-setpoint"), 30000, "old configuration kept");
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0);
 
 	kill(fan_pid, SIGTERM);
 	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
 	fan_pid = -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", file_text("fan.log"));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", FAN_LOG);
 	sov_reader_close(st);
 	sov_reader_close(r);
 }
@@ -855,7 +790,7 @@ Test(fan_reload, setpoint_applied_bad_config_and_new_zone_refused)
 static const char *journal_entry(const char *a, const char *b)
 {
 	static char entry[4096];
-	const char *text = file_text("journal.txt");
+	const char *text = stack_file_text(dir, "journal.txt");
 
 	for (const char *p = text; *p;) {
 		const char *end = strstr(p, "\n\n");
@@ -890,7 +825,7 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	sampler_pid = -1;
 	POLL_WHILE(!journal_entry("\nSOVEREIGN_REASON=restart\n", "failsafe_enter"), 2000, 10);
 	e = journal_entry("\nSOVEREIGN_REASON=restart\n", "\nSOVEREIGN_EVENT_NAME=failsafe_enter\n");
-	cr_assert_not_null(e, "no failsafe entry: %s", file_text("journal.txt"));
+	cr_assert_not_null(e, "no failsafe entry: %s", stack_file_text(dir, "journal.txt"));
 	cr_log_info("journal entry:%s", e);
 	cr_assert(strstr(e, "\nMESSAGE=zone cpu: failsafe (restart): duty 100.0 %\n"), "%s", e);
 	cr_assert(strstr(e, "\nPRIORITY=2\n"), "critical: %s", e);
@@ -900,18 +835,19 @@ Test(fan_journal, failsafe_transition_reaches_the_journal_with_its_reason)
 	cr_assert(strstr(e, "\nSOVEREIGN_EVENT=13\n"), "SOV_EV_FAILSAFE_ENTER: %s", e);
 	/* The earlier transitions, each with its reason. */
 	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=start\n", "\nSOVEREIGN_ZONE=cpu\n"), "%s",
-			   file_text("journal.txt"));
+			   stack_file_text(dir, "journal.txt"));
 	e = journal_entry("\nSOVEREIGN_EVENT_NAME=failsafe_exit\n", "\nSOVEREIGN_ZONE=cpu\n");
-	cr_assert_not_null(e, "%s", file_text("journal.txt"));
+	cr_assert_not_null(e, "%s", stack_file_text(dir, "journal.txt"));
 	cr_assert(strstr(e, "\nSOVEREIGN_REASON=good_samples\n") && strstr(e, "\nSOVEREIGN_MODE=pid\n"),
 		  "%s", e);
 	kill(fan_pid, SIGHUP);
 	POLL_WHILE(!journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), 1000, 10);
 	cr_assert_not_null(journal_entry("\nSOVEREIGN_REASON=reload\n", "\nPRIORITY=5\n"), "%s",
-			   file_text("journal.txt"));
-	cr_assert_null(strstr(file_text("journal.txt"), "BADFORMAT"), "%s", file_text("journal.txt"));
+			   stack_file_text(dir, "journal.txt"));
+	cr_assert_null(strstr(stack_file_text(dir, "journal.txt"), "BADFORMAT"), "%s",
+		       stack_file_text(dir, "journal.txt"));
 	/* In the journal instead of on stderr; the segment has the event too. */
-	cr_assert_null(strstr(file_text("fan.log"), "failsafe (restart"), "%s", file_text("fan.log"));
+	cr_assert_null(strstr(FAN_LOG, "failsafe (restart"), "%s", FAN_LOG);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "restart zone=cpu"));
 	sov_reader_close(st);
 }
@@ -924,7 +860,7 @@ static void start_tree(void)
 	char *once[] = { SOV_SIM_BIN, "--root", tree, "--once", "--quiet", NULL };
 
 	cr_assert_eq(stack_run(once), 0, "sovereign-sim --once");
-	hwmon_dir("nct6779", nct, sizeof(nct));
+	stack_hwmon_path(tree, "nct6779", nct, sizeof(nct));
 }
 
 /* The record's path: the default, under the root (the tree). */
@@ -939,7 +875,7 @@ static const char *record_path(void)
 /* The record's text ("(none)" if there is none). */
 static const char *record_text(void)
 {
-	return file_text("tree/run/sovereign/fan-original.state");
+	return stack_file_text(dir, "tree/run/sovereign/fan-original.state");
 }
 
 /* Start the actuator on a fresh log and wait until it has taken every fan. */
@@ -962,7 +898,7 @@ static void stop_fan_clean(void)
 	cr_assert_eq(waitpid(fan_pid, &status, 0), fan_pid);
 	fan_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x: %s", status,
-		  file_text("fan.log"));
+		  FAN_LOG);
 }
 
 static void kill_fan(void)
@@ -993,10 +929,10 @@ Test(fan_restore, crash_then_clean_stop_restores_the_state_before_the_first_run)
 
 	start_fan_taken();
 	cr_assert(log_has("pwm1: manual control (was enable 1 pwm 255; original enable 5 pwm 90)"),
-		  "%s", file_text("fan.log"));
+		  "%s", FAN_LOG);
 	stop_fan_clean();
 	cr_assert_eq(read_attr("pwm1_enable"), 5, "the original mode, not the crashed run's: %s",
-		     file_text("fan.log"));
+		     FAN_LOG);
 	cr_assert_eq(read_attr("pwm1"), 90, "the original duty");
 	cr_assert_eq(read_attr("pwm2_enable"), 2);
 	cr_assert_eq(access(record_path(), F_OK), -1, "the record is done after a clean stop");
@@ -1032,7 +968,7 @@ Test(fan_restore, a_fan_no_longer_configured_keeps_its_record)
 
 	start_fan_taken();   /* all five again */
 	stop_fan_clean();
-	cr_assert_eq(read_attr("pwm5_enable"), 4, "%s", file_text("fan.log"));
+	cr_assert_eq(read_attr("pwm5_enable"), 4, "%s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm5"), 60);
 	cr_assert_eq(access(record_path(), F_OK), -1, "all given back: the record is gone");
 }
@@ -1093,9 +1029,9 @@ Test(fan_restore, unknown_original_gives_automatic_mode_or_full_speed)
 		}
 		start_fan_taken();
 		cr_assert(log_has("pwm1: manual control (was enable 1 pwm 51; original unknown)"),
-			  "record %s: %s", kinds[k], file_text("fan.log"));
+			  "record %s: %s", kinds[k], FAN_LOG);
 		cr_assert(log_has("pwm3: manual control (was enable -1 pwm 51; original unknown)"),
-			  "record %s: %s", kinds[k], file_text("fan.log"));
+			  "record %s: %s", kinds[k], FAN_LOG);
 		stop_fan_clean();
 		cr_assert_eq(read_attr("pwm1_enable"), 2, "record %s: automatic mode, not manual 51",
 			     kinds[k]);
@@ -1123,7 +1059,7 @@ static int run_failsafe(const char *result)
 	unsetenv("EXIT_CODE");
 	unsetenv("EXIT_STATUS");
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status), "%s", file_text("failsafe.log"));
+	cr_assert(WIFEXITED(status), "%s", stack_file_text(dir, "failsafe.log"));
 	return WEXITSTATUS(status);
 }
 
@@ -1146,17 +1082,17 @@ Test(fan_restore, failsafe_mode_full_speed_unless_the_stop_was_clean)
 	}
 	cr_assert_str_eq(record_text(), "(none)");
 
-	cr_assert_eq(run_failsafe("signal"), 0, "%s", file_text("failsafe.log"));
+	cr_assert_eq(run_failsafe("signal"), 0, "%s", stack_file_text(dir, "failsafe.log"));
 	for (int k = 1; k <= 5; k++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "pwm%d_enable", k);
-		cr_assert_eq(read_attr(name), 1, "%s: %s", name, file_text("failsafe.log"));
+		cr_assert_eq(read_attr(name), 1, "%s: %s", name, stack_file_text(dir, "failsafe.log"));
 		snprintf(name, sizeof(name), "pwm%d", k);
 		cr_assert_eq(read_attr(name), 255, "%s at full speed", name);
 	}
-	cr_assert(strstr(file_text("failsafe.log"), "SERVICE_RESULT=signal"), "%s",
-		  file_text("failsafe.log"));
+	cr_assert(strstr(stack_file_text(dir, "failsafe.log"), "SERVICE_RESULT=signal"), "%s",
+		  stack_file_text(dir, "failsafe.log"));
 	cr_assert(strstr(record_text(), " 1 known 2 "), "recorded before: %s", record_text());
 	/* Run by hand (no $SERVICE_RESULT): full speed too. */
 	put_attr("pwm4", "100\n");
@@ -1166,13 +1102,13 @@ Test(fan_restore, failsafe_mode_full_speed_unless_the_stop_was_clean)
 	start_fan_taken();
 	stop_fan_clean();
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "the original, not the failsafe's full speed: %s",
-		     file_text("fan.log"));
+		     FAN_LOG);
 
 	/* A configured fan that is missing does not spare the others (exit 1 says it). */
 	write_fan_conf("", "fans = nct6779:pwm9, nct6779:pwm2\n");
-	cr_assert_eq(run_failsafe("signal"), 1, "%s", file_text("failsafe.log"));
+	cr_assert_eq(run_failsafe("signal"), 1, "%s", stack_file_text(dir, "failsafe.log"));
 	cr_assert_eq(read_attr("pwm2_enable"), 1);
-	cr_assert_eq(read_attr("pwm2"), 255, "%s", file_text("failsafe.log"));
+	cr_assert_eq(read_attr("pwm2"), 255, "%s", stack_file_text(dir, "failsafe.log"));
 }
 
 /* ---- each input judged by itself (a fake sampler segment) ---- */
@@ -1272,7 +1208,7 @@ static long wait_failsafe(struct sov_reader *st, int64_t want, long limit_ms)
 	int64_t t0 = stack_now_ms();
 
 	while (stack_now_ms() - t0 <= limit_ms) {
-		if (value(st, "cpu-failsafe") == want)
+		if (stack_value(st, "cpu-failsafe") == want)
 			return (long)(stack_now_ms() - t0);
 		stack_sleep_ms(10);
 	}
@@ -1297,22 +1233,22 @@ Test(fan_input, an_old_reading_in_a_fresh_sample_fails_safe)
 	st = fan_controlling(SOV_FAN_BIN, "stale_periods = 3\n", "sensors = k10temp:Tctl, jc42:temp1\n");
 	t0 = stack_now_ms();
 	while (stack_now_ms() - t0 < 1500) {
-		cr_assert_eq(value(st, "cpu-failsafe"), 0, "a slow channel's reading is not stale: %s",
-			     file_text("fan.log"));
+		cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "a slow channel's reading is not stale: %s",
+			     FAN_LOG);
 		stack_sleep_ms(20);
 	}
 	/* The DIMM channel hangs: its reading keeps its time, the samples go on. */
 	atomic_store(&fk.frozen[1], mono_now() - 500000000);
 	ms = wait_failsafe(st, 1, 15000);
-	cr_assert_geq(ms, 0, "no failsafe on a stale input: %s", file_text("fan.log"));
+	cr_assert_geq(ms, 0, "no failsafe on a stale input: %s", FAN_LOG);
 	cr_assert_geq(ms, 1500, "not before 3 of its own periods: %ld ms", ms);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "stale zone=cpu jc42:DIMM A1"), "%s",
-		  file_text("fan.log"));
-	cr_assert(log_has("zone cpu: failsafe (stale: jc42:DIMM A1 "), "%s", file_text("fan.log"));
+		  FAN_LOG);
+	cr_assert(log_has("zone cpu: failsafe (stale: jc42:DIMM A1 "), "%s", FAN_LOG);
 	cr_assert_geq(wait_full_speed(5000), 0);
 	/* Read again: the zone comes back. */
 	atomic_store(&fk.frozen[1], 0);
-	cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", file_text("fan.log"));
+	cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", FAN_LOG);
 	sov_reader_close(st);
 }
 
@@ -1332,13 +1268,13 @@ Test(fan_input, impossible_temperature_is_invalid_input)
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		atomic_store(&fk.val[0], bad[k]);
 		cr_assert_geq(wait_failsafe(st, 1, 15000), 0, "%lld m°C taken as a temperature: %s",
-			      (long long)bad[k], file_text("fan.log"));
+			      (long long)bad[k], FAN_LOG);
 		cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "sensor zone=cpu k10temp:Tctl"), "%s",
-			  file_text("fan.log"));
-		cr_assert_eq(value(st, "cpu-input"), INT64_MIN, "no input published");
+			  FAN_LOG);
+		cr_assert_eq(stack_value(st, "cpu-input"), INT64_MIN, "no input published");
 		cr_assert_geq(wait_full_speed(5000), 0);
 		atomic_store(&fk.val[0], 40000);
-		cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", file_text("fan.log"));
+		cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", FAN_LOG);
 	}
 	sov_reader_close(st);
 }
@@ -1358,14 +1294,14 @@ Test(fan_input, setpoint_at_the_critical_limit_refused)
 	start_tree();
 	fk.crit = 75000;
 	fake_start(0);
-	sov_reader_close(attach(seg));
+	sov_reader_close(stack_attach(seg, dir, "fan.log"));
 	start_fan();   /* setpoint 80000 on line 12 */
 	POLL_WHILE((got = waitpid(fan_pid, &status, WNOHANG)) == 0, 20000, 10);
-	cr_assert_eq(got, fan_pid, "started: %s", file_text("fan.log"));
+	cr_assert_eq(got, fan_pid, "started: %s", FAN_LOG);
 	fan_pid = -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", file_text("fan.log"));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", FAN_LOG);
 	cr_assert(log_has("fan.conf:12: [zone cpu] setpoint: 80000 m°C is at or above "
-			  "k10temp:Tctl's critical limit 75000 m°C"), "%s", file_text("fan.log"));
+			  "k10temp:Tctl's critical limit 75000 m°C"), "%s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm1_enable"), 2, "no fan touched");
 
 	st = fan_controlling(SOV_FAN_BIN, "", "setpoint = 60000\n");
@@ -1373,9 +1309,9 @@ Test(fan_input, setpoint_at_the_critical_limit_refused)
 	kill(fan_pid, SIGHUP);
 	wait_log("reload refused", 15000);
 	cr_assert(log_has("fan.conf:16: [zone cpu] setpoint: 75000 m°C is at or above"), "%s",
-		  file_text("fan.log"));
+		  FAN_LOG);
 	stack_sleep_ms(300);
-	cr_assert_eq(value(st, "cpu-setpoint"), 60000, "the running setpoint kept");
+	cr_assert_eq(stack_value(st, "cpu-setpoint"), 60000, "the running setpoint kept");
 	sov_reader_close(st);
 }
 
@@ -1401,10 +1337,10 @@ Test(fan_input, contradicting_config_refused)
 		/* Bounded: a file taken as valid would run on (teardown kills it). */
 		POLL_WHILE((got = waitpid(fan_pid, &status, WNOHANG)) == 0, 20000, 10);
 		cr_assert_eq(got, fan_pid, "%s%s taken: %s", bad[k].fan, bad[k].zone,
-			     file_text("fan.log"));
+			     FAN_LOG);
 		fan_pid = -1;
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", file_text("fan.log"));
-		cr_assert(log_has(bad[k].where) && log_has(bad[k].why), "%s", file_text("fan.log"));
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", FAN_LOG);
+		cr_assert(log_has(bad[k].where) && log_has(bad[k].why), "%s", FAN_LOG);
 		cr_assert_eq(read_attr("pwm1_enable"), 2, "no fan touched");
 	}
 }
@@ -1429,34 +1365,35 @@ Test(fan_pwm, failed_write_fails_the_zone_safe_and_is_not_published)
 	cr_assert_eq(setenv("SOV_FAN_JOURNAL", jpath, 1), 0);
 	start_stack("idle", "");
 	st = fan_controlling(SOV_FAN_JOURNAL_BIN, "log = journal\nstale_periods = 20\n", "");
-	POLL_WHILE(value(st, "cpu-duty") != 200, 20000, 20);
-	cr_assert_eq(value(st, "cpu-duty"), 200, "idle: at the floor");
+	POLL_WHILE(stack_value(st, "cpu-duty") != 200, 20000, 20);
+	cr_assert_eq(stack_value(st, "cpu-duty"), 200, "idle: at the floor");
 	cr_assert_eq(read_attr("pwm3"), 51);
 
 	snprintf(marker, sizeof(marker), "%s/pwm3.fail", nct);
 	fd = open(marker, O_WRONLY | O_CREAT, 0644);
 	cr_assert_geq(fd, 0);
 	close(fd);
-	cr_assert_geq(wait_full_speed(5000), 0, "the zone's other fans: %s", file_text("journal.txt"));
+	cr_assert_geq(wait_full_speed(5000), 0, "the zone's other fans: %s",
+		      stack_file_text(dir, "journal.txt"));
 	POLL_WHILE(!has_event(st, SOV_EV_FAILSAFE_ENTER, "pwm zone=cpu"), 5000, 10);
 	cr_assert(has_event(st, SOV_EV_FAILSAFE_ENTER, "pwm zone=cpu nct6779"), "%s",
-		  file_text("journal.txt"));
+		  stack_file_text(dir, "journal.txt"));
 	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm3 write failed"));
 	/* The events come before the period's state sample: poll for it. */
 	cr_assert_geq(wait_failsafe(st, 1, 5000), 0);
 	cr_assert_eq(read_attr("pwm3"), 51, "the failing channel kept its last duty");
-	cr_assert_eq(value(st, "cpu-duty"), 200, "published: the duty pwm3 has, not 100 %%");
+	cr_assert_eq(stack_value(st, "cpu-duty"), 200, "published: the duty pwm3 has, not 100 %%");
 	e = journal_entry("\nSOVEREIGN_REASON=pwm_write\n", "\nPRIORITY=3\n");
-	cr_assert_not_null(e, "%s", file_text("journal.txt"));
+	cr_assert_not_null(e, "%s", stack_file_text(dir, "journal.txt"));
 	cr_assert(strstr(e, "\nSOVEREIGN_FAN=nct6779") && strstr(e, " pwm3\n"), "%s", e);
 	cr_assert(strstr(e, "failed twice (Input/output error): the chip keeps 20.0 %"), "%s", e);
 	e = journal_entry("\nSOVEREIGN_REASON=pwm\n", "\nSOVEREIGN_EVENT_NAME=failsafe_enter\n");
-	cr_assert_not_null(e, "%s", file_text("journal.txt"));
+	cr_assert_not_null(e, "%s", stack_file_text(dir, "journal.txt"));
 	cr_assert(strstr(e, "pwm3: Input/output error"), "%s", e);
 
 	cr_assert_eq(unlink(marker), 0);
-	cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", file_text("journal.txt"));
+	cr_assert_geq(wait_failsafe(st, 0, 15000), 0, "%s", stack_file_text(dir, "journal.txt"));
 	cr_assert(has_event(st, SOV_EV_DEGRADED, "pwm3 writes again"));
-	cr_assert_eq(value(st, "cpu-failsafe"), 0);
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0);
 	sov_reader_close(st);
 }

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "sim_stack.h"
+
+/* The fan's log so far, for failure messages. */
+#define FAN_LOG stack_file_text(dir, "fan.log")
 #include "sovereign.h"
 
 /* The loop periods (ms) of the sampler and the fan, and stale_periods. */
@@ -51,43 +54,6 @@ static void teardown(void)
 
 TestSuite(fan_stale, .init = setup, .fini = teardown, .timeout = 60);
 
-static const char *fan_log(void)
-{
-	static char buf[8192];
-	char p[160];
-	FILE *f;
-	size_t n;
-
-	snprintf(p, sizeof(p), "%s/fan.log", dir);
-	f = fopen(p, "r");
-	if (!f)
-		return "(no fan.log)";
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void find_nct(void)
-{
-	for (int i = 0; i < 64; i++) {
-		char p[256], buf[64] = "";
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, "nct6779", 7)) {
-			fclose(f);
-			snprintf(nct, sizeof(nct), "%s/sys/class/hwmon/hwmon%d", tree, i);
-			return;
-		}
-		fclose(f);
-	}
-	cr_assert_fail("no hwmon chip nct6779 in %s", tree);
-}
-
 static long read_attr(const char *name)
 {
 	char p[256], buf[32] = "";
@@ -100,37 +66,6 @@ static long read_attr(const char *name)
 		buf[0] = '\0';
 	fclose(f);
 	return buf[0] ? strtol(buf, NULL, 10) : -1;
-}
-
-static struct sov_reader *attach(const char *name)
-{
-	struct sov_reader *r = NULL;
-
-	for (int i = 0; i < 2000; i++) {   /* up to 20 s on loaded cores */
-		if (sov_reader_open(name, NULL, &r) == 0) {
-			if (sov_reader_head(r) > 0)
-				return r;
-			sov_reader_close(r);
-		}
-		stack_sleep_ms(10);
-	}
-	cr_assert_fail("no segment %s: %s", name, fan_log());
-	return NULL;
-}
-
-/* The latest value of @key in @r, or INT64_MIN. */
-static int64_t value(struct sov_reader *r, const char *key)
-{
-	struct sov_sample *s = sov_sample_alloc(r);
-	int idx = sov_reader_find(r, NULL, key);
-	int64_t v = INT64_MIN;
-
-	cr_assert_not_null(s);
-	cr_assert_geq(idx, 0, "no sensor %s", key);
-	if (sov_reader_latest(r, s) == 0 && sov_sample_get(s, (uint32_t)idx, &v, NULL))
-		v = INT64_MIN;
-	sov_sample_free(s);
-	return v;
 }
 
 /* How many events of @type whose text has @needle the state segment holds. */
@@ -173,11 +108,11 @@ Test(fan_stale, sigstop_sampler_fails_safe_then_sigcont_resumes)
 
 	cr_assert_eq(stack_run(once), 0, "sovereign-sim --once");
 	sim_pid = stack_spawn(sim, NULL);
-	find_nct();
+	stack_hwmon_path(tree, "nct6779", nct, sizeof(nct));
 	stack_write_sampler_conf(SOV_SIM_BIN, tree, conf, "100", "");
 	snprintf(log, sizeof(log), "%s/sampler.log", dir);
 	sampler_pid = stack_spawn(sampler, log);
-	sov_reader_close(attach(seg));
+	sov_reader_close(stack_attach(seg, dir, "fan.log"));
 	f = fopen(fconf, "w");
 	cr_assert_not_null(f);
 	fprintf(f,
@@ -190,15 +125,15 @@ Test(fan_stale, sigstop_sampler_fails_safe_then_sigcont_resumes)
 	fclose(f);
 	snprintf(log, sizeof(log), "%s/fan.log", dir);
 	fan_pid = stack_spawn(fan, log);
-	st = attach(state);
+	st = stack_attach(state, dir, "fan.log");
 
 	/* Controlling, and slewed down from the start duty. */
-	for (int i = 0; i < 1000 && value(st, "cpu-failsafe") != 0; i++)
+	for (int i = 0; i < 1000 && stack_value(st, "cpu-failsafe") != 0; i++)
 		stack_sleep_ms(20);
-	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still failing safe: %s", fan_log());
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "still failing safe: %s", FAN_LOG);
 	stack_sleep_ms(2500);
-	cr_assert_lt(read_attr("pwm1"), 255, "idle load, under control: %s", fan_log());
-	cr_assert_eq(count_events(st, SOV_EV_FAILSAFE_ENTER, "stale"), 0, "%s", fan_log());
+	cr_assert_lt(read_attr("pwm1"), 255, "idle load, under control: %s", FAN_LOG);
+	cr_assert_eq(count_events(st, SOV_EV_FAILSAFE_ENTER, "stale"), 0, "%s", FAN_LOG);
 
 	cr_assert_eq(kill(sampler_pid, SIGSTOP), 0);
 	t0 = stack_now_ms();
@@ -209,7 +144,7 @@ Test(fan_stale, sigstop_sampler_fails_safe_then_sigcont_resumes)
 		}
 		stack_sleep_ms(5);
 	}
-	cr_assert_geq(stopped_ms, 0, "no full speed 2.6 s after SIGSTOP: %s", fan_log());
+	cr_assert_geq(stopped_ms, 0, "no full speed 2.6 s after SIGSTOP: %s", FAN_LOG);
 	cr_log_info("full speed %lld ms after SIGSTOP (stale %d ms + period %d ms)",
 		    (long long)stopped_ms, STALE_MS, PERIOD_MS);
 	cr_assert_leq(stopped_ms, STALE_MS + PERIOD_MS + MARGIN_MS,
@@ -220,24 +155,24 @@ Test(fan_stale, sigstop_sampler_fails_safe_then_sigcont_resumes)
 	for (int i = 0; i < 50 && !count_events(st, SOV_EV_FAILSAFE_ENTER, "stale zone=cpu"); i++)
 		stack_sleep_ms(10);
 	cr_assert_eq(count_events(st, SOV_EV_FAILSAFE_ENTER, "stale zone=cpu"), 1,
-		     "one FAILSAFE_ENTER naming stale: %s", fan_log());
-	cr_assert(strstr(fan_log(), "zone cpu: failsafe (stale"), "%s", fan_log());
-	cr_assert_eq(value(st, "cpu-failsafe"), 1);
+		     "one FAILSAFE_ENTER naming stale: %s", FAN_LOG);
+	cr_assert(strstr(FAN_LOG, "zone cpu: failsafe (stale"), "%s", FAN_LOG);
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 1);
 	/* Still frozen: it stays at failsafe. */
 	stack_sleep_ms(1000);
-	cr_assert(at_failsafe(), "left failsafe with the sampler still stopped: %s", fan_log());
+	cr_assert(at_failsafe(), "left failsafe with the sampler still stopped: %s", FAN_LOG);
 
 	exits = count_events(st, SOV_EV_FAILSAFE_EXIT, "zone=cpu");
 	cr_assert_eq(kill(sampler_pid, SIGCONT), 0);
 	t0 = stack_now_ms();
-	while (stack_now_ms() - t0 < 10000 && (value(st, "cpu-failsafe") != 0 || at_failsafe()))
+	while (stack_now_ms() - t0 < 10000 && (stack_value(st, "cpu-failsafe") != 0 || at_failsafe()))
 		stack_sleep_ms(10);
 	cr_log_info("control back %lld ms after SIGCONT", (long long)(stack_now_ms() - t0));
-	cr_assert_eq(value(st, "cpu-failsafe"), 0, "still in failsafe 10 s after SIGCONT: %s",
-		     fan_log());
-	cr_assert_lt(read_attr("pwm1"), 255, "pwm1 still at full speed: %s", fan_log());
+	cr_assert_eq(stack_value(st, "cpu-failsafe"), 0, "still in failsafe 10 s after SIGCONT: %s",
+		     FAN_LOG);
+	cr_assert_lt(read_attr("pwm1"), 255, "pwm1 still at full speed: %s", FAN_LOG);
 	cr_assert_eq(read_attr("pwm1_enable"), 1, "the fan keeps manual control");
 	cr_assert_eq(count_events(st, SOV_EV_FAILSAFE_EXIT, "zone=cpu"), exits + 1,
-		     "a FAILSAFE_EXIT event after SIGCONT: %s", fan_log());
+		     "a FAILSAFE_EXIT event after SIGCONT: %s", FAN_LOG);
 	sov_reader_close(st);
 }

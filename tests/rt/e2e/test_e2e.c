@@ -156,27 +156,6 @@ static void put(const char *rel, const char *text)
 	close(fd);
 }
 
-/* The hwmon directory of chip @name in the tree. */
-static void hwmon_dir(const char *name, char *out, size_t len)
-{
-	for (int i = 0; i < 64; i++) {
-		char p[256], buf[64] = "";
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/sys/class/hwmon/hwmon%d/name", tree, i);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name))) {
-			fclose(f);
-			snprintf(out, len, "/sys/class/hwmon/hwmon%d", i);
-			return;
-		}
-		fclose(f);
-	}
-	cr_assert_fail("no hwmon chip %s", name);
-}
-
 Test(e2e, reader_sees_the_simulated_server_change)
 {
 	struct sov_reader *r;
@@ -198,7 +177,7 @@ Test(e2e, reader_sees_the_simulated_server_change)
 	cr_assert(t0 > 20000 && t0 < 60000, "idle Tctl %lld", (long long)t0);
 
 	/* Drive the fans by hand, as the actuator will: the sampler sees them respond. */
-	hwmon_dir("nct6779", nct, sizeof(nct));
+	stack_hwmon_dir(tree, "nct6779", nct, sizeof(nct));
 	rpm0 = latest(r, NULL, "fan1", s);
 	snprintf(p, sizeof(p), "%s/pwm1_enable", nct);
 	put(p, "1\n");
@@ -385,7 +364,7 @@ static void script_prepare(struct script *sc)
 	char k10[64];
 
 	cr_assert_eq(stack_run(argv), 0);
-	hwmon_dir("k10temp", k10, sizeof(k10));
+	stack_hwmon_dir(tree, "k10temp", k10, sizeof(k10));
 	snprintf(sc->tctl, sizeof(sc->tctl), "%s/temp1_input", k10);
 	write_conf_keys("5", RATE_KEYS, LIMIT_NEW);
 	snprintf(sc->conf_new, sizeof(sc->conf_new), "%s.new", conf);
